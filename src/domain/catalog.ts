@@ -1,0 +1,203 @@
+// seed #5: plan values (free = 1,000 credits), industries and their sectors come from one
+// catalog fixture. `catalog sync` makes the database match it in one transaction and says
+// exactly which fields it changed; a second sync changes nothing.
+import { readFileSync } from 'node:fs';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { inspectSchema } from '../schema/inspect.js';
+
+const planSchema = z.object({
+  slug: z.string().min(1).max(50),
+  name: z.string().min(1).max(255),
+  price: z.string().regex(/^\d+\.\d{2}$/),
+  billing_cycle: z.enum(['monthly', 'yearly']),
+  included_credits: z.number().int().min(0),
+  max_sites: z.number().int().min(0),
+  max_users: z.number().int().min(0),
+  /** 0 means unlimited. */
+  max_sectors_per_site: z.number().int().min(0),
+  features: z.array(z.string()),
+});
+
+const industrySchema = z.object({
+  slug: z.string().min(1).max(50),
+  name: z.string().min(1).max(255),
+  description: z.string(),
+  is_active: z.boolean(),
+  sectors: z.array(
+    z.object({
+      slug: z.string().min(1).max(50),
+      name: z.string().min(1).max(255),
+      description: z.string(),
+      is_active: z.boolean(),
+    }),
+  ),
+});
+
+const catalogSchema = z.object({ plans: z.array(planSchema), industries: z.array(industrySchema) });
+
+export type Catalog = z.infer<typeof catalogSchema>;
+export type CatalogPlan = z.infer<typeof planSchema>;
+
+let cached: Catalog | undefined;
+
+/** The catalog fixture shipped with igny8 (fixtures/catalog.json). */
+export function loadCatalog(): Catalog {
+  cached ??= catalogSchema.parse(
+    JSON.parse(readFileSync(new URL('../../fixtures/catalog.json', import.meta.url), 'utf8')),
+  );
+  return cached;
+}
+
+export function catalogPlan(slug: string, catalog = loadCatalog()): CatalogPlan | undefined {
+  return catalog.plans.find((plan) => plan.slug === slug);
+}
+
+export type CatalogEntity = 'plan' | 'industry' | 'industry_sector';
+
+export interface CatalogChange {
+  entity: CatalogEntity;
+  key: string;
+  action: 'created' | 'updated';
+  fields: Record<string, { from: unknown; to: unknown }>;
+}
+
+type Row = Record<string, unknown>;
+
+interface EntitySync {
+  entity: CatalogEntity;
+  table: string;
+  /** Columns that identify a row (the conflict target). */
+  keyColumns: string[];
+  rows: Row[];
+  /** Columns compared and written, besides the key. */
+  valueColumns: string[];
+  jsonColumns?: string[];
+  /** A readable key for the report. */
+  describe(row: Row): string;
+}
+
+function comparable(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
+
+/** Compares the catalog rows with the database and writes the difference in one statement. */
+async function syncEntity(trx: Knex.Transaction, sync: EntitySync): Promise<CatalogChange[]> {
+  if (sync.rows.length === 0) return [];
+  const keyOf = (row: Row) => sync.keyColumns.map((column) => String(row[column])).join('\u0000');
+  const existing: Row[] = await trx(sync.table)
+    .select([...sync.keyColumns, ...sync.valueColumns])
+    .whereIn(sync.keyColumns, sync.rows.map((row) => sync.keyColumns.map((column) => row[column])) as never)
+    .forUpdate();
+  const byKey = new Map(existing.map((row) => [keyOf(row), row]));
+  const changes: CatalogChange[] = [];
+  const writes: Row[] = [];
+  for (const row of sync.rows) {
+    const current = byKey.get(keyOf(row));
+    const fields: CatalogChange['fields'] = {};
+    for (const column of sync.valueColumns) {
+      if (!current || comparable(current[column]) !== comparable(row[column])) {
+        fields[column] = { from: current ? current[column] : null, to: row[column] };
+      }
+    }
+    if (current && Object.keys(fields).length === 0) continue;
+    changes.push({ entity: sync.entity, key: sync.describe(row), action: current ? 'updated' : 'created', fields });
+    const write: Row = {};
+    for (const column of [...sync.keyColumns, ...sync.valueColumns]) {
+      write[column] = sync.jsonColumns?.includes(column) ? JSON.stringify(row[column]) : row[column];
+    }
+    writes.push(write);
+  }
+  if (writes.length > 0) {
+    await trx(sync.table).insert(writes).onConflict(sync.keyColumns).merge(sync.valueColumns);
+  }
+  return changes;
+}
+
+/** Makes plans, industries and industry sectors match the catalog. Works on every shape. */
+export async function syncCatalog(trx: Knex.Transaction, catalog = loadCatalog()): Promise<CatalogChange[]> {
+  const schema = await inspectSchema(trx);
+  const sectorLimit = schema.sectorLimitColumn;
+  const plans = await syncEntity(trx, {
+    entity: 'plan',
+    table: 'igny8_plans',
+    keyColumns: ['slug'],
+    valueColumns: [
+      'name',
+      'price',
+      'billing_cycle',
+      'included_credits',
+      'max_sites',
+      'max_users',
+      sectorLimit,
+      'is_active',
+      'features',
+    ],
+    jsonColumns: ['features'],
+    rows: catalog.plans.map(({ max_sectors_per_site, ...plan }) => ({
+      ...plan,
+      [sectorLimit]: max_sectors_per_site,
+      is_active: true,
+    })),
+    describe: (row) => String(row.slug),
+  });
+  const industries = await syncEntity(trx, {
+    entity: 'industry',
+    table: 'igny8_industries',
+    keyColumns: ['slug'],
+    valueColumns: ['name', 'description', 'is_active'],
+    rows: catalog.industries.map(({ sectors: _sectors, ...industry }) => industry),
+    describe: (row) => String(row.slug),
+  });
+  const ids: Array<{ id: number; slug: string }> = await trx('igny8_industries')
+    .select('id', 'slug')
+    .whereIn('slug', catalog.industries.map((industry) => industry.slug));
+  const industryId = new Map(ids.map((row) => [row.slug, row.id]));
+  const slugOfIndustry = new Map(ids.map((row) => [row.id, row.slug]));
+  const sectors = await syncEntity(trx, {
+    entity: 'industry_sector',
+    table: 'igny8_industry_sectors',
+    keyColumns: ['industry_id', 'slug'],
+    valueColumns: ['name', 'description', 'is_active'],
+    rows: catalog.industries.flatMap((industry) =>
+      industry.sectors.map((sector) => ({ industry_id: industryId.get(industry.slug), ...sector })),
+    ),
+    describe: (row) => `${slugOfIndustry.get(row.industry_id as number)}/${String(row.slug)}`,
+  });
+  return [...plans, ...industries, ...sectors];
+}
+
+export interface CatalogView {
+  plans: Row[];
+  industries: Array<Row & { sectors: Row[] }>;
+}
+
+/** Plans, industries and sectors as stored in the database. */
+export async function readCatalog(knex: Knex | Knex.Transaction): Promise<CatalogView> {
+  const schema = await inspectSchema(knex);
+  const plans: Row[] = await knex('igny8_plans')
+    .select(
+      'slug',
+      'name',
+      'price',
+      'billing_cycle',
+      'included_credits',
+      'max_sites',
+      'max_users',
+      knex.raw(`${schema.sectorLimitColumn} as max_sectors_per_site`),
+      'is_active',
+    )
+    .orderBy('price')
+    .orderBy('slug');
+  const industries: Row[] = await knex('igny8_industries').select('id', 'slug', 'name', 'is_active').orderBy('slug');
+  const sectors: Row[] = await knex('igny8_industry_sectors')
+    .select('industry_id', 'slug', 'name', 'is_active')
+    .orderBy('slug');
+  return {
+    plans,
+    industries: industries.map(({ id, ...industry }) => ({
+      ...industry,
+      sectors: sectors.filter((sector) => sector.industry_id === id).map(({ industry_id: _id, ...rest }) => rest),
+    })),
+  };
+}

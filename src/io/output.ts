@@ -1,0 +1,95 @@
+// Everything the CLI prints goes through here: secrets are scrubbed from every line,
+// --json keeps stdout for the one machine-readable document, --quiet silences notices,
+// colour follows --no-color / NO_COLOR / the terminal, spinners appear only on a TTY.
+import { Chalk, type ChalkInstance } from 'chalk';
+import { scrubSecrets } from '../secrets.js';
+
+export interface OutputOptions {
+  json?: boolean;
+  quiet?: boolean;
+  color?: boolean;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Spinner {
+  update(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  stop(): void;
+}
+
+const NO_SPINNER: Spinner = { update() {}, succeed() {}, fail() {}, stop() {} };
+
+export class Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly color: ChalkInstance;
+  private readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+
+  constructor(options: OutputOptions = {}) {
+    const env = options.env ?? process.env;
+    this.json = options.json ?? false;
+    this.quiet = options.quiet ?? false;
+    this.stdout = options.stdout ?? process.stdout;
+    this.stderr = options.stderr ?? process.stderr;
+    const colorWanted =
+      options.color !== false && !('NO_COLOR' in env && env.NO_COLOR !== '') && Boolean(this.stdout.isTTY);
+    this.color = new Chalk({ level: colorWanted || env.FORCE_COLOR ? 1 : 0 });
+  }
+
+  /** The command's result for a person; nothing when --json is on. */
+  print(text = ''): void {
+    if (!this.json) this.stdout.write(`${scrubSecrets(text)}\n`);
+  }
+
+  /** The command's result for a machine: one JSON document on stdout. */
+  data(value: unknown): void {
+    this.stdout.write(`${scrubSecrets(JSON.stringify(value, jsonReplacer, 2))}\n`);
+  }
+
+  /** Renders for people or machines in one call. */
+  result(value: unknown, human: () => void): void {
+    if (this.json) this.data(value);
+    else human();
+  }
+
+  /** A notice about progress or context, on stderr; silenced by --quiet. */
+  info(text: string): void {
+    if (!this.quiet) this.stderr.write(`${scrubSecrets(text)}\n`);
+  }
+
+  /** A warning the user should see even with --json; silenced only by --quiet. */
+  warn(text: string): void {
+    if (!this.quiet) this.stderr.write(`${this.color.yellow('warning:')} ${scrubSecrets(text)}\n`);
+  }
+
+  /** An error line, always shown. */
+  error(text: string): void {
+    this.stderr.write(`${this.color.red('error:')} ${scrubSecrets(text)}\n`);
+  }
+
+  /** A spinner on stderr while long work runs, only when stderr is a terminal. */
+  async spinner(text: string): Promise<Spinner> {
+    if (this.quiet || !this.stderr.isTTY) return NO_SPINNER;
+    const { default: ora } = await import('ora');
+    const spinner = ora({ text: scrubSecrets(text), stream: this.stderr }).start();
+    return {
+      update: (next) => {
+        spinner.text = scrubSecrets(next);
+      },
+      succeed: (next) => void spinner.succeed(next === undefined ? undefined : scrubSecrets(next)),
+      fail: (next) => void spinner.fail(next === undefined ? undefined : scrubSecrets(next)),
+      stop: () => void spinner.stop(),
+    };
+  }
+}
+
+/** Dates as ISO strings, bigints as numbers where safe, errors as messages. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  return value;
+}
