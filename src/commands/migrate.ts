@@ -43,15 +43,17 @@ export function registerMigrate(program: Command): void {
     migrate
       .command('latest', { isDefault: true })
       .description('apply pending migrations, each in its own transaction, under an advisory lock')
-      .option('--dry-run', 'apply in a transaction and roll back, reporting what would change'),
+      .option('--dry-run', 'apply in a transaction and roll back, reporting what would change')
+      .option('--to <name>', 'stop after this migration'),
   ).action(
-    runWith<{ dryRun?: boolean; lockTimeout: string; statementTimeout: string }>(async (options, runtime) => {
+    runWith<{ dryRun?: boolean; to?: string; lockTimeout: string; statementTimeout: string }>(async (options, runtime) => {
       const timeouts = parseInput(timeoutsSchema, options);
       const db = await runtime.database();
       const spinner = await runtime.out.spinner('migrating');
       const run = await migrateLatest(db, {
         ...timeouts,
         dryRun: options.dryRun,
+        to: options.to,
         onWait: () => runtime.out.info('another igny8 migrate holds the migration lock; waiting for it'),
         onStart: (name) => spinner.update(`migrating: ${name}`),
       }).finally(() => spinner.stop());

@@ -64,6 +64,8 @@ export interface MigrationRunResult {
 
 export interface RunOptions {
   dryRun?: boolean;
+  /** Stop after this migration (it is applied; later ones stay pending). */
+  to?: string;
   /** Postgres interval text, e.g. '10s'. */
   lockTimeout?: string;
   statementTimeout?: string;
@@ -204,7 +206,13 @@ export async function migrateLatest(db: Database, options: RunOptions = {}): Pro
     async () => {
       await ensureMigrationsTable(db.knex);
       const applied = await appliedMigrations(db.knex);
-      const pending = files.filter((file) => !applied.has(file.name));
+      let pending = files.filter((file) => !applied.has(file.name));
+      if (options.to !== undefined) {
+        if (!files.some((file) => file.name === options.to)) {
+          throw new DomainRefusal(`--to ${options.to}: no migration has that name`);
+        }
+        pending = pending.filter((file) => file.name <= options.to!);
+      }
       return options.dryRun ? dryRun(db, pending, options) : applyEach(db, pending, options);
     },
     options.onWait,
