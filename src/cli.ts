@@ -25,7 +25,7 @@ function version(): string {
   return pkg.version;
 }
 
-export function buildProgram(): Command {
+export async function buildProgram(args: readonly string[]): Promise<Command> {
   const program = new Command('igny8')
     .description('Migrate, operate, audit and repair the igny8 tenant and billing database.')
     .version(version(), '-V, --version')
@@ -37,7 +37,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(scrubSecrets(text)) })
     .addHelpText('after', EXIT_CODES);
-  registerCommands(program);
+  await registerCommands(program, args);
   return program;
 }
 
@@ -57,7 +57,7 @@ function report(error: unknown): number {
 export async function main(argv: string[]): Promise<number> {
   let code: number = ExitCode.ok;
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv.slice(2))).parseAsync(argv);
     code = activeRuntime?.exitCode ?? ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -14,9 +14,7 @@ function describeChange(change: CatalogChange): string {
   return `${change.action} ${change.entity} ${change.key}${change.action === 'updated' ? `: ${fields}` : ''}`;
 }
 
-export function registerCatalog(program: Command): void {
-  const catalog = program.command('catalog').description('plans, industries and industry sectors from the catalog fixture');
-
+export default function configureCatalog(catalog: Command): void {
   catalog
     .command('sync')
     .description('make plans, industries and sectors match the catalog (one transaction, idempotent)')

@@ -1,9 +1,48 @@
-// Every command of the CLI, in the order --help lists them.
+// Every command of the CLI, in the order --help lists them. A command's module is loaded
+// only when that command runs (or its help is asked for): `igny8 --help` then needs no
+// zod, knex or domain code, and starts in well under 200 ms.
 import type { Command } from 'commander';
-import { registerCatalog } from './catalog.js';
-import { registerMigrate } from './migrate.js';
 
-export function registerCommands(program: Command): void {
-  registerMigrate(program);
-  registerCatalog(program);
+export interface CommandEntry {
+  name: string;
+  description: string;
+  /** Adds the command's options, subcommands and action to the created command. */
+  load(): Promise<(command: Command) => void>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'migrate',
+    description: 'apply, inspect, revert or adopt schema migrations',
+    load: () => import('./migrate.js').then((m) => m.default),
+  },
+  {
+    name: 'catalog',
+    description: 'plans, industries and industry sectors from the catalog fixture',
+    load: () => import('./catalog.js').then((m) => m.default),
+  },
+];
+
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--database-url']);
+
+/** The command named on the command line (`help X` names X), if any. */
+export function invokedCommand(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('-')) continue;
+    return arg === 'help' ? args.slice(i + 1).find((next) => !next.startsWith('-')) : arg;
+  }
+  return undefined;
+}
+
+export async function registerCommands(program: Command, args: readonly string[]): Promise<void> {
+  const invoked = invokedCommand(args);
+  for (const entry of COMMANDS) {
+    const command = program.command(entry.name).description(entry.description);
+    if (entry.name === invoked) (await entry.load())(command);
+  }
 }

@@ -36,9 +36,7 @@ function report(runtime: Runtime, run: RunReport, extra: Record<string, unknown>
   if (run.error) throw run.error;
 }
 
-export function registerMigrate(program: Command): void {
-  const migrate = program.command('migrate').description('apply, inspect, revert or adopt schema migrations');
-
+export default function configureMigrate(migrate: Command): void {
   timeoutOptions(
     migrate
       .command('latest', { isDefault: true })

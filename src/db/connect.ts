@@ -37,6 +37,10 @@ export interface ConnectOptions {
   poolMax?: number;
 }
 
+// knex logs connection errors and warnings itself; igny8 reports errors once, through the
+// error boundary, where secrets are scrubbed.
+const SILENT_LOG = { warn() {}, error() {}, deprecate() {}, debug() {} };
+
 const OID = { int8: 20, numeric: 1700, date: 1082 } as const;
 
 function parseInt8(value: string): number {
@@ -75,6 +79,7 @@ async function connectServer(url: string, poolMax: number): Promise<Database> {
     connection: { connectionString: url, types, connectionTimeoutMillis: 10_000 } as Knex.PgConnectionConfig,
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 15_000,
+    log: SILENT_LOG,
   });
   const label = redactUrl(url);
   try {
@@ -131,6 +136,7 @@ async function connectEmbedded(options: ConnectOptions): Promise<Database> {
   const knex = knexFactory({
     client: ClientPgLite as unknown as typeof Knex.Client,
     connection: { pglite } as unknown as Knex.StaticConnectionConfig,
+    log: SILENT_LOG,
   });
   return {
     knex,
