@@ -21,6 +21,31 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'plans, industries and industry sectors from the catalog fixture',
     load: () => import('./catalog.js').then((m) => m.default),
   },
+  {
+    name: 'register',
+    description: 'create an account and its owner on a free or paid plan (one transaction)',
+    load: () => import('./register.js').then((m) => m.default),
+  },
+  {
+    name: 'create-site',
+    description: "create a site in an account, within its plan's site limit",
+    load: () => import('./create-site.js').then((m) => m.default),
+  },
+  {
+    name: 'create-sector',
+    description: "add a sector of the site's industry to a site, within the plan's limit",
+    load: () => import('./create-sector.js').then((m) => m.default),
+  },
+  {
+    name: 'grant-credits',
+    description: 'grant credits to an account through the credit service (ledgered, idempotent with a key)',
+    load: () => import('./grant-credits.js').then((m) => m.default),
+  },
+  {
+    name: 'account',
+    description: 'inspect an account: users, subscription, invoices, payment methods, sites, ledger',
+    load: () => import('./account.js').then((m) => m.default),
+  },
 ];
 
 const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--database-url']);

@@ -1,0 +1,69 @@
+// igny8 register: an account and its owner, on a free or paid plan, in one transaction.
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { PAYMENT_METHODS, registerInputSchema } from '../domain/inputs.js';
+import { registerAccount } from '../domain/register.js';
+import { renderRegistration } from '../render/domain.js';
+import { readPassword, withFlagNames } from './domain-flags.js';
+import { runWith } from './runtime.js';
+import { parseInput } from './validate.js';
+
+interface RegisterOptions {
+  email?: string;
+  passwordStdin?: boolean;
+  password?: string;
+  accountName?: string;
+  plan?: string;
+  paymentMethod?: string;
+  billingEmail?: string;
+  firstName?: string;
+  lastName?: string;
+  billingAddress?: string;
+  billingCity?: string;
+  billingCountry?: string;
+}
+
+export default function configureRegister(command: Command): void {
+  command
+    .requiredOption('--email <email>', "the owner's email (unique, ignoring case)")
+    .option('--password-stdin', 'read the password from stdin')
+    .addOption(new Option('--password <password>', 'the password on the command line (unsafe: prefer --password-stdin)').hideHelp())
+    .requiredOption('--account-name <name>', "the account's name (its slug is made from it)")
+    .requiredOption('--plan <slug>', 'free, starter, growth, scale (see `igny8 catalog show`)')
+    .option('--payment-method <type>', `paid plans: ${PAYMENT_METHODS.join(', ')} (default stripe)`)
+    .option('--billing-email <email>', "where invoices go (default: the owner's email)")
+    .option('--first-name <name>', "the owner's first name")
+    .option('--last-name <name>', "the owner's last name")
+    .option('--billing-address <line>', 'billing address, first line')
+    .option('--billing-city <city>', 'billing city')
+    .option('--billing-country <code>', 'billing country, two letters (ISO 3166)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  printf %s "$PASSWORD" | igny8 register --email ann@example.com --password-stdin --account-name "Ann Ltd" --plan starter --payment-method bank_transfer',
+    )
+    .action(
+      runWith<RegisterOptions>(async (options, runtime) => {
+        const password = await readPassword(runtime, options);
+        const input = parseInput(registerInputSchema, { ...options, password });
+        const db = await runtime.database();
+        const registration = await withFlagNames(() =>
+          registerAccount(db.knex, {
+            email: input.email,
+            password: input.password,
+            accountName: input.accountName,
+            plan: input.plan,
+            paymentMethod: input.paymentMethod,
+            billingEmail: input.billingEmail,
+            firstName: input.firstName,
+            lastName: input.lastName,
+            billingAddressLine1: input.billingAddress,
+            billingCity: input.billingCity,
+            billingCountry: input.billingCountry,
+          }),
+        );
+        runtime.out.result(registration, () => {
+          for (const line of renderRegistration(registration)) runtime.out.print(line);
+        });
+      }),
+    );
+}

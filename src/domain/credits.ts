@@ -1,0 +1,193 @@
+// seed #11: the one credit service. An account's balance changes only here, and every
+// change writes its ledger row (with balance_after) in the same transaction.
+//
+// - The balance moves with one `update ... set credits = credits + n returning credits`, so
+//   concurrent changes to one account serialize on its row lock, and ledger ids follow the
+//   order of the changes: each row's balance_after = the previous row's + its amount.
+// - A debit never overdraws: the check is in the UPDATE's WHERE, not read-then-write.
+// - An idempotency key (unique per account) makes a retry a no-op: the change and its
+//   ledger row are written in a savepoint, the ledger insert is `on conflict do nothing`,
+//   and when the key already exists the savepoint is rolled back and the original entry
+//   compared with the request: same parameters → the original is returned, nothing is
+//   applied twice (even when two retries race); other parameters → refused.
+import type { Knex } from 'knex';
+import { DomainRefusal, sqlState, ValidationError } from '../errors.js';
+
+export const CREDIT_TRANSACTION_TYPES = ['purchase', 'subscription', 'refund', 'deduction', 'adjustment'] as const;
+export type CreditTransactionType = (typeof CREDIT_TRANSACTION_TYPES)[number];
+
+/** The largest amount or balance an `integer` column holds. */
+export const MAX_CREDITS = 2 ** 31 - 1;
+
+export interface CreditRequest {
+  accountId: number;
+  /** Positive: the credits granted, or debited. */
+  amount: number;
+  /** The ledger's description (at most 255 characters). */
+  reason: string;
+  type?: CreditTransactionType;
+  metadata?: Record<string, unknown>;
+  idempotencyKey?: string;
+}
+
+export interface LedgerEntry {
+  id: number;
+  accountId: number;
+  type: CreditTransactionType;
+  /** Signed: deductions are negative. */
+  amount: number;
+  balanceAfter: number;
+  description: string;
+  metadata: Record<string, unknown>;
+  idempotencyKey: string | null;
+  createdAt: Date;
+}
+
+export interface CreditResult {
+  entry: LedgerEntry;
+  /** The balance after this call (for a replay: the balance now). */
+  balance: number;
+  /** True when the idempotency key had been used already and nothing was applied. */
+  replayed: boolean;
+}
+
+const LEDGER = 'igny8_credit_transactions';
+const ACCOUNTS = 'igny8_accounts';
+const OUT_OF_RANGE = '22003';
+
+type LedgerRow = {
+  id: number;
+  account_id: number;
+  transaction_type: CreditTransactionType;
+  amount: number;
+  balance_after: number;
+  description: string;
+  metadata: Record<string, unknown> | string;
+  idempotency_key: string | null;
+  created_at: Date;
+};
+
+function toEntry(row: LedgerRow): LedgerEntry {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    type: row.transaction_type,
+    amount: row.amount,
+    balanceAfter: row.balance_after,
+    description: row.description,
+    metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as Record<string, unknown>) : row.metadata,
+    idempotencyKey: row.idempotency_key,
+    createdAt: row.created_at,
+  };
+}
+
+/** Adds credits to an account. Runs inside the caller's transaction. */
+export function grantCredits(trx: Knex.Transaction, request: CreditRequest): Promise<CreditResult> {
+  if (request.type === 'deduction') throw new ValidationError('type', 'a grant cannot be a deduction');
+  return applyChange(trx, request, request.type ?? 'adjustment', request.amount);
+}
+
+/** Takes credits from an account; refused when the balance would go below zero. */
+export function debitCredits(trx: Knex.Transaction, request: CreditRequest): Promise<CreditResult> {
+  return applyChange(trx, request, request.type ?? 'deduction', -request.amount);
+}
+
+class KeyAlreadyUsed extends Error {}
+
+async function applyChange(
+  trx: Knex.Transaction,
+  request: CreditRequest,
+  type: CreditTransactionType,
+  delta: number,
+): Promise<CreditResult> {
+  if (!Number.isSafeInteger(request.amount) || request.amount < 1 || request.amount > MAX_CREDITS) {
+    throw new ValidationError('amount', `must be a whole number from 1 to ${MAX_CREDITS}`);
+  }
+  const write = async (t: Knex.Transaction): Promise<CreditResult> => {
+    const balance = await moveBalance(t, request.accountId, delta);
+    const inserted = (await t(LEDGER)
+      .insert({
+        account_id: request.accountId,
+        transaction_type: type,
+        amount: delta,
+        balance_after: balance,
+        description: request.reason,
+        metadata: JSON.stringify(request.metadata ?? {}),
+        idempotency_key: request.idempotencyKey ?? null,
+      })
+      .onConflict()
+      .ignore()
+      .returning('*')) as LedgerRow[];
+    if (inserted.length === 0) throw new KeyAlreadyUsed();
+    return { entry: toEntry(inserted[0]), balance, replayed: false };
+  };
+  if (request.idempotencyKey === undefined) return write(trx);
+  try {
+    return await trx.transaction(write);
+  } catch (error) {
+    if (!(error instanceof KeyAlreadyUsed)) throw error;
+  }
+  return replay(trx, request, type, delta);
+}
+
+async function moveBalance(trx: Knex.Transaction, accountId: number, delta: number): Promise<number> {
+  let rows: Array<{ credits: number }>;
+  try {
+    const query = trx(ACCOUNTS)
+      .where('id', accountId)
+      .update({ credits: trx.raw('credits + ?', [delta]), updated_at: trx.fn.now() })
+      .returning('credits');
+    // A debit never overdraws: the balance is checked by the UPDATE itself, under the row lock.
+    if (delta < 0) query.andWhere('credits', '>=', -delta);
+    rows = (await query) as Array<{ credits: number }>;
+  } catch (error) {
+    if (sqlState(error) === OUT_OF_RANGE) {
+      throw new DomainRefusal(`the balance would exceed the largest storable amount (${MAX_CREDITS})`, {
+        cause: error,
+        code: 'balance-overflow',
+      });
+    }
+    throw error;
+  }
+  if (rows.length === 1) return rows[0].credits;
+  const [account] = (await trx(ACCOUNTS).where('id', accountId).select('credits')) as Array<{ credits: number }>;
+  if (!account) throw new ValidationError('account', `no account with id ${accountId}`);
+  throw new DomainRefusal(`insufficient credits: the balance is ${account.credits}, the debit ${-delta}`, {
+    code: 'insufficient-credits',
+  });
+}
+
+async function replay(
+  trx: Knex.Transaction,
+  request: CreditRequest,
+  type: CreditTransactionType,
+  delta: number,
+): Promise<CreditResult> {
+  const [row] = (await trx(LEDGER)
+    .where({ account_id: request.accountId, idempotency_key: request.idempotencyKey })
+    .select('*')) as LedgerRow[];
+  if (!row) throw new Error(`idempotency key conflict without a ledger row (account ${request.accountId})`);
+  const original = toEntry(row);
+  const differences: string[] = [];
+  if (original.amount !== delta) differences.push(`amount ${Math.abs(original.amount)} (now ${request.amount})`);
+  if (original.type !== type) differences.push(`type ${original.type} (now ${type})`);
+  if (original.description !== request.reason) differences.push('the reason');
+  if (differences.length > 0) {
+    throw new DomainRefusal(
+      `idempotency key already used for another change (entry ${original.id}): it differs in ${differences.join(', ')}`,
+      { code: 'idempotency-key-reused' },
+    );
+  }
+  const [account] = (await trx(ACCOUNTS).where('id', request.accountId).select('credits')) as Array<{ credits: number }>;
+  return { entry: original, balance: account.credits, replayed: true };
+}
+
+/** The balance and the last `limit` ledger entries of an account, newest first. */
+export async function readLedger(
+  knex: Knex | Knex.Transaction,
+  accountId: number,
+  limit: number,
+): Promise<LedgerEntry[]> {
+  const rows = (await knex(LEDGER).where('account_id', accountId).orderBy('id', 'desc').limit(limit).select('*')) as LedgerRow[];
+  return rows.map(toEntry);
+}

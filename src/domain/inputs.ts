@@ -1,0 +1,182 @@
+// The input rules of the domain operations, as zod schemas: the commands parse flags with
+// them, and the domain functions' types come from them. Every message names what is wrong
+// without repeating the value (a password must never be echoed).
+import { z } from 'zod';
+import { MAX_CREDITS } from './credits.js';
+
+const CONTROL = /\p{Cc}/u;
+
+/** Text of 1..max characters, trimmed, without control characters (newlines, NUL, escapes). */
+export function text(max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => !CONTROL.test(value), 'must not contain control characters');
+}
+
+export const nameSchema = text(255);
+export const reasonSchema = text(255);
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(254, 'must be at most 254 characters')
+  .pipe(z.email('must be a valid email address'));
+
+/** A catalog or account slug as typed on the command line. */
+export const slugSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(255, 'must be at most 255 characters')
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a slug: lowercase letters, digits and single dashes');
+
+const COMMON_PASSWORDS = new Set([
+  'password',
+  'password1',
+  'password123',
+  'passw0rd',
+  '12345678',
+  '123456789',
+  '1234567890',
+  'qwerty123',
+  'qwertyuiop',
+  'iloveyou',
+  'letmein1',
+  'welcome1',
+  'admin123',
+  'abc12345',
+  'changeme',
+  'changeme1',
+]);
+
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_LENGTH = 256;
+
+/**
+ * At least 8 characters, at least three kinds of character (lowercase, uppercase, digit,
+ * symbol) unless it is a passphrase of 16 or more, not a well-known password.
+ */
+export const passwordSchema = z
+  .string()
+  .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`)
+  .refine((value) => !CONTROL.test(value), 'must not contain control characters')
+  .refine((value) => !COMMON_PASSWORDS.has(value.toLowerCase()), 'is a well-known password')
+  .refine((value) => value.length >= 16 || characterKinds(value) >= 3, {
+    message: 'is too weak: use at least three of lowercase, uppercase, digits and symbols, or 16+ characters',
+  })
+  .refine((value) => new Set(value).size >= 4, 'is too weak: too few different characters');
+
+function characterKinds(value: string): number {
+  return [/\p{Ll}/u, /\p{Lu}/u, /\p{Nd}/u, /[^\p{L}\p{Nd}]/u].filter((kind) => kind.test(value)).length;
+}
+
+export const PAYMENT_METHODS = ['stripe', 'paypal', 'bank_transfer', 'local_wallet', 'manual'] as const;
+export type PaymentMethodType = (typeof PAYMENT_METHODS)[number];
+export const paymentMethodSchema = z.enum(PAYMENT_METHODS, {
+  error: `must be one of ${PAYMENT_METHODS.join(', ')}`,
+});
+
+/** A whole number of credits, 1..2^31-1, from a flag's text or a number. */
+export const amountSchema = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const textValue = String(value).trim();
+    if (!/^[0-9]+$/.test(textValue)) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${MAX_CREDITS}` });
+      return z.NEVER;
+    }
+    const amount = Number(textValue);
+    if (amount < 1 || amount > MAX_CREDITS) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${MAX_CREDITS}` });
+      return z.NEVER;
+    }
+    return amount;
+  });
+
+export const idempotencyKeySchema = text(255);
+
+/** A site's domain: a host name, or an http(s) URL of one; at most 200 characters. */
+export const domainSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .refine((value) => isDomain(value), 'must be a host name such as example.com, or an http(s) URL of one');
+
+function isDomain(value: string): boolean {
+  const host = /^https?:\/\//i.test(value) ? safeHost(value) : value;
+  return (
+    host !== undefined &&
+    /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/i.test(host)
+  );
+}
+
+function safeHost(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.username || url.password) return undefined;
+    return url.hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Two-letter ISO country code. */
+export const countrySchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code')
+  .transform((value) => value.toUpperCase());
+
+/** Optional text: absent stays absent. */
+function optional<T extends z.ZodType>(schema: T) {
+  return schema.optional();
+}
+
+/** `igny8 register`: keys are the command's flags (camelCase). */
+export const registerInputSchema = z.object({
+  email: emailSchema,
+  password: passwordSchema,
+  accountName: nameSchema,
+  plan: slugSchema,
+  paymentMethod: optional(paymentMethodSchema),
+  billingEmail: optional(emailSchema),
+  firstName: optional(text(150)),
+  lastName: optional(text(150)),
+  billingAddress: optional(text(255)),
+  billingCity: optional(text(100)),
+  billingCountry: optional(countrySchema),
+});
+export type RegisterFlags = z.infer<typeof registerInputSchema>;
+
+export const createSiteInputSchema = z.object({
+  account: slugSchema,
+  name: nameSchema,
+  domain: domainSchema,
+  industry: slugSchema,
+  by: optional(emailSchema),
+  description: optional(text(2000)),
+});
+
+export const createSectorInputSchema = z.object({
+  site: slugSchema,
+  account: optional(slugSchema),
+  industrySector: slugSchema,
+  name: optional(nameSchema),
+});
+
+export const creditInputSchema = z.object({
+  account: slugSchema,
+  amount: amountSchema,
+  reason: reasonSchema,
+  idempotencyKey: optional(idempotencyKeySchema),
+});
+
+/** An account by slug, or by a member's email. */
+export const accountKeySchema = z.union([slugSchema, emailSchema], {
+  error: 'must be an account slug or a user email',
+});

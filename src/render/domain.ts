@@ -1,0 +1,161 @@
+// How the domain commands' results look to a person. --json prints the result objects
+// themselves; these lines never include a password or a hash (none is ever returned).
+import type { AccountView } from '../domain/accounts.js';
+import type { AccountCreditResult } from '../domain/credit-operations.js';
+import type { Registration } from '../domain/register.js';
+import type { CreatedSector } from '../domain/sectors.js';
+import type { CreatedSite } from '../domain/sites.js';
+import { renderTable } from './table.js';
+
+function day(value: Date | string | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
+}
+
+function when(value: Date | string | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  return value instanceof Date ? value.toISOString().replace('T', ' ').slice(0, 19) : String(value);
+}
+
+function field(label: string, value: string): string {
+  return `  ${label.padEnd(14)}${value}`;
+}
+
+export function renderRegistration(r: Registration): string[] {
+  const lines = [
+    `registered account "${r.account.slug}" (${r.account.name}) on plan ${r.plan.slug}: ${r.account.status}`,
+    field('owner', `${r.user.email} (user ${r.user.id})`),
+    field('billing email', r.account.billingEmail),
+  ];
+  if (r.signupCredits) {
+    lines.push(field('credits', `${r.account.credits} (ledger entry ${r.signupCredits.id}: ${r.signupCredits.description})`));
+  }
+  if (r.subscription) {
+    lines.push(
+      field(
+        'subscription',
+        `${r.subscription.id}, ${r.subscription.status}, ${day(r.subscription.currentPeriodStart)} → ${day(r.subscription.currentPeriodEnd)}`,
+      ),
+    );
+  }
+  if (r.invoice) {
+    lines.push(
+      field('invoice', `${r.invoice.number}, ${r.invoice.status}, ${r.invoice.total} ${r.invoice.currency}, due ${day(r.invoice.dueDate)}`),
+    );
+  }
+  if (r.paymentMethod) {
+    lines.push(
+      field('payment', `${r.paymentMethod.displayName} (${r.paymentMethod.type}, default${r.paymentMethod.isVerified ? '' : ', not verified yet'})`),
+    );
+  }
+  if (r.invoice) lines.push(`the account becomes active once invoice ${r.invoice.number} is paid`);
+  return lines;
+}
+
+export function renderCreatedSite(site: CreatedSite): string[] {
+  return [
+    `created site "${site.slug}" (${site.name}, id ${site.id}) in account "${site.account.slug}"`,
+    field('domain', site.domain),
+    field('industry', `${site.industry.slug} (${site.industry.name})`),
+    field('access', site.access.map((user) => `${user.email} (${user.role})`).join(', ')),
+    field('sites', `${site.sites} of ${site.maxSites === 0 ? 'unlimited' : site.maxSites}`),
+  ];
+}
+
+export function renderCreatedSector(sector: CreatedSector): string[] {
+  return [
+    `created sector "${sector.slug}" (${sector.name}, id ${sector.id}) on site "${sector.site.slug}" of account "${sector.account.slug}"`,
+    field('industry', `${sector.industrySector.industry}/${sector.industrySector.slug}`),
+    field('sectors', `${sector.sectors} of ${sector.maxSectorsPerSite === null ? 'unlimited' : sector.maxSectorsPerSite}`),
+  ];
+}
+
+export function renderCreditResult(result: AccountCreditResult): string[] {
+  const entry = result.entry;
+  if (result.replayed) {
+    return [
+      `already granted: idempotency key "${entry.idempotencyKey}" is ledger entry ${entry.id} (${entry.amount} credits, ${when(entry.createdAt)}); nothing changed`,
+      field('balance', String(result.balance)),
+    ];
+  }
+  return [
+    `${entry.amount >= 0 ? 'granted' : 'debited'} ${Math.abs(entry.amount)} credits to account "${result.account.slug}" (ledger entry ${entry.id}, ${entry.type})`,
+    field('balance', String(result.balance)),
+  ];
+}
+
+export function renderAccount(view: AccountView): string[] {
+  const a = view.account;
+  const address = [a.billingAddress.line1, a.billingAddress.city, a.billingAddress.country].filter(Boolean).join(', ');
+  const lines = [
+    `account "${a.slug}" (${a.name}, id ${a.id}): ${a.status}`,
+    field('plan', `${view.plan.slug} (${view.plan.name}, ${view.plan.price}/${view.plan.billingCycle})`),
+    field(
+      'limits',
+      `sites ${view.plan.maxSites || 'unlimited'}, users ${view.plan.maxUsers || 'unlimited'}, sectors/site ${view.plan.maxSectorsPerSite ?? 'unlimited'}`,
+    ),
+    field('balance', `${view.balance} credits`),
+    field('billing', `${a.billingEmail ?? '(no billing email)'}${address ? `; ${address}` : ''}`),
+    field('created', when(a.createdAt)),
+    '',
+    'users',
+    renderTable(
+      ['id', 'email', 'name', 'role', 'active', 'joined'],
+      view.users.map((u) => [u.id, u.email, u.name, u.role, u.isActive ? 'yes' : 'no', day(u.dateJoined)]),
+    ),
+  ];
+  lines.push('', 'subscription');
+  lines.push(
+    view.subscription
+      ? field(
+          '',
+          `${view.subscription.id}: plan ${view.subscription.plan}, ${view.subscription.status}, ${day(view.subscription.currentPeriodStart)} → ${day(view.subscription.currentPeriodEnd)}${view.subscription.cancelAtPeriodEnd ? ', cancels at period end' : ''}`,
+        )
+      : '  none',
+  );
+  lines.push('', 'invoices');
+  lines.push(
+    view.invoices.length === 0
+      ? '  none'
+      : renderTable(
+          ['number', 'status', 'total', 'date', 'due', 'paid', 'billed to'],
+          view.invoices.map((i) => [
+            i.number,
+            i.status,
+            `${i.total} ${i.currency}`,
+            day(i.invoiceDate),
+            day(i.dueDate),
+            day(i.paidAt),
+            String((i.billingSnapshot as { email?: string } | null)?.email ?? ''),
+          ]),
+        ),
+  );
+  lines.push('', 'payment methods');
+  lines.push(
+    view.paymentMethods.length === 0
+      ? '  none'
+      : renderTable(
+          ['id', 'type', 'name', 'default', 'enabled', 'verified'],
+          view.paymentMethods.map((m) => [m.id, m.type, m.displayName, m.isDefault ? 'yes' : '', m.isEnabled ? 'yes' : 'no', m.isVerified ? 'yes' : 'no']),
+        ),
+  );
+  lines.push('', 'sites');
+  lines.push(
+    view.sites.length === 0
+      ? '  none'
+      : renderTable(
+          ['id', 'slug', 'name', 'domain', 'industry', 'sectors', 'status'],
+          view.sites.map((s) => [s.id, s.slug, s.name, s.domain, s.industry, s.sectors, s.status]),
+        ),
+  );
+  lines.push('', `ledger (last ${view.ledger.length})`);
+  lines.push(
+    view.ledger.length === 0
+      ? '  none'
+      : renderTable(
+          ['id', 'when', 'type', 'amount', 'balance after', 'description', 'key'],
+          view.ledger.map((e) => [e.id, when(e.createdAt), e.type, e.amount, e.balanceAfter, e.description, e.idempotencyKey]),
+        ),
+  );
+  return lines;
+}
