@@ -1,0 +1,37 @@
+// seed #7: max_industries was always the sectors-per-site limit, with NULL meaning 5. The
+// column is named for what it limits and the implicit 5 becomes explicit; 0 now means
+// unlimited. The plans that were NULL are archived so the down migration restores them exactly.
+import type { Migration } from '../db/migrator.js';
+import { archiveLegacyValues, forgetLegacyValues, plural, setNotNull } from './support/ddl.js';
+
+const NAME = '0005_plans_max_sectors_per_site';
+
+const migration: Migration = {
+  description: 'plans: max_industries → max_sectors_per_site not null (legacy NULL → 5; 0 = unlimited) (seed #7)',
+  async up({ trx, note }) {
+    await trx.raw(`alter table igny8_plans rename column max_industries to max_sectors_per_site`);
+    const archived = await archiveLegacyValues(
+      trx,
+      NAME,
+      'igny8_plans',
+      `select id, jsonb_build_object('max_industries', null), 'NULL meant the default of 5 sectors per site'
+         from igny8_plans where max_sectors_per_site is null`,
+    );
+    await trx.raw(`update igny8_plans set max_sectors_per_site = 5 where max_sectors_per_site is null`);
+    await setNotNull(trx, 'igny8_plans', 'max_sectors_per_site');
+    note(`max_industries renamed to max_sectors_per_site; ${plural(archived, 'plan')} with NULL set to the explicit 5`);
+  },
+  async down({ trx }) {
+    await trx.raw(`alter table igny8_plans alter column max_sectors_per_site drop not null`);
+    await trx.raw(
+      `update igny8_plans p set max_sectors_per_site = null
+         from igny8_legacy_values v
+        where v.migration = ? and v.table_name = 'igny8_plans' and v.row_id = p.id and p.max_sectors_per_site = 5`,
+      [NAME],
+    );
+    await forgetLegacyValues(trx, NAME);
+    await trx.raw(`alter table igny8_plans rename column max_sectors_per_site to max_industries`);
+  },
+};
+
+export default migration;

@@ -1,0 +1,101 @@
+// seed #3: no circular owner_id. The owner is the member with role 'owner', at most one per
+// account. Before owner_id is dropped its information is carried into roles: the user it
+// names becomes the owner (any other owner of that account becomes admin). Every role changed
+// and every NULL owner_id is archived, so the down migration puts owner_id and roles back.
+import type { Migration } from '../db/migrator.js';
+import { addForeignKey, archiveLegacyValues, forgetLegacyValues, plural, writeCount } from './support/ddl.js';
+import { requireNoViolations } from './support/preconditions.js';
+
+const NAME = '0009_owner_into_roles';
+
+const migration: Migration = {
+  description: 'owner carried from accounts.owner_id into roles, owner_id dropped, one owner per account (seed #3)',
+  async up({ trx, note }) {
+    await requireNoViolations(trx, {
+      guarantee: 'the owner role (replacing accounts.owner_id)',
+      countSql: `select count(*) as count from igny8_accounts a
+                  where case when a.owner_id is not null
+                             then not exists (select 1 from igny8_users u where u.id = a.owner_id and u.account_id = a.id)
+                             else not exists (select 1 from igny8_users u where u.account_id = a.id and u.role = 'owner') end`,
+      what: 'accounts without an owner, or whose owner_id names a user of another account',
+      checkId: 'account-without-owner',
+      repairHint: 'it promotes the user owner_id names if a member, else the earliest admin, else the earliest user',
+    });
+    await requireNoViolations(trx, {
+      guarantee: 'the one-owner-per-account index',
+      countSql: `select count(*) as count from (
+                   select account_id from igny8_users where role = 'owner' group by account_id having count(*) > 1) o`,
+      what: 'accounts with more than one owner',
+      checkId: 'multiple-owners',
+      repairHint: 'it keeps one owner (the one owner_id names, else the earliest) and makes the others admin',
+    });
+    const nullOwners = await archiveLegacyValues(
+      trx,
+      NAME,
+      'igny8_accounts',
+      `select id, jsonb_build_object('owner_id', null), 'owner_id was NULL; the owner is the member with role owner'
+         from igny8_accounts where owner_id is null`,
+    );
+    const demotedArchived = await archiveLegacyValues(
+      trx,
+      NAME,
+      'igny8_users',
+      `select u.id, jsonb_build_object('role', u.role), 'made admin: accounts.owner_id names another member as owner'
+         from igny8_users u join igny8_accounts a on a.id = u.account_id
+        where u.role = 'owner' and a.owner_id is not null and a.owner_id <> u.id`,
+    );
+    const promotedArchived = await archiveLegacyValues(
+      trx,
+      NAME,
+      'igny8_users',
+      `select u.id, jsonb_build_object('role', u.role), 'made owner: accounts.owner_id names this user'
+         from igny8_users u join igny8_accounts a on a.owner_id = u.id and a.id = u.account_id
+        where u.role <> 'owner'`,
+    );
+    const demoted = await writeCount(
+      trx,
+      `update igny8_users u set role = 'admin' from igny8_accounts a
+        where a.id = u.account_id and u.role = 'owner' and a.owner_id is not null and a.owner_id <> u.id`,
+    );
+    const promoted = await writeCount(
+      trx,
+      `update igny8_users u set role = 'owner' from igny8_accounts a
+        where a.owner_id = u.id and a.id = u.account_id and u.role <> 'owner'`,
+    );
+    await trx.raw(`alter table igny8_accounts drop column owner_id`);
+    await trx.raw(`create unique index igny8_users_one_owner_per_account on igny8_users (account_id) where role = 'owner'`);
+    note(
+      `owner_id carried into roles: ${plural(promoted, 'user')} made owner, ${plural(demoted, 'owner')} made admin ` +
+        `(${promotedArchived + demotedArchived} previous roles kept in igny8_legacy_values); ` +
+        `${plural(nullOwners, 'account')} had no owner_id; owner_id dropped`,
+    );
+  },
+  async down({ trx }) {
+    await trx.raw(`drop index igny8_users_one_owner_per_account`);
+    await trx.raw(`alter table igny8_accounts add column owner_id bigint null`);
+    await trx.raw(
+      `update igny8_accounts a set owner_id = u.id from igny8_users u
+        where u.account_id = a.id and u.role = 'owner'
+          and not exists (select 1 from igny8_legacy_values v
+                           where v.migration = ? and v.table_name = 'igny8_accounts' and v.row_id = a.id)`,
+      [NAME],
+    );
+    await trx.raw(
+      `update igny8_users u set role = v.legacy->>'role' from igny8_legacy_values v
+        where v.migration = ? and v.table_name = 'igny8_users' and v.row_id = u.id`,
+      [NAME],
+    );
+    await forgetLegacyValues(trx, NAME);
+    await addForeignKey(trx, {
+      table: 'igny8_accounts',
+      name: 'igny8_accounts_owner_id_fkey',
+      columns: ['owner_id'],
+      references: 'igny8_users',
+      referencedColumns: ['id'],
+      options: 'deferrable initially deferred',
+    });
+    await trx.raw(`create index igny8_accounts_owner_id_idx on igny8_accounts (owner_id)`);
+  },
+};
+
+export default migration;

@@ -1,0 +1,27 @@
+// seed #4: a site without an industry can never get a sector. The repair infers the industry
+// from the site's sectors or takes --default-industry; the migration never picks one silently.
+import type { Migration } from '../db/migrator.js';
+import { setNotNull } from './support/ddl.js';
+import { requireNoViolations } from './support/preconditions.js';
+
+const migration: Migration = {
+  description: 'sites: industry_id not null (seed #4)',
+  async up({ trx, note }) {
+    await requireNoViolations(trx, {
+      guarantee: 'sites.industry_id not null',
+      countSql: `select count(*) as count from igny8_sites where industry_id is null`,
+      what: 'sites without an industry',
+      checkId: 'site-industry-null',
+      repairArgs: '[--default-industry SLUG]',
+      repairHint:
+        "it infers each site's industry from its sectors when unambiguous; the others need --default-industry SLUG",
+    });
+    await setNotNull(trx, 'igny8_sites', 'industry_id');
+    note('every site has an industry');
+  },
+  async down({ trx }) {
+    await trx.raw(`alter table igny8_sites alter column industry_id drop not null`);
+  },
+};
+
+export default migration;

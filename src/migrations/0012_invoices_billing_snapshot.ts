@@ -1,0 +1,72 @@
+// seed #6: the account's billing_email is the source of truth; an invoice keeps a snapshot of
+// the billing details as they were when it was issued. A legacy invoice's own billing_email
+// moves into its snapshot unchanged (never replaced by the account's current address); the
+// name and address it never had come from the account and are listed in "backfilled_fields".
+// An invoice with no email of its own gets a whole snapshot from the account, marked
+// "backfilled": true (the account's billing_email, else its owner's email).
+import type { Migration } from '../db/migrator.js';
+import { archiveLegacyValues, forgetLegacyValues, plural, setNotNull, writeCount } from './support/ddl.js';
+
+const NAME = '0012_invoices_billing_snapshot';
+
+const ADDRESS = `'name', a.name, 'address_line1', a.billing_address_line1, 'city', a.billing_city, 'country', a.billing_country`;
+
+const migration: Migration = {
+  description: 'invoices: billing_snapshot jsonb not null, legacy billing_email moved into it (seed #6)',
+  async up({ trx, note }) {
+    await trx.raw(`alter table igny8_invoices add column billing_snapshot jsonb null`);
+    // An empty string is not an address; it is archived so nothing is lost.
+    const empty = await archiveLegacyValues(
+      trx,
+      NAME,
+      'igny8_invoices',
+      `select id, jsonb_build_object('billing_email', billing_email), 'empty billing_email: the snapshot was backfilled'
+         from igny8_invoices where billing_email = ''`,
+    );
+    const own = await writeCount(
+      trx,
+      `update igny8_invoices i
+          set billing_snapshot = jsonb_build_object('email', i.billing_email, ${ADDRESS},
+                                   'backfilled_fields', '["name", "address_line1", "city", "country"]'::jsonb)
+         from igny8_accounts a
+        where a.id = i.account_id and i.billing_email <> ''`,
+    );
+    // A snapshot a repair already wrote into metadata on the legacy shape is taken as it is.
+    const fromMetadata = await writeCount(
+      trx,
+      `update igny8_invoices i set billing_snapshot = i.metadata->'billing_snapshot'
+        where i.billing_snapshot is null and jsonb_typeof(i.metadata->'billing_snapshot') = 'object'`,
+    );
+    const backfilled = await writeCount(
+      trx,
+      `update igny8_invoices i
+          set billing_snapshot = jsonb_build_object('email', coalesce(nullif(a.billing_email, ''), o.email), ${ADDRESS},
+                                   'backfilled', true)
+         from igny8_accounts a left join igny8_users o on o.account_id = a.id and o.role = 'owner'
+        where a.id = i.account_id and i.billing_snapshot is null`,
+    );
+    await setNotNull(trx, 'igny8_invoices', 'billing_snapshot');
+    await trx.raw(`alter table igny8_invoices drop column billing_email`);
+    note(
+      `billing snapshots: ${plural(own, 'invoice')} kept its own billing email, ${plural(fromMetadata, 'invoice')} ` +
+        `took the snapshot in its metadata, ${plural(backfilled, 'invoice')} backfilled from the account` +
+        (empty > 0 ? ` (${empty} had an empty billing_email, archived)` : ''),
+    );
+  },
+  async down({ trx }) {
+    await trx.raw(`alter table igny8_invoices add column billing_email varchar(254) null`);
+    await trx.raw(
+      `update igny8_invoices set billing_email = billing_snapshot->>'email'
+        where coalesce(billing_snapshot->>'backfilled', 'false') <> 'true'`,
+    );
+    await trx.raw(
+      `update igny8_invoices i set billing_email = v.legacy->>'billing_email' from igny8_legacy_values v
+        where v.migration = ? and v.table_name = 'igny8_invoices' and v.row_id = i.id`,
+      [NAME],
+    );
+    await forgetLegacyValues(trx, NAME);
+    await trx.raw(`alter table igny8_invoices drop column billing_snapshot`);
+  },
+};
+
+export default migration;

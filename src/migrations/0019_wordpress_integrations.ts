@@ -1,0 +1,163 @@
+// seed #12: the wp_* columns of sites move into igny8_site_integrations (platform wordpress),
+// the app password and API key encrypted with AES-256-GCM under IGNY8_SECRET_KEY:
+//   config_json = {"url": wp_url}, credentials_json = {"username", "app_password", "api_key"}.
+// Where a site already had a wordpress integration, its values stay and the legacy ones fill
+// only what it lacks; the legacy values are then archived (secrets encrypted). Credentials an
+// integration already held in plaintext are encrypted in place. Then the columns are dropped.
+// Encryption happens in Node, so rows go in keyset batches, one statement per batch.
+import type { Knex } from 'knex';
+import type { Migration, MigrationContext } from '../db/migrator.js';
+import { encryptSecret, loadSecretKey } from '../crypto/index.js';
+import { execStatements } from '../db/transaction.js';
+import { plural } from './support/ddl.js';
+
+const NAME = '0019_wordpress_integrations';
+const BATCH = 2000;
+
+/** Keys of credentials_json that hold secrets (the audit's plaintext-credentials rule). */
+const SECRET_KEY_NAME = /password|secret|key|token/i;
+
+const HAS_WP = `(coalesce(wp_url, '') <> '' or coalesce(wp_username, '') <> ''
+                 or coalesce(wp_app_password, '') <> '' or coalesce(wp_api_key, '') <> '')`;
+const HAS_PLAINTEXT = `exists (select 1 from jsonb_each(credentials_json) e
+                        where e.key ~* '(password|secret|key|token)' and jsonb_typeof(e.value) = 'string')`;
+
+interface SiteRow {
+  id: number;
+  account_id: number;
+  wp_url: string | null;
+  wp_username: string | null;
+  wp_app_password: string | null;
+  wp_api_key: string | null;
+}
+
+function withoutNulls(entries: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== null && value !== undefined));
+}
+
+async function count(trx: Knex.Transaction, sql: string): Promise<number> {
+  return Number((await trx.raw(sql)).rows[0].count);
+}
+
+async function moveSiteColumns(trx: Knex.Transaction, key: Buffer) {
+  const totals = { inserted: 0, merged: 0, archived: 0 };
+  let last = 0;
+  for (;;) {
+    const batch = await trx.raw(
+      `select id, account_id, wp_url, wp_username, wp_app_password, wp_api_key
+         from igny8_sites where id > ? and ${HAS_WP} order by id limit ?`,
+      [last, BATCH],
+    );
+    const rows = batch.rows as SiteRow[];
+    if (rows.length === 0) return totals;
+    last = rows[rows.length - 1].id;
+    const records = rows.map((row) => {
+      const appPassword = row.wp_app_password === null ? null : encryptSecret(row.wp_app_password, key);
+      const apiKey = row.wp_api_key === null ? null : encryptSecret(row.wp_api_key, key);
+      return {
+        site_id: row.id,
+        account_id: row.account_id,
+        config: withoutNulls({ url: row.wp_url }),
+        credentials: withoutNulls({ username: row.wp_username, app_password: appPassword, api_key: apiKey }),
+        legacy: { wp_url: row.wp_url, wp_username: row.wp_username, wp_app_password: appPassword, wp_api_key: apiKey },
+      };
+    });
+    // One statement: archive the legacy values of sites that already had an integration (the
+    // CTEs all see the table as it was), then insert or merge (existing values win).
+    const result = await trx.raw(
+      `with r as (
+         select * from jsonb_to_recordset(?::jsonb) as r(site_id bigint, account_id bigint, config jsonb, credentials jsonb, legacy jsonb)),
+       archived as (
+         insert into igny8_legacy_values (migration, table_name, row_id, legacy, reason)
+         select ?, 'igny8_sites', r.site_id, r.legacy,
+                'the site already had a wordpress integration: its values were kept, these filled only what it lacked'
+           from r join igny8_site_integrations i on i.site_id = r.site_id and i.platform = 'wordpress'
+         returning 1),
+       upserted as (
+         insert into igny8_site_integrations (account_id, site_id, platform, config_json, credentials_json)
+         select account_id, site_id, 'wordpress', config, credentials from r order by site_id
+         on conflict (site_id, platform) do update
+           set config_json = excluded.config_json || igny8_site_integrations.config_json,
+               credentials_json = excluded.credentials_json || igny8_site_integrations.credentials_json
+         returning (xmax = 0) as inserted)
+       select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as merged,
+              (select count(*) from archived)::int as archived
+         from upserted`,
+      [JSON.stringify(records), NAME],
+    );
+    const row = result.rows[0] as typeof totals;
+    totals.inserted += row.inserted;
+    totals.merged += row.merged;
+    totals.archived += row.archived;
+  }
+}
+
+async function encryptIntegrationPlaintext(trx: Knex.Transaction, key: Buffer): Promise<number> {
+  let last = 0;
+  let encrypted = 0;
+  for (;;) {
+    const batch = await trx.raw(
+      `select id, credentials_json from igny8_site_integrations where id > ? and ${HAS_PLAINTEXT} order by id limit ?`,
+      [last, BATCH],
+    );
+    const rows = batch.rows as Array<{ id: number; credentials_json: Record<string, unknown> }>;
+    if (rows.length === 0) return encrypted;
+    last = rows[rows.length - 1].id;
+    const records = rows.map((row) => ({
+      id: row.id,
+      credentials: Object.fromEntries(
+        Object.entries(row.credentials_json).map(([name, value]) =>
+          SECRET_KEY_NAME.test(name) && typeof value === 'string' ? [name, encryptSecret(value, key)] : [name, value],
+        ),
+      ),
+    }));
+    await trx.raw(
+      `update igny8_site_integrations i set credentials_json = r.credentials
+         from jsonb_to_recordset(?::jsonb) as r(id bigint, credentials jsonb) where i.id = r.id`,
+      [JSON.stringify(records)],
+    );
+    encrypted += rows.length;
+  }
+}
+
+function secretKey(ctx: MigrationContext): Buffer {
+  const loaded = loadSecretKey({ kind: ctx.kind, dataDir: ctx.dataDir, env: ctx.env });
+  if (loaded.source === 'generated') {
+    ctx.note(
+      `IGNY8_SECRET_KEY was not set: generated a new key in ${loaded.file} (mode 0600). ` +
+        'Back it up: without it the WordPress credentials cannot be decrypted.',
+    );
+  }
+  return loaded.key;
+}
+
+const migration: Migration = {
+  description: 'WordPress credentials moved from sites into integrations, encrypted (seed #12)',
+  async up(ctx) {
+    const { trx, note } = ctx;
+    const sites = await count(trx, `select count(*) as count from igny8_sites where ${HAS_WP}`);
+    const plaintext = await count(trx, `select count(*) as count from igny8_site_integrations where ${HAS_PLAINTEXT}`);
+    // A key is needed only when there is something to encrypt: a fresh database needs none.
+    if (sites + plaintext > 0) {
+      const key = secretKey(ctx);
+      const moved = await moveSiteColumns(trx, key);
+      const encrypted = await encryptIntegrationPlaintext(trx, key);
+      note(
+        `${plural(sites, 'site')}' WordPress settings moved: ${plural(moved.inserted, 'integration')} created, ` +
+          `${plural(moved.merged, 'existing integration')} completed (${moved.archived} sites' legacy values archived); ` +
+          `${plural(encrypted, 'integration')} whose credentials were plaintext encrypted`,
+      );
+    } else {
+      note('no WordPress settings on sites and no plaintext credentials: nothing to encrypt');
+    }
+    await execStatements(trx, [
+      `alter table igny8_sites drop column wp_url`,
+      `alter table igny8_sites drop column wp_username`,
+      `alter table igny8_sites drop column wp_app_password`,
+      `alter table igny8_sites drop column wp_api_key`,
+    ]);
+  },
+  irreversible: 'moving the WordPress credentials back into igny8_sites would store them in plaintext again (seed #12)',
+};
+
+export default migration;

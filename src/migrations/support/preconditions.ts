@@ -1,0 +1,68 @@
+// A migration that adds a constraint first counts the rows that would violate it and refuses,
+// naming the count, the audit check that finds those rows and the command that repairs them.
+// The counting SQL lives in the migration (not in the check registry) so that a migration
+// stays exactly what it was when it was first applied.
+import type { Knex } from 'knex';
+import { DomainRefusal } from '../../errors.js';
+
+export interface Precondition {
+  /** What the migration is about to guarantee, e.g. "sites.industry_id not null". */
+  guarantee: string;
+  /** A query returning one row with a numeric `count` column. */
+  countSql: string;
+  bindings?: readonly Knex.RawBinding[];
+  /** The violating rows, in words: "sites without an industry". */
+  what: string;
+  /** The id of SPEC.md's check that finds these rows; absent when no check covers them. */
+  checkId?: string;
+  /** Arguments the repair needs besides the check id, e.g. "[--default-industry SLUG]". */
+  repairArgs?: string;
+  /** What the repair does, in one line, when it is not obvious. */
+  repairHint?: string;
+  /** True when the check has no repair: a person decides. */
+  noRepair?: boolean;
+  /** For violations no check covers: what a person should do. */
+  resolve?: string;
+  /** Extra lines (e.g. a breakdown by kind). */
+  details?: string[];
+}
+
+export async function countRows(
+  trx: Knex.Transaction,
+  sql: string,
+  bindings: readonly Knex.RawBinding[] = [],
+): Promise<number> {
+  const result = await trx.raw(sql, [...bindings]);
+  return Number(result.rows[0]?.count ?? 0);
+}
+
+/** The lines that tell a person how to unblock the migration. */
+export function remedyLines(p: Precondition): string[] {
+  if (p.checkId && !p.noRepair) {
+    const command = `igny8 repair ${p.checkId}${p.repairArgs ? ` ${p.repairArgs}` : ''}`;
+    return [
+      `repair: \`${command}\` shows the plan; add --yes to apply it, then run \`igny8 migrate\` again`,
+      ...(p.repairHint ? [p.repairHint] : []),
+    ];
+  }
+  if (p.checkId) {
+    return [
+      `no automatic repair: a person must resolve them; list them with \`igny8 audit --check ${p.checkId}\``,
+      ...(p.resolve ? [p.resolve] : []),
+      'then run `igny8 migrate` again',
+    ];
+  }
+  return [...(p.resolve ? [p.resolve] : []), 'then run `igny8 migrate` again'];
+}
+
+/** Throws DomainRefusal (exit 3) when any row violates what the migration is about to add. */
+export async function requireNoViolations(trx: Knex.Transaction, p: Precondition): Promise<void> {
+  const count = await countRows(trx, p.countSql, p.bindings);
+  if (count === 0) return;
+  const check = p.checkId ? ` (check ${p.checkId})` : '';
+  const repair = p.checkId && !p.noRepair ? `; repair: igny8 repair ${p.checkId}${p.repairArgs ? ` ${p.repairArgs}` : ''}` : '';
+  throw new DomainRefusal(`migration blocked: ${count} ${p.what}${check}; ${p.guarantee} cannot be added${repair}`, {
+    code: 'migration-blocked',
+    details: [...(p.details ?? []), ...remedyLines(p), 'nothing was changed by this migration'],
+  });
+}
