@@ -1,0 +1,205 @@
+// grant-credits throughput: N concurrent clients granting to ONE account (the worst case: every
+// grant waits for the account's row lock), through the domain credit service, each client on
+// its own connection, each grant its own transaction. Then the account is verified: balance =
+// start + every grant, one ledger row per grant, the chain (balance_after = previous +
+// amount) unbroken, the last balance_after = the balance. Measured without and with an
+// idempotency key (the key adds a savepoint), and, for contrast, as concurrent CLI calls
+// (each one a Node process start).
+import type { Knex } from 'knex';
+import { notAvailable, type BenchContext } from '../context.js';
+import type { BenchDatabase } from '../postgres.js';
+import { failureText, runIgny8 } from '../process.js';
+import { TARGETS } from '../result.js';
+
+interface Verification {
+  balance: number;
+  expectedBalance: number;
+  ledgerRows: number;
+  expectedLedgerRows: number;
+  chainBreaks: number;
+  lastBalanceAfter: number | null;
+  ok: boolean;
+}
+
+async function accountState(db: BenchDatabase, accountId: number): Promise<{ balance: number; rows: number }> {
+  const [row] = await db.query<{ credits: number; rows: string }>(
+    `select a.credits, (select count(*) from igny8_credit_transactions t where t.account_id = a.id) as rows
+       from igny8_accounts a where a.id = $1`,
+    [accountId],
+  );
+  return { balance: Number(row.credits), rows: Number(row.rows) };
+}
+
+async function verify(db: BenchDatabase, accountId: number, start: { balance: number; rows: number }, granted: number, grants: number): Promise<Verification> {
+  const now = await accountState(db, accountId);
+  const [chain] = await db.query<{ breaks: string; last: number | null }>(
+    `select count(*) filter (where prev is not null and balance_after <> prev + amount) as breaks,
+            (array_agg(balance_after order by id desc))[1] as last
+       from (select id, amount, balance_after, lag(balance_after) over (order by id) as prev
+               from igny8_credit_transactions where account_id = $1) ledger`,
+    [accountId],
+  );
+  const result = {
+    balance: now.balance,
+    expectedBalance: start.balance + granted,
+    ledgerRows: now.rows,
+    expectedLedgerRows: start.rows + grants,
+    chainBreaks: Number(chain.breaks),
+    lastBalanceAfter: chain.last === null ? null : Number(chain.last),
+  };
+  return {
+    ...result,
+    ok:
+      result.balance === result.expectedBalance &&
+      result.ledgerRows === result.expectedLedgerRows &&
+      result.chainBreaks === 0 &&
+      result.lastBalanceAfter === result.balance,
+  };
+}
+
+type Grant = (knex: Knex, accountId: number, amount: number, key: string | undefined) => Promise<void>;
+
+async function loadService(): Promise<{ grant: Grant; open: (url: string) => Promise<{ knex: Knex; close(): Promise<void> }> } | string> {
+  try {
+    const [{ grantCredits }, { withTransaction }, { connect }] = await Promise.all([
+      import('../../src/domain/credits.js'),
+      import('../../src/db/transaction.js'),
+      import('../../src/db/connect.js'),
+    ]);
+    return {
+      grant: async (knex, accountId, amount, key) => {
+        await withTransaction(knex, (trx) => grantCredits(trx, { accountId, amount, reason: 'bench grant', idempotencyKey: key }));
+      },
+      open: (url) => connect({ databaseUrl: url, poolMax: 1 }),
+    };
+  } catch (error) {
+    return `the credit service cannot be loaded: ${(error as Error).message}`;
+  }
+}
+
+async function serviceRun(
+  ctx: BenchContext,
+  db: BenchDatabase,
+  accountId: number,
+  service: Exclude<Awaited<ReturnType<typeof loadService>>, string>,
+  keyed: boolean,
+): Promise<{ perSecond: number; ms: number; grants: number; verification: Verification; replay?: Verification }> {
+  const { grantClients, grantsPerClient } = ctx.options;
+  const clients = await Promise.all(Array.from({ length: grantClients }, () => service.open(db.url)));
+  try {
+    const runId = Date.now().toString(36);
+    const keyOf = (client: number, i: number): string | undefined => (keyed ? `bench-${runId}-${client}-${i}` : undefined);
+    const amountOf = (i: number): number => 1 + (i % 7);
+    // A first grant per client opens its connection outside the timed part.
+    const start = await accountState(db, accountId);
+    let granted = 0;
+    await Promise.all(clients.map((client) => service.grant(client.knex, accountId, 1, undefined)));
+    granted += grantClients;
+    const started = performance.now();
+    await Promise.all(
+      clients.map(async (client, c) => {
+        for (let i = 0; i < grantsPerClient; i++) await service.grant(client.knex, accountId, amountOf(i), keyOf(c, i));
+      }),
+    );
+    const ms = performance.now() - started;
+    const grants = grantClients * grantsPerClient;
+    for (let i = 0; i < grantsPerClient; i++) granted += amountOf(i) * grantClients;
+    const verification = await verify(db, accountId, start, granted, grants + grantClients);
+    let replay: Verification | undefined;
+    if (keyed) {
+      // Every client retries its first 50 keys at once: nothing may be applied twice.
+      const retries = Math.min(50, grantsPerClient);
+      await Promise.all(
+        clients.map(async (client, c) => {
+          for (let i = 0; i < retries; i++) await service.grant(client.knex, accountId, amountOf(i), keyOf(c, i));
+        }),
+      );
+      replay = await verify(db, accountId, start, granted, grants + grantClients);
+    }
+    return { perSecond: (grants / ms) * 1000, ms, grants, verification, replay };
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
+}
+
+export async function benchGrants(ctx: BenchContext): Promise<void> {
+  const { rec, options } = ctx;
+  const label = `grant-credits, ${options.grantClients} clients on one account (credit service)`;
+  const missingCommand = !(await ctx.has(['register'])) ? 'register' : !(await ctx.has(['grant-credits'])) ? 'grant-credits' : undefined;
+  const service = await loadService();
+  if (typeof service === 'string') {
+    rec.missing('grants.service', label, 'grants/s', 'not-available', service, TARGETS.grants);
+    return;
+  }
+  const db = await ctx.server.createDatabase('grants');
+  const env = { DATABASE_URL: db.url, IGNY8_SECRET_KEY: ctx.secretKey };
+  try {
+    const migrate = await runIgny8(['migrate'], { env });
+    if (migrate.code !== 0) {
+      rec.missing('grants.service', label, 'grants/s', 'failed', `igny8 migrate: ${failureText(migrate)}`, TARGETS.grants);
+      return;
+    }
+    if (missingCommand) {
+      rec.missing('grants.service', label, 'grants/s', 'not-available', notAvailable(missingCommand), TARGETS.grants);
+      return;
+    }
+    const register = await runIgny8(
+      ['--json', 'register', '--email', 'bench-owner@example.com', '--password-stdin', '--account-name', 'Bench Account', '--plan', 'free'],
+      { env, input: 'bench-Passw0rd-long\n' },
+    );
+    if (register.code !== 0) {
+      rec.missing('grants.service', label, 'grants/s', 'failed', `igny8 register: ${failureText(register)}`, TARGETS.grants);
+      return;
+    }
+    const [account] = await db.query<{ id: string; slug: string }>(
+      `select a.id, a.slug from igny8_accounts a join igny8_users u on u.account_id = a.id where u.email = 'bench-owner@example.com'`,
+    );
+    const accountId = Number(account.id);
+    ctx.log(`credit service: ${options.grantClients} clients × ${options.grantsPerClient} grants, no key`);
+    const plain = await serviceRun(ctx, db, accountId, service, false);
+    ctx.log(`credit service: ${options.grantClients} clients × ${options.grantsPerClient} grants, with idempotency keys`);
+    const keyed = await serviceRun(ctx, db, accountId, service, true);
+    const record = (id: string, text: string, run: typeof plain, target?: typeof TARGETS.grants) => {
+      const checks = [run.verification, ...(run.replay ? [run.replay] : [])];
+      if (checks.every((check) => check.ok)) {
+        rec.measured(id, text, 'grants/s', run.perSecond, {
+          target,
+          note: `${run.grants} grants in ${(run.ms / 1000).toFixed(2)} s; balance ${run.verification.balance} exact, chain intact${run.replay ? ', retried keys applied once' : ''}`,
+        });
+      } else {
+        rec.missing(id, text, 'grants/s', 'failed', `verification failed: ${JSON.stringify(checks)}`, target);
+      }
+    };
+    record('grants.service', label, plain, TARGETS.grants);
+    record('grants.service-keyed', `  same, each grant with an idempotency key`, keyed);
+    const calls = options.runs;
+    ctx.log(`CLI: ${options.grantClients} concurrent loops × ${calls} igny8 grant-credits`);
+    const before = await accountState(db, accountId);
+    const started = performance.now();
+    const runs = await Promise.all(
+      Array.from({ length: options.grantClients }, async () => {
+        const codes: number[] = [];
+        for (let i = 0; i < calls; i++) {
+          const run = await runIgny8(['grant-credits', '--account', account.slug, '--amount', '3', '--reason', 'bench cli grant'], { env });
+          codes.push(run.code);
+          if (run.code !== 0) return { codes, error: failureText(run) };
+        }
+        return { codes, error: undefined };
+      }),
+    );
+    const cliMs = performance.now() - started;
+    const error = runs.find((run) => run.error)?.error;
+    const total = options.grantClients * calls;
+    const cliCheck = await verify(db, accountId, before, 3 * total, total);
+    if (error) rec.missing('grants.cli', `  same, as ${options.grantClients} loops of CLI calls`, 'grants/s', 'failed', error);
+    else if (!cliCheck.ok) rec.missing('grants.cli', `  same, as ${options.grantClients} loops of CLI calls`, 'grants/s', 'failed', `verification failed: ${JSON.stringify(cliCheck)}`);
+    else
+      rec.measured('grants.cli', `  same, as ${options.grantClients} loops of CLI calls`, 'grants/s', (total / cliMs) * 1000, {
+        note: `${total} processes; each starts Node and connects`,
+      });
+    rec.detail('grants', { database: db.name, accountId, plain, keyed, cli: { ms: cliMs, grants: total, verification: cliCheck } });
+  } finally {
+    if (ctx.options.keep) ctx.log(`kept database ${db.name}`);
+    else await db.drop();
+  }
+}

@@ -1,0 +1,59 @@
+// CLI start-up as a user feels it: `igny8 --help`, and `igny8 audit` on an empty embedded
+// database. "Empty" = a fresh data directory on which `igny8 migrate` has run the whole
+// chain (schema and catalog as migrations leave them) and no account exists. "Warm" = the
+// OS file cache already holds node, the built code and the data directory: one unmeasured
+// run goes first.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { notAvailable, type BenchContext } from '../context.js';
+import { failureText, runIgny8 } from '../process.js';
+import { TARGETS } from '../result.js';
+
+async function timesOf(runs: number, args: string[], env: Record<string, string> = {}): Promise<{ ms: number[]; codes: number[]; error?: string }> {
+  const warm = await runIgny8(args, { env });
+  const ms: number[] = [];
+  const codes: number[] = [warm.code];
+  for (let i = 0; i < runs; i++) {
+    const run = await runIgny8(args, { env });
+    if (run.code !== 0 && run.code !== 1) return { ms, codes, error: failureText(run) };
+    ms.push(run.ms);
+    codes.push(run.code);
+  }
+  return { ms, codes };
+}
+
+export async function benchStartup(ctx: BenchContext): Promise<void> {
+  const { rec, options } = ctx;
+  ctx.log(`igny8 --help × ${options.runs}`);
+  const help = await timesOf(options.runs, ['--help']);
+  if (help.error) rec.missing('startup.help', 'igny8 --help', 'ms', 'failed', help.error, TARGETS.help);
+  else rec.measured('startup.help', 'igny8 --help', 'ms', help.ms, { target: TARGETS.help });
+
+  const label = 'igny8 audit, empty embedded database (warm)';
+  if (!(await ctx.has(['audit']))) {
+    rec.missing('startup.empty-audit', label, 'ms', 'not-available', notAvailable('audit'), TARGETS.emptyAudit);
+    return;
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'igny8-bench-empty-'));
+  try {
+    const env = { IGNY8_DATA_DIR: path.join(dir, 'db') };
+    const migrated = await runIgny8(['migrate'], { env });
+    if (migrated.code !== 0) {
+      rec.missing('startup.empty-audit', label, 'ms', 'failed', `igny8 migrate on the empty database: ${failureText(migrated)}`, TARGETS.emptyAudit);
+      return;
+    }
+    ctx.log(`igny8 audit on an empty embedded database × ${options.runs}`);
+    const audit = await timesOf(options.runs, ['audit'], env);
+    if (audit.error) {
+      rec.missing('startup.empty-audit', label, 'ms', 'failed', audit.error, TARGETS.emptyAudit);
+      return;
+    }
+    rec.measured('startup.empty-audit', label, 'ms', audit.ms, {
+      target: TARGETS.emptyAudit,
+      note: `fresh data dir after \`igny8 migrate\`, no accounts; exit code ${audit.codes[audit.codes.length - 1]}`,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
