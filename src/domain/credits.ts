@@ -104,22 +104,9 @@ async function applyChange(
     throw new ValidationError('amount', `must be a whole number from 1 to ${MAX_CREDITS}`);
   }
   const write = async (t: Knex.Transaction): Promise<CreditResult> => {
-    const balance = await moveBalance(t, request.accountId, delta);
-    const inserted = (await t(LEDGER)
-      .insert({
-        account_id: request.accountId,
-        transaction_type: type,
-        amount: delta,
-        balance_after: balance,
-        description: request.reason,
-        metadata: JSON.stringify(request.metadata ?? {}),
-        idempotency_key: request.idempotencyKey ?? null,
-      })
-      .onConflict()
-      .ignore()
-      .returning('*')) as LedgerRow[];
-    if (inserted.length === 0) throw new KeyAlreadyUsed();
-    return { entry: toEntry(inserted[0]), balance, replayed: false };
+    const row = await changeAndRecord(t, request, type, delta);
+    if (row.id === null) throw new KeyAlreadyUsed();
+    return { entry: toEntry(row as LedgerRow), balance: row.moved_balance as number, replayed: false };
   };
   if (request.idempotencyKey === undefined) return write(trx);
   try {
@@ -130,16 +117,45 @@ async function applyChange(
   return replay(trx, request, type, delta);
 }
 
-async function moveBalance(trx: Knex.Transaction, accountId: number, delta: number): Promise<number> {
-  let rows: Array<{ credits: number }>;
+type ChangeRow = { moved_balance: number | null } & { [K in keyof LedgerRow]: LedgerRow[K] | null };
+
+/**
+ * The balance moves and its ledger row is written in ONE statement: the account's row lock
+ * is held for a single round trip plus the commit, which is what lets concurrent changes to
+ * one account run at thousands a second. A debit's balance check is in the UPDATE's WHERE.
+ */
+async function changeAndRecord(
+  trx: Knex.Transaction,
+  request: CreditRequest,
+  type: CreditTransactionType,
+  delta: number,
+): Promise<ChangeRow> {
+  let rows: ChangeRow[];
   try {
-    const query = trx(ACCOUNTS)
-      .where('id', accountId)
-      .update({ credits: trx.raw('credits + ?', [delta]), updated_at: trx.fn.now() })
-      .returning('credits');
-    // A debit never overdraws: the balance is checked by the UPDATE itself, under the row lock.
-    if (delta < 0) query.andWhere('credits', '>=', -delta);
-    rows = (await query) as Array<{ credits: number }>;
+    const result = await trx.raw(
+      `with moved as (
+         update ${ACCOUNTS} set credits = credits + ?, updated_at = now()
+          where id = ? and credits + ? >= 0
+         returning id, credits),
+       entry as (
+         insert into ${LEDGER} (account_id, transaction_type, amount, balance_after, description, metadata, idempotency_key)
+         select id, ?, ?, credits, ?, ?::jsonb, ? from moved
+         on conflict do nothing
+         returning *)
+       select (select credits from moved) as moved_balance, entry.*
+         from (select 1) as one left join entry on true`,
+      [
+        delta,
+        request.accountId,
+        delta,
+        type,
+        delta,
+        request.reason,
+        JSON.stringify(request.metadata ?? {}),
+        request.idempotencyKey ?? null,
+      ],
+    );
+    rows = result.rows as ChangeRow[];
   } catch (error) {
     if (sqlState(error) === OUT_OF_RANGE) {
       throw new DomainRefusal(`the balance would exceed the largest storable amount (${MAX_CREDITS})`, {
@@ -149,9 +165,10 @@ async function moveBalance(trx: Knex.Transaction, accountId: number, delta: numb
     }
     throw error;
   }
-  if (rows.length === 1) return rows[0].credits;
-  const [account] = (await trx(ACCOUNTS).where('id', accountId).select('credits')) as Array<{ credits: number }>;
-  if (!account) throw new ValidationError('account', `no account with id ${accountId}`);
+  const [row] = rows;
+  if (row.moved_balance !== null) return row;
+  const [account] = (await trx(ACCOUNTS).where('id', request.accountId).select('credits')) as Array<{ credits: number }>;
+  if (!account) throw new ValidationError('account', `no account with id ${request.accountId}`);
   throw new DomainRefusal(`insufficient credits: the balance is ${account.credits}, the debit ${-delta}`, {
     code: 'insufficient-credits',
   });
