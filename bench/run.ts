@@ -62,6 +62,14 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
 }
 
 async function main(): Promise<number> {
+  // Dropped on Ctrl-C too: a throwaway database must not outlive the run.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      const server = activeServer;
+      if (!server) process.exit(130);
+      void Promise.all([...created].map((name) => server.dropDatabase(name).catch(() => undefined))).finally(() => process.exit(130));
+    });
+  }
   let options: ReturnType<typeof parseOptions>;
   try {
     options = parseOptions(process.argv.slice(2));
@@ -84,15 +92,6 @@ async function main(): Promise<number> {
     process.stdout.write(`${path.relative(process.cwd(), target)} updated\n`);
   }
   return 0;
-}
-
-// Dropped on Ctrl-C too: a throwaway database must not outlive the run.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    const server = activeServer;
-    if (!server) process.exit(130);
-    void Promise.all([...created].map((name) => server.dropDatabase(name).catch(() => undefined))).finally(() => process.exit(130));
-  });
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,6 +1,7 @@
 // CLI start-up as a user feels it: `igny8 --help`, and `igny8 audit` on an empty embedded
 // database. "Empty" = a fresh data directory on which `igny8 migrate` has run the whole
-// chain (schema and catalog as migrations leave them) and no account exists. "Warm" = the
+// chain and `igny8 catalog sync` has loaded plans and industries, as a new installation
+// does before its first registration; no account exists. "Warm" = the
 // OS file cache already holds node, the built code and the data directory: one unmeasured
 // run goes first.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,10 +39,12 @@ export async function benchStartup(ctx: BenchContext): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'igny8-bench-empty-'));
   try {
     const env = { IGNY8_DATA_DIR: path.join(dir, 'db') };
-    const migrated = await runIgny8(['migrate'], { env });
-    if (migrated.code !== 0) {
-      rec.missing('startup.empty-audit', label, 'ms', 'failed', `igny8 migrate on the empty database: ${failureText(migrated)}`, TARGETS.emptyAudit);
-      return;
+    for (const args of [['migrate'], ['catalog', 'sync']]) {
+      const prepared = await runIgny8(args, { env });
+      if (prepared.code !== 0) {
+        rec.missing('startup.empty-audit', label, 'ms', 'failed', `igny8 ${args.join(' ')} on the empty database: ${failureText(prepared)}`, TARGETS.emptyAudit);
+        return;
+      }
     }
     ctx.log(`igny8 audit on an empty embedded database × ${options.runs}`);
     const audit = await timesOf(options.runs, ['audit'], env);
@@ -51,7 +54,7 @@ export async function benchStartup(ctx: BenchContext): Promise<void> {
     }
     rec.measured('startup.empty-audit', label, 'ms', audit.ms, {
       target: TARGETS.emptyAudit,
-      note: `fresh data dir after \`igny8 migrate\`, no accounts; exit code ${audit.codes[audit.codes.length - 1]}`,
+      note: `fresh data dir after \`igny8 migrate\` and \`catalog sync\`, no accounts; exit code ${audit.codes[audit.codes.length - 1]}`,
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
