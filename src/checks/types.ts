@@ -3,6 +3,7 @@
 // repair (when one exists) fixes exactly the rows the check finds.
 import type { Knex } from 'knex';
 import type { SchemaInfo } from '../schema/inspect.js';
+import type { SchemaConstraints } from './constraints.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -15,9 +16,13 @@ export interface CheckContext {
   knex: Knex | Knex.Transaction;
   /** Which shape the database is in (legacy, target, or between). */
   schema: SchemaInfo;
+  /** Constraints and indexes that exist (and are valid): what the schema guarantees. */
+  constraints: SchemaConstraints;
   scope: CheckScope;
   /** How many example rows to return (`--sample N`). */
   sample: number;
+  /** Sample keys silenced by a suppression: counted apart, in SQL, never sampled. */
+  suppressedKeys: readonly string[];
 }
 
 /** One example row: a stable key (suppressions name it), the account, and readable fields. */
@@ -28,7 +33,8 @@ export interface Sample {
 }
 
 export type CheckOutcome =
-  | { kind: 'ran'; count: number; samples: Sample[] }
+  /** `count` excludes suppressed rows; `suppressed` is how many rows suppressions silenced. */
+  | { kind: 'ran'; count: number; samples: Sample[]; suppressed?: number }
   /** The schema now guarantees what the check looks for: nothing to run. */
   | { kind: 'enforced'; by: string }
   /** The check does not apply to this shape (a table it reads does not exist). */

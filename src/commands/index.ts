@@ -46,6 +46,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'inspect an account: users, subscription, invoices, payment methods, sites, ledger',
     load: () => import('./account.js').then((m) => m.default),
   },
+  {
+    name: 'audit',
+    description: 'run the integrity checks; the exit code gates CI',
+    load: () => import('./audit.js').then((m) => m.default),
+  },
+  {
+    name: 'seed',
+    description: 'build test databases (seed legacy: the legacy shape with planted defects)',
+    load: () => import('./seed.js').then((m) => m.default),
+  },
 ];
 
 const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--database-url']);

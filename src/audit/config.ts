@@ -1,0 +1,104 @@
+// igny8.config.json: suppressions for the audit. A suppression silences a whole check, or
+// single rows by their sample key, always with a reason and optionally until a date; an
+// expired one turns back into a finding and says so. Invalid config names the key path.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { CHECK_IDS } from '../checks/registry.js';
+import { ValidationError } from '../errors.js';
+
+export const DEFAULT_CONFIG_FILE = 'igny8.config.json';
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+  .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'not a real date');
+
+const suppressionSchema = z
+  .object({
+    check: z.string().refine((id) => CHECK_IDS.includes(id), { message: 'unknown check id' }),
+    /** Sample keys (e.g. "user:123"); absent = the whole check. */
+    keys: z.array(z.string().min(1).max(500)).min(1).optional(),
+    reason: z.string().trim().min(1, 'a reason is required'),
+    /** Last day the suppression holds (inclusive, UTC). */
+    until: isoDate.optional(),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    audit: z.object({ suppressions: z.array(suppressionSchema).default([]) }).strict().optional(),
+  })
+  .strict();
+
+export type Suppression = z.infer<typeof suppressionSchema>;
+
+export interface AuditConfig {
+  file: string | null;
+  suppressions: Suppression[];
+}
+
+function keyPath(pathParts: PropertyKey[]): string {
+  return pathParts.reduce<string>((text, part) => {
+    if (typeof part === 'number') return `${text}[${part}]`;
+    return text ? `${text}.${String(part)}` : String(part);
+  }, '');
+}
+
+export function parseConfig(value: unknown, file: string): AuditConfig {
+  const result = configSchema.safeParse(value);
+  if (!result.success) {
+    const [issue] = result.error.issues;
+    const where = issue.code === 'unrecognized_keys' ? keyPath([...issue.path, issue.keys[0]]) : keyPath(issue.path);
+    throw new ValidationError(where || '(root)', `${issue.message} (in ${file})`, { cause: result.error });
+  }
+  return { file, suppressions: result.data.audit?.suppressions ?? [] };
+}
+
+/**
+ * Reads the config named by --config, or ./igny8.config.json when present. A named file that
+ * does not exist is an error; no default file means no suppressions.
+ */
+export function loadAuditConfig(explicit: string | undefined, cwd = process.cwd()): AuditConfig {
+  const file = path.resolve(cwd, explicit ?? DEFAULT_CONFIG_FILE);
+  if (!existsSync(file)) {
+    if (explicit !== undefined) throw new ValidationError('--config', `no such file: ${file}`);
+    return { file: null, suppressions: [] };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ValidationError('--config', `${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return parseConfig(parsed, file);
+}
+
+/** Today as YYYY-MM-DD in UTC: suppressions expire at the end of their `until` day. */
+export function utcDay(now: Date): string {
+  return now.toISOString().slice(0, 10);
+}
+
+export function isActive(suppression: Suppression, now: Date): boolean {
+  return suppression.until === undefined || suppression.until >= utcDay(now);
+}
+
+export interface CheckSuppressions {
+  /** An active whole-check suppression. */
+  whole?: Suppression;
+  /** Keys silenced now. */
+  activeKeys: string[];
+  /** Suppressions that have expired: their rows count again, and the report says so. */
+  expired: Suppression[];
+}
+
+export function suppressionsFor(checkId: string, suppressions: readonly Suppression[], now: Date): CheckSuppressions {
+  const mine = suppressions.filter((suppression) => suppression.check === checkId);
+  const active = mine.filter((suppression) => isActive(suppression, now));
+  return {
+    whole: active.find((suppression) => suppression.keys === undefined),
+    activeKeys: [...new Set(active.flatMap((suppression) => suppression.keys ?? []))],
+    expired: mine.filter((suppression) => !isActive(suppression, now)),
+  };
+}

@@ -1,0 +1,244 @@
+// Runs checks against one database snapshot and turns their outcomes into a report: a
+// status per check, totals, and the verdict against --fail-on. Fail closed: a check that
+// errors fails the run, and a run in which no check ran is never a pass.
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { CHECKS } from '../checks/registry.js';
+import type { Check, CheckContext, Sample, Severity } from '../checks/types.js';
+import { classifyError, DatabaseUnavailable, DomainRefusal, ExitCode, sqlState, ValidationError } from '../errors.js';
+import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
+import { suppressionsFor, type Suppression } from './config.js';
+import { createCheckContext } from './context.js';
+import { historyTablesPresent, recordAudit } from './history.js';
+
+export type FailOn = 'error' | 'warning' | 'never';
+export type CheckStatus = 'ok' | 'findings' | 'suppressed' | 'enforced' | 'not-applicable' | 'error';
+
+export interface CheckResult {
+  id: string;
+  severity: Severity;
+  title: string;
+  remedy: string;
+  repairable: boolean;
+  status: CheckStatus;
+  /** Rows found, suppressed ones excluded. */
+  count: number;
+  /** Rows silenced by suppressions. */
+  suppressed: number;
+  samples: Sample[];
+  /** The constraint that guarantees the check (status enforced). */
+  enforcedBy?: string;
+  /** Why the check does not apply (status not-applicable). */
+  reason?: string;
+  /** The query's error (status error). */
+  error?: string;
+  /** Suppressions applied or expired, in words. */
+  notes: string[];
+  durationMs: number;
+}
+
+export interface AuditTotals {
+  checks: number;
+  ok: number;
+  withFindings: number;
+  suppressed: number;
+  enforced: number;
+  notApplicable: number;
+  errored: number;
+  /** Finding rows over all checks, by severity. */
+  rows: number;
+  errorRows: number;
+  warningRows: number;
+  suppressedRows: number;
+}
+
+export interface AuditReport {
+  runId: string | null;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** The last applied migration, or null on a database igny8 never migrated. */
+  schemaVersion: string | null;
+  account: string | null;
+  failOn: FailOn;
+  checks: CheckResult[];
+  totals: AuditTotals;
+  passed: boolean;
+  exitCode: number;
+  /** Why the run failed when no finding explains it (a check errored, none ran). */
+  failure: string | null;
+}
+
+export interface AuditOptions {
+  checks?: readonly Check[];
+  sample?: number;
+  accountSlug?: string;
+  suppressions?: readonly Suppression[];
+  failOn?: FailOn;
+  record?: boolean;
+  now?: Date;
+  onCheck?: (check: Check, index: number, total: number) => void;
+}
+
+async function schemaVersion(knex: Knex, schema: SchemaInfo): Promise<string | null> {
+  if (!schema.hasTable('igny8_migrations')) return null;
+  const result = await knex.raw('select max(name) as name from igny8_migrations');
+  return (result.rows[0]?.name as string | null) ?? null;
+}
+
+async function resolveAccount(knex: Knex, schema: SchemaInfo, slug: string): Promise<number> {
+  const result = await knex.raw(`select id from ${schema.accountsTable} where slug = ?`, [slug]);
+  if (result.rows.length === 0) throw new ValidationError('--account', `no account has the slug ${JSON.stringify(slug)}`);
+  return Number(result.rows[0].id);
+}
+
+async function runOne(base: CheckContext, check: Check, options: AuditOptions, now: Date): Promise<CheckResult> {
+  const plan = suppressionsFor(check.id, options.suppressions ?? [], now);
+  const started = performance.now();
+  const result: CheckResult = {
+    id: check.id,
+    severity: check.severity,
+    title: check.title,
+    remedy: check.remedy,
+    repairable: check.repairable,
+    status: 'ok',
+    count: 0,
+    suppressed: 0,
+    samples: [],
+    notes: [],
+    durationMs: 0,
+  };
+  try {
+    // A savepoint per check: one failing query must not abort the snapshot the others read.
+    const outcome = await (base.knex as Knex.Transaction).transaction((savepoint) =>
+      check.run({ ...base, knex: savepoint, suppressedKeys: plan.activeKeys }),
+    );
+    if (outcome.kind === 'enforced') {
+      result.status = 'enforced';
+      result.enforcedBy = outcome.by;
+    } else if (outcome.kind === 'not-applicable') {
+      result.status = 'not-applicable';
+      result.reason = outcome.reason;
+    } else {
+      result.count = outcome.count;
+      result.suppressed = outcome.suppressed ?? 0;
+      result.samples = outcome.samples;
+      result.status = outcome.count > 0 ? 'findings' : 'ok';
+      if (result.suppressed > 0) {
+        result.notes.push(`${result.suppressed} row${result.suppressed === 1 ? '' : 's'} suppressed by key`);
+      }
+      if (plan.whole && outcome.count > 0) {
+        result.status = 'suppressed';
+        result.suppressed += outcome.count;
+        result.count = 0;
+        result.samples = [];
+        result.notes.push(`suppressed${plan.whole.until ? ` until ${plan.whole.until}` : ''}: ${plan.whole.reason}`);
+      }
+    }
+    for (const expired of plan.expired) {
+      const what = expired.keys ? `of ${expired.keys.join(', ')}` : 'of the whole check';
+      result.notes.push(`suppression ${what} expired on ${expired.until}: counted again (${expired.reason})`);
+    }
+  } catch (error) {
+    const failure = classifyError(error);
+    if (failure instanceof DatabaseUnavailable) throw failure;
+    const state = sqlState(error);
+    result.status = 'error';
+    result.error = `${failure.message}${state ? ` (SQLSTATE ${state})` : ''}`;
+  }
+  result.durationMs = Math.round(performance.now() - started);
+  return result;
+}
+
+function totalsOf(results: readonly CheckResult[]): AuditTotals {
+  const count = (status: CheckStatus) => results.filter((result) => result.status === status).length;
+  const rows = (severity?: Severity) =>
+    results
+      .filter((result) => severity === undefined || result.severity === severity)
+      .reduce((sum, result) => sum + result.count, 0);
+  return {
+    checks: results.length,
+    ok: count('ok'),
+    withFindings: count('findings'),
+    suppressed: count('suppressed'),
+    enforced: count('enforced'),
+    notApplicable: count('not-applicable'),
+    errored: count('error'),
+    rows: rows(),
+    errorRows: rows('error'),
+    warningRows: rows('warning'),
+    suppressedRows: results.reduce((sum, result) => sum + result.suppressed, 0),
+  };
+}
+
+/** The verdict: exit 1 on findings at or above failOn, on any errored check, or when nothing ran. */
+export function verdict(results: readonly CheckResult[], failOn: FailOn): { exitCode: number; failure: string | null } {
+  const errored = results.filter((result) => result.status === 'error');
+  if (errored.length > 0) {
+    return { exitCode: ExitCode.findings, failure: `${errored.length} check${errored.length === 1 ? '' : 's'} failed to run: ${errored.map((result) => result.id).join(', ')}` };
+  }
+  const ran = results.filter((result) => result.status !== 'not-applicable');
+  if (ran.length === 0) {
+    return { exitCode: ExitCode.findings, failure: 'no check ran: none applies to this database (fail closed)' };
+  }
+  const gating = results.filter(
+    (result) =>
+      result.status === 'findings' && (failOn === 'warning' || (failOn === 'error' && result.severity === 'error')),
+  );
+  return { exitCode: gating.length > 0 ? ExitCode.findings : ExitCode.ok, failure: null };
+}
+
+export async function runAudit(knex: Knex, options: AuditOptions = {}): Promise<AuditReport> {
+  const started = performance.now();
+  const now = options.now ?? new Date();
+  const startedAt = new Date();
+  const schema = await inspectSchema(knex);
+  if (!schema.isIgny8Database) {
+    throw new DomainRefusal(
+      'no check can run: this database has no igny8 tables (fail closed). Run `igny8 migrate` on a new database, or `igny8 migrate adopt` on a legacy one',
+    );
+  }
+  if (options.record && !(await historyTablesPresent(knex))) {
+    throw new DomainRefusal(
+      '--record: the audit history tables (igny8_audit_runs, igny8_audit_findings) do not exist yet; `igny8 migrate` adds them',
+    );
+  }
+  const accountId = options.accountSlug === undefined ? undefined : await resolveAccount(knex, schema, options.accountSlug);
+  const checks = options.checks ?? CHECKS;
+  const failOn = options.failOn ?? 'error';
+  const version = await schemaVersion(knex, schema);
+  // One snapshot for every check: the counts of one run describe one moment.
+  const results = await knex.transaction(
+    async (trx) => {
+      const base = await createCheckContext(trx, { accountId, sample: options.sample ?? 3 });
+      const done: CheckResult[] = [];
+      for (const [index, check] of checks.entries()) {
+        options.onCheck?.(check, index, checks.length);
+        done.push(await runOne(base, check, options, now));
+      }
+      return done;
+    },
+    { isolationLevel: 'repeatable read' },
+  );
+  const { exitCode, failure } = verdict(results, failOn);
+  const finishedAt = new Date();
+  const report: AuditReport = {
+    runId: null,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    schemaVersion: version,
+    account: options.accountSlug ?? null,
+    failOn,
+    checks: results,
+    totals: totalsOf(results),
+    passed: exitCode === ExitCode.ok,
+    exitCode,
+    failure,
+  };
+  if (options.record) {
+    report.runId = randomUUID();
+    await recordAudit(knex, report);
+  }
+  return report;
+}

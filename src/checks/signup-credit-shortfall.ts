@@ -1,0 +1,49 @@
+// seed #5: free signups were granted the plan row's 100 credits instead of the catalog's
+// 1,000. Signup credits = the first grant plus any shortfall correction; a correction is the
+// repair's ledger row, recognised by its marker (see SHORTFALL_MARKER).
+import { catalogPlan } from '../domain/catalog.js';
+import { missingTables, runFindings, scopeTo } from './query.js';
+import type { Check } from './types.js';
+
+/** The marker a shortfall correction carries: metadata.repair, and its idempotency key. */
+export const SHORTFALL_MARKER = 'signup-credit-shortfall';
+
+/** The idempotency key of an account's one shortfall correction. */
+export function shortfallIdempotencyKey(accountId: number): string {
+  return `${SHORTFALL_MARKER}:${accountId}`;
+}
+
+export const signupCreditShortfall: Check = {
+  id: 'signup-credit-shortfall',
+  severity: 'warning',
+  title: "free accounts whose signup credits are below the catalog's free credits",
+  remedy: 'igny8 repair signup-credit-shortfall: grant the difference once, with an idempotency key',
+  repairable: true,
+  async run(ctx) {
+    const { schema } = ctx;
+    const accounts = schema.accountsTable;
+    const missing = missingTables(ctx, 'igny8_credit_transactions', 'igny8_plans', accounts);
+    if (missing) return missing;
+    const owner = schema.accountColumn('igny8_credit_transactions');
+    const expected = catalogPlan('free')?.included_credits ?? 0;
+    const keyExpression = `'${SHORTFALL_MARKER}:' || ${owner}`;
+    const correction = [
+      `metadata->>'repair' = '${SHORTFALL_MARKER}'`,
+      `metadata->>'idempotency_key' = ${keyExpression}`,
+      ...(schema.hasColumn('igny8_credit_transactions', 'idempotency_key') ? [`idempotency_key = ${keyExpression}`] : []),
+    ].join(' or ');
+    return runFindings(ctx, {
+      sql: `select 'account:' || a.id as key, a.slug as account, a.id as sort,
+                   coalesce(f.amount, 0) as first_grant, coalesce(l.corrections, 0) as corrections,
+                   ${expected} as catalog_credits
+              from ${accounts} a
+              join igny8_plans p on p.id = a.plan_id and p.slug = 'free'
+              left join (select ${owner} as account_id,
+                                min(id) filter (where amount > 0 and not coalesce(${correction}, false)) as first_id,
+                                sum(amount) filter (where coalesce(${correction}, false)) as corrections
+                           from igny8_credit_transactions group by ${owner}) l on l.account_id = a.id
+              left join igny8_credit_transactions f on f.id = l.first_id
+             where coalesce(f.amount, 0) + coalesce(l.corrections, 0) < ${expected}${scopeTo(ctx, 'a.id')}`,
+    });
+  },
+};

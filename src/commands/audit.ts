@@ -1,0 +1,112 @@
+// igny8 audit: runs the integrity checks and gates CI through the exit code.
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { loadAuditConfig } from '../audit/config.js';
+import { runAudit } from '../audit/run.js';
+import { CHECK_IDS, CHECKS, findCheck } from '../checks/registry.js';
+import { ValidationError } from '../errors.js';
+import { auditDocument } from '../render/audit-json.js';
+import { renderAuditTable } from '../render/audit-table.js';
+import { renderGithub } from '../render/github.js';
+import { renderJunit } from '../render/junit.js';
+import { renderTable } from '../render/table.js';
+import { parseInput } from './validate.js';
+import { runWith } from './runtime.js';
+
+const FORMATS = ['table', 'json', 'junit', 'github'] as const;
+
+const inputSchema = z.object({
+  check: z.array(z.string()).optional(),
+  list: z.boolean().optional(),
+  failOn: z.enum(['error', 'warning', 'never']).default('error'),
+  sample: z
+    .string()
+    .regex(/^\d{1,4}$/, 'a whole number of example rows, 0 to 1000')
+    .transform(Number)
+    .refine((value) => value <= 1000, 'at most 1000 example rows')
+    .default(3),
+  account: z.string().min(1).max(255).optional(),
+  format: z.enum(FORMATS).optional(),
+  record: z.boolean().optional(),
+  config: z.string().min(1).optional(),
+});
+
+interface AuditFlags {
+  check?: string[];
+  list?: boolean;
+  failOn?: string;
+  sample?: string;
+  account?: string;
+  format?: string;
+  record?: boolean;
+  config?: string;
+}
+
+export default function configureAudit(command: Command): void {
+  command
+    .option('--check <id...>', 'run only these checks (see --list)')
+    .option('--list', 'list the checks and exit')
+    .option('--fail-on <level>', 'exit 1 on findings at or above: error | warning | never (default: error)')
+    .option('--sample <n>', 'example rows per check (default: 3)')
+    .option('--account <slug>', 'audit one account only')
+    .option('--format <format>', 'table | json | junit | github (default: table; --json means json)')
+    .option('--record', 'append this run and its findings to the audit history')
+    .option('--config <path>', 'suppressions file (default: ./igny8.config.json when present)')
+    .addHelpText(
+      'after',
+      `
+Checks: ${CHECK_IDS.join(', ')}.
+Exit codes: 0 clean below --fail-on, 1 findings at or above it (or a check failed, or none
+ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unreachable.`,
+    )
+    .action(
+      runWith<AuditFlags>(async (flags, runtime) => {
+        const input = parseInput(inputSchema, flags);
+        if (runtime.out.json && input.format !== undefined && input.format !== 'json') {
+          throw new ValidationError('--format', `--json asks for json, --format asks for ${input.format}: choose one`);
+        }
+        const format = runtime.out.json ? 'json' : (input.format ?? 'table');
+        const unknown = (input.check ?? []).filter((id) => !findCheck(id));
+        if (unknown.length > 0) {
+          throw new ValidationError('--check', `unknown check ${unknown.map((id) => JSON.stringify(id)).join(', ')}`, {
+            details: [`known checks: ${CHECK_IDS.join(', ')}`],
+          });
+        }
+        const checks = input.check ? CHECKS.filter((check) => input.check!.includes(check.id)) : CHECKS;
+
+        if (input.list) {
+          const list = checks.map(({ id, severity, title, repairable, remedy }) => ({ id, severity, title, repairable, remedy }));
+          if (format === 'json') runtime.out.data({ checks: list });
+          else {
+            runtime.out.print(
+              renderTable(
+                ['check', 'severity', 'repair', 'title'],
+                list.map((check) => [check.id, check.severity, check.repairable ? 'yes' : 'no', check.title]),
+              ),
+            );
+          }
+          return;
+        }
+
+        const config = loadAuditConfig(input.config);
+        const db = await runtime.database();
+        const spinner = await runtime.out.spinner('auditing');
+        const report = await runAudit(db.knex, {
+          checks,
+          sample: input.sample,
+          accountSlug: input.account,
+          suppressions: config.suppressions,
+          failOn: input.failOn,
+          record: input.record,
+          onCheck: (check, index, total) => spinner.update(`auditing: ${check.id} (${index + 1}/${total})`),
+        }).finally(() => spinner.stop());
+
+        if (format === 'json') runtime.out.data(auditDocument(report));
+        else if (format === 'junit') runtime.out.print(renderJunit(report));
+        else if (format === 'github') for (const line of renderGithub(report)) runtime.out.print(line);
+        else for (const line of renderAuditTable(report, runtime.out.color)) runtime.out.print(line);
+        if (report.failure) runtime.out.error(report.failure);
+        runtime.exitCode = report.exitCode;
+      }),
+    );
+}

@@ -1,0 +1,387 @@
+// `igny8 seed legacy`: a database in the legacy shape with realistic data and every defect
+// kind the checks find, planted at counts known in advance, so an audit can be held to
+// them. Set-based: a plan table decides each account's plan and defect once, then one
+// INSERT … SELECT per table writes every row (10^6 accounts in well under a minute).
+//
+// Each defective account carries exactly ONE defect kind, built so that it trips only its
+// own check; the expected counts are therefore the generator's own decisions, counted from
+// the plan table, not re-derived by the checks' SQL.
+import type { Knex } from 'knex';
+import type { Database } from '../db/connect.js';
+import { migrateLatest } from '../db/migrator.js';
+import { BASELINE_MIGRATION } from '../db/adopt.js';
+import { syncCatalog } from '../domain/catalog.js';
+import { DomainRefusal, ValidationError } from '../errors.js';
+import { LEGACY_TABLES } from '../schema/legacy.js';
+import { CHECK_IDS, CHECKS } from '../checks/registry.js';
+
+type PlanSlug = 'free' | 'starter' | 'growth' | 'scale';
+const PAID: PlanSlug[] = ['starter', 'growth', 'scale'];
+const ALL: PlanSlug[] = ['free', ...PAID];
+
+/** Defect kinds planted per account, and the plans whose accounts can carry each cleanly. */
+export const PLANTED_KINDS: ReadonlyArray<{ id: string; plans: PlanSlug[]; rowsPerDefect: number }> = [
+  { id: 'orphan-users', plans: ALL, rowsPerDefect: 1 },
+  { id: 'account-without-owner', plans: ALL, rowsPerDefect: 1 },
+  // Needs a second member to promote (growth and scale have two or more users).
+  { id: 'multiple-owners', plans: ['growth', 'scale'], rowsPerDefect: 1 },
+  { id: 'duplicate-emails', plans: ['growth', 'scale'], rowsPerDefect: 1 },
+  { id: 'site-industry-null', plans: ALL, rowsPerDefect: 1 },
+  { id: 'sector-industry-mismatch', plans: ALL, rowsPerDefect: 1 },
+  // Scale is unlimited (0); the others get limit + 1 sectors on their first site.
+  { id: 'sector-limit-exceeded', plans: ['free', 'starter', 'growth'], rowsPerDefect: 1 },
+  // Free and starter allow one site: a second one breaks the limit.
+  { id: 'site-limit-exceeded', plans: ['free', 'starter'], rowsPerDefect: 1 },
+  { id: 'credit-balance-drift', plans: ALL, rowsPerDefect: 1 },
+  // A wrong balance_after breaks its own row and the next one: two rows per defect.
+  { id: 'ledger-chain-broken', plans: ALL, rowsPerDefect: 2 },
+  { id: 'signup-credit-shortfall', plans: ['free'], rowsPerDefect: 1 },
+  { id: 'payment-method-drift', plans: PAID, rowsPerDefect: 1 },
+  { id: 'pending-payment-incomplete', plans: PAID, rowsPerDefect: 1 },
+  { id: 'invoice-billing-snapshot-missing', plans: PAID, rowsPerDefect: 1 },
+  { id: 'site-access-missing', plans: ALL, rowsPerDefect: 1 },
+  { id: 'plaintext-credentials', plans: ALL, rowsPerDefect: 1 },
+  { id: 'cross-tenant-reference', plans: ALL, rowsPerDefect: 1 },
+];
+
+/** seed #5: the legacy free plan grants 100 credits; the catalog says 1,000. */
+const PLAN_DEFECT = 'plan-catalog-drift';
+const LEGACY_FREE_CREDITS = 100;
+
+/** Checks that cannot run on the legacy shape (their column does not exist yet). */
+export const LEGACY_NOT_APPLICABLE = ['subscription-plan-missing', 'subscription-plan-drift'];
+
+export const PLANTABLE: readonly string[] = [PLAN_DEFECT, ...PLANTED_KINDS.map((kind) => kind.id)];
+
+export interface SeedOptions {
+  accounts: number;
+  /** Share of accounts carrying one defect, 0..1. */
+  defectRate: number;
+  seed: number;
+  /** Defect kinds to plant (check ids); default every plantable kind. */
+  defects?: readonly string[];
+  onProgress?: (step: string, index: number, total: number) => void;
+}
+
+export interface SeedResult {
+  accounts: number;
+  defectRate: number;
+  seed: number;
+  defects: string[];
+  /** Exactly what `igny8 audit --format json` reports as each check's count. */
+  planted: Record<string, number>;
+  /** Checks that do not apply to the legacy shape. */
+  notApplicable: string[];
+  rows: Record<string, number>;
+  durationMs: number;
+}
+
+/** `repairable` stands for every plantable kind with a repair. */
+export function resolveDefects(requested: readonly string[] | undefined): string[] {
+  if (requested === undefined) return [...PLANTABLE];
+  const ids = requested.flatMap((id) =>
+    id === 'repairable' ? CHECKS.filter((check) => check.repairable && PLANTABLE.includes(check.id)).map((check) => check.id) : [id],
+  );
+  for (const id of ids) {
+    if (!CHECK_IDS.includes(id)) throw new ValidationError('--defects', `unknown check ${JSON.stringify(id)}`);
+    if (!PLANTABLE.includes(id)) {
+      throw new ValidationError('--defects', `${id} cannot be planted in the legacy shape (it does not apply there)`);
+    }
+  }
+  return PLANTABLE.filter((id) => ids.includes(id));
+}
+
+async function assertEmpty(knex: Knex): Promise<void> {
+  const result = await knex.raw(
+    `select table_name as name from information_schema.tables
+      where table_schema = current_schema() and table_type = 'BASE TABLE'`,
+  );
+  const tables = (result.rows as Array<{ name: string }>).map((row) => row.name);
+  if (tables.length === 0) return;
+  // A baseline applied by an earlier, failed seed (and nothing else) counts as empty.
+  const known = new Set([...LEGACY_TABLES, 'igny8_migrations']);
+  const foreign = tables.filter((table) => !known.has(table));
+  if (foreign.length === 0 && tables.includes('igny8_migrations')) {
+    const applied = await knex.raw(`select name from igny8_migrations`);
+    const names = (applied.rows as Array<{ name: string }>).map((row) => row.name);
+    const rows = await knex.raw(
+      `select (select count(*) from igny8_plans) + (select count(*) from igny8_tenants) + (select count(*) from igny8_users) as n`,
+    ).catch(() => ({ rows: [{ n: 1 }] }));
+    if (names.every((name) => name === BASELINE_MIGRATION) && Number(rows.rows[0].n) === 0) return;
+  }
+  throw new DomainRefusal(
+    `seed legacy needs an empty database; this one has ${tables.length} table${tables.length === 1 ? '' : 's'} (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''})`,
+    { details: ['point --database-url (or IGNY8_DATA_DIR) at a new, empty database'] },
+  );
+}
+
+const hash = (salt: string, seed: number) =>
+  `(cast(hashtext('${salt}:' || g.i || ':' || ${seed}) as bigint) + 2147483648)`;
+
+/** The per-account decisions: plan, defect kind, its variant, a partner account. */
+function planTableSql(options: SeedOptions, defects: readonly string[]): string {
+  const threshold = Math.round(options.defectRate * 1_000_000);
+  const kindsFor = (plan: PlanSlug) =>
+    PLANTED_KINDS.filter((kind) => kind.plans.includes(plan) && defects.includes(kind.id)).map((kind) => kind.id);
+  const choose = ALL.map((plan) => {
+    const kinds = kindsFor(plan);
+    if (kinds.length === 0) return `when '${plan}' then null`;
+    return `when '${plan}' then (array[${kinds.map((kind) => `'${kind}'`).join(', ')}])[1 + cast(g.h2 % ${kinds.length} as int)]`;
+  }).join(' ');
+  const n = options.accounts;
+  return `create temp table seed_plan on commit drop as
+    select g.i, g.plan, p.id as plan_id, g.kind,
+           -- cross-tenant-reference: 0 invoice (paid only), 1 access row, 2 integration
+           case when g.kind = 'cross-tenant-reference' then
+                  case when g.plan = 'free' then 1 + cast(g.h3 % 2 as int) else cast(g.h3 % 3 as int) end
+                else cast(g.h3 % 2 as int) end as variant,
+           -- same plan (i ± 10 keeps i % 10), so a paid partner has a subscription too
+           case when g.i + 10 <= ${n} then g.i + 10 else g.i - 10 end as partner,
+           case g.plan when 'free' then 1 when 'starter' then 1 when 'growth' then 2 else 3 end as users,
+           case g.plan when 'free' then 1 when 'starter' then 1 else 2 end as sites,
+           case g.plan when 'free' then 'stripe'
+                else (array['stripe', 'paypal', 'bank_transfer'])[1 + cast(g.i % 3 as int)] end as method,
+           case when g.plan = 'free' then 'active'
+                when g.kind = 'pending-payment-incomplete' or g.i % 7 = 0 then 'pending_payment'
+                else 'active' end as status,
+           case g.plan when 'free' then case when g.kind = 'signup-credit-shortfall' then ${LEGACY_FREE_CREDITS} else 1000 end
+                when 'starter' then 1000 when 'growth' then 2000 else 4000 end as grant_amount,
+           cast(g.i % 50 + 1 as int) as spent,
+           cast(g.i * 7 % (select count(*) from igny8_industries) as int) as industry_n
+      from (select g.i, g.plan, g.h2, g.h3,
+                   case when g.defective then case g.plan ${choose} end end as kind
+              from (select g.i,
+                           case when g.i % 10 < 4 then 'free' when g.i % 10 < 7 then 'starter'
+                                when g.i % 10 < 9 then 'growth' else 'scale' end as plan,
+                           ${hash('d', options.seed)} % 1000000 < ${threshold} as defective,
+                           ${hash('k', options.seed)} as h2,
+                           ${hash('v', options.seed)} as h3
+                      from generate_series(cast(1 as bigint), ${n}) g(i)) g) g
+      join igny8_plans p on p.slug = g.plan`;
+}
+
+/** Every statement after the plan table, in foreign-key order, with a progress label. */
+function dataStatements(n: number): Array<[string, string]> {
+  const created = `timestamptz '2024-01-01 00:00:00+00' + (p.i % 700) * interval '1 day'`;
+  const password = (id: string) =>
+    `'pbkdf2_sha256$600000$' || left(md5(${id} || ':salt'), 22) || '$' || md5(${id} || ':hash')`;
+  return [
+    [
+      'industries',
+      `create temp table seed_industries on commit drop as
+         select i.id, cast(row_number() over (order by i.id) - 1 as int) as n,
+                (select min(s.id) from igny8_industry_sectors s where s.industry_id = i.id) as sector_id
+           from igny8_industries i`,
+    ],
+    [
+      'accounts',
+      // owner_id points at users inserted next: the legacy foreign key is deferred (seed #3).
+      `insert into igny8_tenants (id, name, slug, owner_id, plan_id, credits, status, payment_method,
+              billing_email, billing_address_line1, billing_city, billing_country, created_at, updated_at)
+       select p.i, 'Account ' || p.i, 'account-' || p.i,
+              case when p.kind = 'account-without-owner' and p.variant = 1 then p.partner else p.i end,
+              p.plan_id,
+              p.grant_amount - p.spent + case when p.kind = 'credit-balance-drift' then 50 else 0 end,
+              p.status, p.method, 'billing' || p.i || '@example.com',
+              p.i || ' Market Street', (array['Lisbon', 'Austin', 'Berlin', 'Pune'])[1 + cast(p.i % 4 as int)],
+              (array['PT', 'US', 'DE', 'IN'])[1 + cast(p.i % 4 as int)], ${created}, ${created}
+         from seed_plan p`,
+    ],
+    [
+      'users',
+      `insert into igny8_users (id, email, password, first_name, last_name, role, tenant_id, is_active, date_joined)
+       select u.id,
+              case when p.kind = 'duplicate-emails' and k.k = 1 then 'User' || p.i || '@Example.com'
+                   else 'user' || u.id || '@example.com' end,
+              ${password('u.id')},
+              (array['Ana', 'Ben', 'Chen', 'Dara', 'Eli', 'Fatima'])[1 + cast(u.id % 6 as int)],
+              (array['Silva', 'Okafor', 'Novak', 'Ito', 'Meyer'])[1 + cast(u.id % 5 as int)],
+              case when k.k = 0 then case when p.kind = 'account-without-owner' and p.variant = 0 then 'admin' else 'owner' end
+                   when k.k = 1 then case when p.kind = 'multiple-owners' then 'owner' else 'admin' end
+                   else 'editor' end,
+              p.i, true, ${created}
+         from seed_plan p
+         cross join lateral generate_series(0, p.users - 1) k(k)
+         cross join lateral (select ${n} * k.k + p.i as id) u`,
+    ],
+    [
+      'orphan users',
+      // seed #3: a user created before an account that was never made.
+      `insert into igny8_users (id, email, password, role, tenant_id, date_joined)
+       select 3 * ${n} + p.i, 'user' || (3 * ${n} + p.i) || '@example.com', ${password(`(3 * ${n} + p.i)`)}, 'owner', null, ${created}
+         from seed_plan p where p.kind = 'orphan-users'`,
+    ],
+    [
+      'subscriptions',
+      `insert into igny8_subscriptions (id, tenant_id, stripe_subscription_id, payment_method, status,
+              current_period_start, current_period_end, created_at, updated_at)
+       select p.i, p.i, case when p.method = 'stripe' then 'sub_' || md5(p.i || ':sub') end,
+              case when p.kind = 'payment-method-drift' and p.variant = 0
+                   then case p.method when 'stripe' then 'paypal' else 'stripe' end else p.method end,
+              case when p.status = 'pending_payment' then 'pending_payment' else 'active' end,
+              ${created}, ${created} + interval '1 month', ${created}, ${created}
+         from seed_plan p where p.plan <> 'free'`,
+    ],
+    [
+      'payment methods',
+      `insert into igny8_account_payment_methods (id, tenant_id, type, display_name, is_default, is_verified, created_at)
+       select m.id, p.i, p.method, initcap(replace(p.method, '_', ' ')), true, p.status = 'active', ${created}
+         from seed_plan p
+         cross join lateral (select p.i as id
+                             union all
+                             select ${n} + p.i where p.kind = 'payment-method-drift' and p.variant = 1) m
+        where p.plan <> 'free'`,
+    ],
+    [
+      'invoices',
+      `insert into igny8_invoices (id, tenant_id, subscription_id, invoice_number, status, subtotal, tax, total,
+              invoice_date, due_date, paid_at, billing_email, line_items, created_at)
+       select p.i, p.i,
+              case when p.kind = 'cross-tenant-reference' and p.variant = 0 then p.partner else p.i end,
+              'INV-' || lpad(cast(p.i as text), 8, '0'),
+              case when p.status = 'pending_payment' then 'pending' else 'paid' end,
+              pl.price, 0, pl.price, cast(${created} as date), cast(${created} as date) + 14,
+              case when p.status = 'pending_payment' then null else ${created} + interval '1 day' end,
+              case when p.kind = 'invoice-billing-snapshot-missing' then null else 'billing' || p.i || '@example.com' end,
+              jsonb_build_array(jsonb_build_object('description', pl.name || ' plan', 'amount', pl.price)), ${created}
+         from seed_plan p join igny8_plans pl on pl.id = p.plan_id
+        where p.plan <> 'free' and p.kind is distinct from 'pending-payment-incomplete'`,
+    ],
+    [
+      'ledger',
+      `insert into igny8_credit_transactions (id, tenant_id, transaction_type, amount, balance_after, description, metadata, created_at)
+       select 2 * p.i - 1, p.i, 'subscription', p.grant_amount,
+              p.grant_amount + case when p.kind = 'ledger-chain-broken' then 7 else 0 end,
+              case when p.plan = 'free' then 'signup credits' else 'plan credits' end,
+              jsonb_build_object('reason', case when p.plan = 'free' then 'signup' else 'subscription' end, 'plan', p.plan),
+              ${created}
+         from seed_plan p
+       union all
+       select 2 * p.i, p.i, 'deduction', -p.spent, p.grant_amount - p.spent, 'content generation',
+              '{}', ${created} + interval '2 days'
+         from seed_plan p`,
+    ],
+    [
+      'sites',
+      `insert into igny8_sites (id, tenant_id, name, slug, domain, industry_id, wp_url, wp_username, wp_app_password,
+              wp_api_key, created_at, updated_at)
+       select s.id, p.i, 'Site ' || s.id, 'site-' || s.id, 'site' || s.id || '.example.com',
+              case when p.kind = 'site-industry-null' and s.id = p.i then null else ind.id end,
+              case when p.i % 3 = 0 and s.id = p.i then 'https://site' || s.id || '.example.com' end,
+              case when p.i % 3 = 0 and s.id = p.i then 'editor' || p.i end,
+              -- seed #12: the plaintext WordPress credentials
+              case when p.kind = 'plaintext-credentials' and s.id = p.i then 'wpap-' || md5(p.i || ':wp') end,
+              case when p.kind = 'plaintext-credentials' and s.id = p.i then 'wpk-' || md5(p.i || ':key') end,
+              ${created}, ${created}
+         from seed_plan p
+         cross join lateral (select p.i as id
+                             union all select ${n} + p.i where p.sites > 1
+                             union all select 2 * ${n} + p.i where p.kind = 'site-limit-exceeded') s
+         join seed_industries ind on ind.n = p.industry_n`,
+    ],
+    [
+      'sectors',
+      `insert into igny8_sectors (id, tenant_id, site_id, industry_sector_id, name, slug, created_at)
+       select x.id, p.i, x.site_id,
+              case when p.kind = 'sector-industry-mismatch' and x.site_id = p.i then other.sector_id else ind.sector_id end,
+              'Sector ' || x.id, x.slug, ${created}
+         from seed_plan p
+         join seed_industries ind on ind.n = p.industry_n
+         join seed_industries other on other.n = (p.industry_n + 1) % (select count(*) from seed_industries)
+         cross join lateral (
+           select p.i as id, p.i as site_id, 'main' as slug
+           union all select ${n} + p.i, ${n} + p.i, 'main' where p.sites > 1
+           union all select 3 * ${n} + 6 * (p.i - 1) + e.k, p.i, 'extra-' || e.k
+             from generate_series(1, case p.plan when 'free' then 1 when 'starter' then 3 else 5 end) e(k)
+            where p.kind = 'sector-limit-exceeded') x`,
+    ],
+    [
+      'site access',
+      `insert into igny8_site_user_access (id, user_id, site_id, granted_by_id, granted_at)
+       select x.id, x.user_id, x.site_id, p.i, ${created}
+         from seed_plan p
+         cross join lateral (
+           select p.i as id, p.i as user_id, p.i as site_id where p.kind is distinct from 'site-access-missing'
+           union all select ${n} + p.i, p.i, ${n} + p.i where p.sites > 1
+           union all select 2 * ${n} + p.i, p.i, 2 * ${n} + p.i where p.kind = 'site-limit-exceeded'
+           union all select 3 * ${n} + p.i, p.i, p.partner where p.kind = 'cross-tenant-reference' and p.variant = 1
+           union all select 4 * ${n} + p.i, ${n} + p.i, p.i where p.kind = 'multiple-owners'
+           union all select 5 * ${n} + p.i, ${n} + p.i, ${n} + p.i where p.kind = 'multiple-owners' and p.sites > 1) x`,
+    ],
+    [
+      'integrations',
+      `insert into igny8_site_integrations (id, tenant_id, site_id, platform, config_json, credentials_json,
+              sync_enabled, sync_status, created_at)
+       select p.i, p.i, p.i, 'wordpress', jsonb_build_object('url', 'https://site' || p.i || '.example.com'),
+              jsonb_build_object('username', 'editor' || p.i), true, 'synced', ${created}
+         from seed_plan p where p.i % 3 = 0
+       union all
+       select ${n} + p.i, p.i, p.partner, case when p.i + 10 <= ${n} then 'custom' else 'shopify' end,
+              '{}', '{}', false, 'pending', ${created}
+         from seed_plan p where p.kind = 'cross-tenant-reference' and p.variant = 2`,
+    ],
+  ];
+}
+
+const SEQUENCED_TABLES = LEGACY_TABLES;
+
+export async function seedLegacy(db: Database, options: SeedOptions): Promise<SeedResult> {
+  const started = performance.now();
+  const defects = resolveDefects(options.defects);
+  await assertEmpty(db.knex);
+  const progress = options.onProgress ?? (() => undefined);
+  const steps = dataStatements(options.accounts);
+  const total = steps.length + 4;
+  progress('legacy baseline', 0, total);
+  const migrated = await migrateLatest(db, { to: BASELINE_MIGRATION });
+  if (migrated.error) throw migrated.error;
+
+  const { planted, rows } = await db.knex.transaction(async (trx) => {
+    progress('plans and industries', 1, total);
+    await syncCatalog(trx);
+    if (defects.includes(PLAN_DEFECT)) {
+      await trx.raw(`update igny8_plans set included_credits = ? where slug = 'free'`, [LEGACY_FREE_CREDITS]);
+    }
+    progress('account plan', 2, total);
+    await trx.raw(planTableSql(options, defects));
+    await trx.raw('analyze seed_plan');
+    for (const [index, [label, sql]] of steps.entries()) {
+      progress(label, 3 + index, total);
+      await trx.raw(sql);
+    }
+    for (const table of SEQUENCED_TABLES) {
+      await trx.raw(
+        `select setval(pg_get_serial_sequence('${table}', 'id'), greatest((select max(id) from ${table}), 1),
+                       (select max(id) from ${table}) is not null)`,
+      );
+    }
+    const kinds = await trx.raw(`select kind, count(*) as n from seed_plan where kind is not null group by kind`);
+    const byKind = new Map((kinds.rows as Array<{ kind: string; n: number }>).map((row) => [row.kind, Number(row.n)]));
+    const counts: Record<string, number> = {};
+    for (const check of CHECKS) {
+      if (LEGACY_NOT_APPLICABLE.includes(check.id)) continue;
+      const kind = PLANTED_KINDS.find((candidate) => candidate.id === check.id);
+      counts[check.id] =
+        check.id === PLAN_DEFECT ? (defects.includes(PLAN_DEFECT) ? 1 : 0) : (byKind.get(check.id) ?? 0) * (kind?.rowsPerDefect ?? 1);
+    }
+    const sizes = await trx.raw(
+      LEGACY_TABLES.map((table) => `select '${table}' as name, count(*) as n from ${table}`).join(' union all '),
+    );
+    return {
+      planted: counts,
+      rows: Object.fromEntries((sizes.rows as Array<{ name: string; n: number }>).map((row) => [row.name, Number(row.n)])),
+    };
+  });
+  progress('analyze', total - 1, total);
+  await db.knex.raw('analyze');
+  return {
+    accounts: options.accounts,
+    defectRate: options.defectRate,
+    seed: options.seed,
+    defects,
+    planted,
+    notApplicable: [...LEGACY_NOT_APPLICABLE],
+    rows,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
