@@ -1,0 +1,150 @@
+// igny8 repair ID...|--all [--yes] [--account SLUG] [--default-industry SLUG]
+// Without --yes it prints the plan and writes nothing; with --yes each check's repair runs
+// in its own transactions and every changed row lands in the repair log under one run id.
+//
+// IGNY8_TEST_PAUSE_AFTER_BATCH=SECONDS is for tests only: each batch waits that long after
+// its writes, before its commit, so a test can kill the process mid-transaction.
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { resolveRepairIds } from '../repairs/registry.js';
+import { resolveScope, runRepairs, type RepairRunReport } from '../repairs/run.js';
+import type { RepairOutcome, RepairPlan } from '../repairs/types.js';
+import type { Sample } from '../checks/types.js';
+import { parseInput } from './validate.js';
+import { runWith, type Runtime } from './runtime.js';
+
+const slug = z.string().trim().min(1, 'must not be empty').max(255).regex(/^[a-z0-9][a-z0-9-]*$/, 'a slug: lowercase letters, digits and dashes');
+
+const inputSchema = z.object({
+  ids: z.array(z.string().min(1)),
+  all: z.boolean(),
+  yes: z.boolean(),
+  account: slug.optional(),
+  defaultIndustry: slug.optional(),
+  sample: z.coerce.number().int().min(0).max(1000),
+  batchSize: z.coerce.number().int().min(1).max(1_000_000),
+});
+
+const pauseSchema = z.coerce.number().min(0).max(3600);
+
+interface Flags {
+  all?: boolean;
+  yes?: boolean;
+  account?: string;
+  defaultIndustry?: string;
+  sample: string;
+  batchSize: string;
+}
+
+function plural(count: number, word: string): string {
+  return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
+}
+
+function sampleLine(sample: Sample): string {
+  const { key, account, ...fields } = sample;
+  const rest = Object.entries(fields)
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([field, value]) => `${field}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .join('  ');
+  return `    ${key}${account ? `  account=${account}` : ''}  ${rest}`;
+}
+
+function writtenText(outcome: RepairOutcome): string {
+  const parts = Object.entries(outcome.written).map(([table, count]) => `${table} ${count}`);
+  return parts.length > 0 ? parts.join(', ') : 'nothing';
+}
+
+function renderPlan(runtime: Runtime, plan: RepairPlan, outcome?: RepairOutcome): void {
+  const { out } = runtime;
+  if (plan.notApplicable) {
+    out.print(`${out.color.dim(plan.checkId)}: nothing to do (${plan.notApplicable})`);
+    return;
+  }
+  if (outcome) {
+    const head = outcome.repaired === 0 ? out.color.green(plan.checkId) : out.color.bold(plan.checkId);
+    out.print(
+      `${head}: ${outcome.repaired === 0 ? 'nothing to repair' : `repaired ${plural(outcome.repaired, 'row')}; rows written: ${writtenText(outcome)} (${plural(outcome.batches, 'batch')}, ${outcome.durationMs} ms)`}`,
+    );
+  } else {
+    out.print(`${out.color.bold(plan.checkId)}: ${plan.keys.length === 0 ? 'nothing to repair' : `${plural(plan.keys.length, 'row')} would change — ${plan.action}`}`);
+    for (const sample of plan.examples) out.print(sampleLine(sample));
+    if (plan.keys.length > plan.examples.length && plan.examples.length > 0) out.print(`    … and ${plan.keys.length - plan.examples.length} more`);
+  }
+  if (plan.leftOver) out.print(`  ${out.color.yellow(`left as they are: ${plan.leftOver.count}`)} — ${plan.leftOver.reason}`);
+}
+
+function render(runtime: Runtime, report: RepairRunReport): void {
+  const { out } = runtime;
+  out.result(
+    {
+      runId: report.applied ? report.runId : null,
+      applied: report.applied,
+      repairs: report.items.map(({ plan, outcome }) => ({
+        checkId: plan.checkId,
+        action: plan.action,
+        count: plan.keys.length,
+        examples: plan.examples,
+        leftOver: plan.leftOver ?? null,
+        notApplicable: plan.notApplicable ?? null,
+        ...(outcome ? { repaired: outcome.repaired, written: outcome.written, batches: outcome.batches, durationMs: outcome.durationMs } : {}),
+      })),
+      failed: report.failed ? { checkId: report.failed.checkId, error: report.failed.error.message } : null,
+      notRun: report.notRun,
+    },
+    () => {
+      if (!report.applied) out.print(out.color.bold('repair plan — nothing is written; add --yes to apply'));
+      for (const { plan, outcome } of report.items) renderPlan(runtime, plan, outcome);
+      if (report.applied && report.items.some(({ outcome }) => (outcome?.repaired ?? 0) > 0)) {
+        out.print(`run id ${report.runId}: every changed row is in igny8_repair_log with its before and after`);
+      }
+      if (report.notRun.length > 0) out.print(`not run: ${report.notRun.join(', ')}`);
+    },
+  );
+  const left = report.items.filter(({ plan }) => plan.leftOver);
+  if (left.length > 0 && report.applied) {
+    out.warn(`${left.map(({ plan }) => plan.checkId).join(', ')}: some rows were left as they are (see above)`);
+  }
+}
+
+export default function configureRepair(command: Command): void {
+  command
+    .argument('[ids...]', 'check ids to repair (igny8 audit --list)')
+    .option('--all', 'every repairable check, in dependency order')
+    .option('-y, --yes', 'apply (without it, only the plan is printed)')
+    .option('--account <slug>', 'only this account')
+    .option('--default-industry <slug>', 'the industry for sites whose sectors imply none (site-industry-null)')
+    .option('--sample <n>', 'example rows per check in the plan', '5')
+    .option('--batch-size <n>', 'rows per transaction', '10000')
+    .action(
+      runWith<Flags>(async (flags, runtime, ids) => {
+        const input = parseInput(inputSchema, { ...flags, ids, all: Boolean(flags.all), yes: Boolean(flags.yes) });
+        if (input.all && input.ids.length > 0) {
+          throw new UsageError('name check ids or use --all, not both');
+        }
+        const checkIds = resolveRepairIds(input.ids, input.all);
+        const pause = runtime.env.IGNY8_TEST_PAUSE_AFTER_BATCH
+          ? parseInput(z.object({ IGNY8_TEST_PAUSE_AFTER_BATCH: pauseSchema }), runtime.env).IGNY8_TEST_PAUSE_AFTER_BATCH
+          : undefined;
+        const db = await runtime.database();
+        const scope = await resolveScope(db.knex, { account: input.account, defaultIndustry: input.defaultIndustry });
+        const spinner = await runtime.out.spinner(input.yes ? 'repairing' : 'planning');
+        const report = await runRepairs(db, checkIds, {
+          ...scope,
+          apply: input.yes,
+          kind: db.kind,
+          dataDir: db.dataDir,
+          env: runtime.env,
+          sample: input.sample,
+          batchSize: input.batchSize,
+          pauseAfterBatchSeconds: pause,
+          onStart: (plan) => spinner.update(`${plan.checkId}: ${plural(plan.keys.length, 'row')}`),
+          onProgress: (event) =>
+            spinner.update(`${event.checkId}: batch ${event.batch}/${event.batches} (${event.done.toLocaleString('en-US')}/${event.total.toLocaleString('en-US')})`),
+          onPause: (checkId, batch) => runtime.out.info(`test pause: ${checkId} batch ${batch} written, not committed`),
+        }).finally(() => spinner.stop());
+        render(runtime, report);
+        if (report.failed) throw report.failed.error;
+      }),
+    );
+}

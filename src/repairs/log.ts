@@ -1,0 +1,55 @@
+// The repair log: every row a repair writes is recorded with its before and after image in
+// the same statement that writes it, so a change and its record commit or vanish together.
+import type { Knex } from 'knex';
+import type { RepairContext } from './types.js';
+
+export const REPAIR_LOG_TABLE = 'igny8_repair_log';
+
+export async function repairLogExists(knex: Knex | Knex.Transaction): Promise<boolean> {
+  const result = await knex.raw(`select to_regclass(?) is not null as present`, [REPAIR_LOG_TABLE]);
+  return result.rows[0].present === true;
+}
+
+/**
+ * Columns never copied into the log: password hashes, and plaintext credentials (the
+ * credentials repair logs their encrypted form instead).
+ */
+const SECRET_COLUMNS: Record<string, string[]> = {
+  igny8_users: ['password'],
+  igny8_sites: ['wp_app_password', 'wp_api_key'],
+};
+
+/** A row as jsonb for the log, secrets left out. */
+export function rowImage(table: string, alias: string): string {
+  const secrets = SECRET_COLUMNS[table] ?? [];
+  return `(to_jsonb(${alias})${secrets.map((column) => ` - '${column}'`).join('')})`;
+}
+
+/**
+ * Runs `statement`, a data-modifying statement whose RETURNING yields `id`, `before` and
+ * `after` (jsonb; before is null for an inserted row), and logs every returned row.
+ * Returns how many rows it wrote.
+ */
+export async function writeLogged(
+  ctx: RepairContext,
+  table: string,
+  statement: string,
+  bindings: readonly unknown[] = [],
+): Promise<number> {
+  const result = await ctx.trx.raw(
+    `with changed as (${statement}),
+     logged as (
+       insert into ${REPAIR_LOG_TABLE} (run_id, check_id, table_name, row_pk, before, after)
+       select ?::uuid, ?, ?, jsonb_build_object('id', changed.id), changed.before, changed.after from changed
+       returning 1)
+     select count(*)::int as written from logged`,
+    [...bindings, ctx.runId, ctx.checkId, table] as Knex.RawBinding[],
+  );
+  return Number(result.rows[0].written);
+}
+
+/** Adds `count` rows written to `table` into a per-table tally. */
+export function tally(counts: Record<string, number>, table: string, count: number): Record<string, number> {
+  if (count > 0) counts[table] = (counts[table] ?? 0) + count;
+  return counts;
+}
