@@ -56,6 +56,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'build test databases (seed legacy: the legacy shape with planted defects)',
     load: () => import('./seed.js').then((m) => m.default),
   },
+  {
+    name: 'repair',
+    description: 'fix what the checks find: prints the plan, --yes applies it with a log of every changed row',
+    load: () => import('./repair.js').then((m) => m.default),
+  },
+  {
+    name: 'demo',
+    description: 'the whole journey on a throwaway embedded database: legacy data, audit, migrate, repair, clean audit',
+    load: () => import('./demo.js').then((m) => m.default),
+  },
 ];
 
 const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--database-url']);
