@@ -31,8 +31,10 @@ export interface ConnectOptions {
   dataDir?: string;
   /** An embedded database held in memory only (tests, demos). */
   memory?: boolean;
-  /** An already-open PGlite instance (tests clone a migrated one). */
+  /** An already-open PGlite instance. */
   pglite?: PGlite;
+  /** A new embedded database starts as a copy of this dump of another (`dumpDataDir`). */
+  loadDataDir?: Blob;
   /** Pool size on a server. */
   poolMax?: number;
 }
@@ -116,14 +118,14 @@ async function connectEmbedded(options: ConnectOptions): Promise<Database> {
   let pglite = options.pglite;
   if (!pglite) {
     if (options.memory) {
-      pglite = new PGlite({ parsers });
+      pglite = new PGlite({ parsers, loadDataDir: options.loadDataDir });
     } else {
       dataDir = options.dataDir ?? defaultDataDir();
       mkdirSync(dataDir, { recursive: true });
       // PGlite is a single process' database: two processes on one directory corrupt it.
       lock = await acquireDataDirLock(dataDir);
       try {
-        pglite = new PGlite(dataDir, { parsers });
+        pglite = new PGlite(dataDir, { parsers, loadDataDir: options.loadDataDir });
         await pglite.waitReady;
       } catch (error) {
         lock.release();

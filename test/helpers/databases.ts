@@ -119,7 +119,12 @@ export interface DatabaseFixture {
 export function describeEachDatabase(
   name: string,
   body: (fixture: DatabaseFixture) => void,
-  options: { onDisk?: boolean; setup?: (t: TestDatabase) => Promise<void> } = {},
+  options: {
+    onDisk?: boolean;
+    /** Start from a database with every migration applied and the catalog synced. */
+    migrated?: boolean;
+    setup?: (t: TestDatabase) => Promise<void>;
+  } = {},
 ): void {
   for (const kind of DATABASE_KINDS) {
     const skip = kind === 'postgres' && !serverReachable;
@@ -136,7 +141,9 @@ export function describeEachDatabase(
         },
       };
       beforeAll(async () => {
-        current = await createTestDatabase(kind, { onDisk: options.onDisk });
+        current = options.migrated
+          ? await (await import('./templates.js')).createMigratedDatabase(kind, { onDisk: options.onDisk })
+          : await createTestDatabase(kind, { onDisk: options.onDisk });
         await options.setup?.(current);
       });
       afterAll(async () => {
