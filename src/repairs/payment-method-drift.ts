@@ -2,7 +2,8 @@
 // one default payment method, chosen by precedence: an existing default (the one matching
 // the subscription, else the account, else the earliest), then the subscription's method,
 // then the account's. Where the legacy columns still exist they are set to agree with it
-// (their old values stay in the repair log), so the consolidating migration loses nothing.
+// and each value they held keeps a payment method row, so the consolidating migration (and
+// anyone reading the repair log) loses nothing.
 import { PAYMENT_METHOD_LABELS } from '../domain/payment-methods.js';
 import { rowImage, tally, writeLogged } from './log.js';
 import { ids, inScope, names, rows, within } from './shape.js';
@@ -94,10 +95,13 @@ export const paymentMethodDrift: Repair = {
         account_id: row.id,
         keep_id: row.keep_id,
         chosen: row.chosen,
+        account_method: row.account_method,
+        subscription_method: row.subscription_method,
         label: PAYMENT_METHOD_LABELS[row.chosen as keyof typeof PAYMENT_METHOD_LABELS] ?? row.chosen,
       })),
     );
-    const decision = `jsonb_to_recordset(?::jsonb) as m(account_id bigint, keep_id bigint, chosen text, label text)`;
+    const decision = `jsonb_to_recordset(?::jsonb) as m(account_id bigint, keep_id bigint, chosen text, account_method text,
+                                                   subscription_method text, label text)`;
     const update = (set: string, where: string) =>
       writeLogged(
         ctx,
@@ -130,6 +134,25 @@ export const paymentMethodDrift: Repair = {
             and not exists (select 1 from ${METHODS} y where y.${methodCol} = m.account_id and y.type = m.chosen)
          returning id, null::jsonb as before, ${rowImage(METHODS, METHODS)} as after`,
         [payload],
+      ),
+    );
+    // The values the columns held stay as (non-default) rows, as the consolidating migration
+    // keeps them: no payment method the account once named vanishes.
+    tally(
+      counts,
+      METHODS,
+      await writeLogged(
+        ctx,
+        METHODS,
+        `insert into ${METHODS} (${methodCol}, type, display_name, is_default, is_enabled, is_verified, instructions, metadata)
+         select distinct v.account_id, v.type, coalesce(?::jsonb->>v.type, v.type), false, true, false, '',
+                '{"source": "repair"}'::jsonb
+           from (select m.account_id, m.account_method as type from ${decision}
+                 union select m.account_id, m.subscription_method from ${decision}) v
+          where v.type is not null
+            and not exists (select 1 from ${METHODS} y where y.${methodCol} = v.account_id and y.type = v.type)
+         returning id, null::jsonb as before, ${rowImage(METHODS, METHODS)} as after`,
+        [JSON.stringify(PAYMENT_METHOD_LABELS), payload, payload],
       ),
     );
     if (has.account) {

@@ -1,0 +1,75 @@
+// Shared by the repair tests: a legacy database seeded with repairable defects, the options
+// every in-process repair run needs, and small readers.
+import type { Knex } from 'knex';
+import { runAudit } from '../../src/audit/run.js';
+import { findCheck } from '../../src/checks/index.js';
+import type { Database } from '../../src/db/connect.js';
+import { migrateLatest } from '../../src/db/migrator.js';
+import type { RunOptions } from '../../src/repairs/run.js';
+import { seedLegacy, type SeedResult } from '../../src/seed/legacy.js';
+
+export const TEST_KEY = '5e'.repeat(32);
+export const TEST_ENV: NodeJS.ProcessEnv = { IGNY8_SECRET_KEY: TEST_KEY };
+
+export function repairOptions(db: Database, extra: Partial<RunOptions> = {}): RunOptions {
+  return { kind: db.kind, dataDir: db.dataDir, env: TEST_ENV, sample: 3, ...extra };
+}
+
+/** Seeds the legacy shape with every repairable defect, then migrates up to the first gate. */
+export async function seedAndMigrateToGate(
+  db: Database,
+  options: { accounts?: number; seed?: number; defects?: string[] } = {},
+): Promise<SeedResult> {
+  const seeded = await seedLegacy(db, {
+    accounts: options.accounts ?? 120,
+    defectRate: 0.4,
+    seed: options.seed ?? 7,
+    defects: options.defects ?? ['repairable'],
+  });
+  await migrateLatest(db, { env: TEST_ENV });
+  return seeded;
+}
+
+/** The count `igny8 audit` reports for one check (-1 when it did not run). */
+export async function checkCount(knex: Knex, id: string): Promise<number> {
+  const check = findCheck(id);
+  if (!check) throw new Error(`no check ${id}`);
+  const report = await runAudit(knex, { checks: [check], sample: 0 });
+  const result = report.checks[0];
+  return result.status === 'findings' || result.status === 'ok' ? result.count : -1;
+}
+
+export async function count(knex: Knex, table: string, where = 'true', bindings: unknown[] = []): Promise<number> {
+  const result = await knex.raw(`select count(*)::int as n from ${table} where ${where}`, bindings as Knex.RawBinding[]);
+  return Number(result.rows[0].n);
+}
+
+export async function all<T = Record<string, unknown>>(knex: Knex, sql: string, bindings: unknown[] = []): Promise<T[]> {
+  const result = await knex.raw(sql, bindings as Knex.RawBinding[]);
+  return result.rows as T[];
+}
+
+export const LEGACY_TABLES_NOW = [
+  'igny8_plans',
+  'igny8_accounts',
+  'igny8_users',
+  'igny8_subscriptions',
+  'igny8_account_payment_methods',
+  'igny8_invoices',
+  'igny8_credit_transactions',
+  'igny8_industries',
+  'igny8_industry_sectors',
+  'igny8_sites',
+  'igny8_sectors',
+  'igny8_site_user_access',
+  'igny8_site_integrations',
+] as const;
+
+/** Rows per table, in one statement. */
+export async function rowCounts(knex: Knex, tables: readonly string[]): Promise<Record<string, number>> {
+  const [row] = await all<Record<string, number>>(
+    knex,
+    `select ${tables.map((table) => `(select count(*)::int from ${table}) as "${table}"`).join(', ')}`,
+  );
+  return Object.fromEntries(tables.map((table) => [table, Number(row[table])]));
+}
