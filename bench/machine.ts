@@ -20,6 +20,12 @@ export interface MachineFacts {
   node: string;
   postgres: Record<string, string>;
   gitCommit: string | undefined;
+  /** 1, 5 and 15 minute load averages when the run started: others' work skews figures. */
+  loadAverageAtStart: string;
+}
+
+export function loadAverage(): string {
+  return os.loadavg().map((value) => value.toFixed(2)).join(' ');
 }
 
 export async function machineFacts(server: Server): Promise<MachineFacts> {
@@ -32,5 +38,6 @@ export async function machineFacts(server: Server): Promise<MachineFacts> {
     node: process.version,
     postgres: await server.facts(),
     gitCommit: command('git', ['rev-parse', '--short', 'HEAD']),
+    loadAverageAtStart: loadAverage(),
   };
 }

@@ -22,6 +22,8 @@ export interface BenchOptions {
   updateResults: string | undefined;
   /** Keep the throwaway databases (for EXPLAIN ANALYZE afterwards). */
   keep: boolean;
+  /** Run bin/igny8 of the working tree instead of a private snapshot of the build. */
+  inPlace: boolean;
   quiet: boolean;
 }
 
@@ -40,6 +42,8 @@ export const USAGE = `npm run bench -- [options]
   --results-dir DIR     where the JSON result is written (default bench/results)
   --update-results FILE rewrite the generated block of FILE (e.g. bench/RESULTS.md)
   --keep                keep the throwaway databases instead of dropping them
+  --in-place            run the working tree's bin/igny8 (default: a private copy of the build,
+                        so a rebuild of dist/ during the run cannot change the code measured)
   --quiet               no progress lines on stderr
 `;
 
@@ -64,6 +68,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'results-dir': { type: 'string' },
       'update-results': { type: 'string' },
       keep: { type: 'boolean' },
+      'in-place': { type: 'boolean' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -89,6 +94,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     resultsDir: values['results-dir'] ?? 'bench/results',
     updateResults: values['update-results'],
     keep: Boolean(values.keep),
+    inPlace: Boolean(values['in-place']),
     quiet: Boolean(values.quiet),
   };
 }

@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../bin/igny8', import.meta.url));
+/** The igny8 under measurement: the working tree's bin/igny8, or a snapshot of it. */
+export let BIN = fileURLToPath(new URL('../bin/igny8', import.meta.url));
+export function useBin(bin: string): void {
+  BIN = bin;
+}
 const GNU_TIME = '/usr/bin/time';
 
 export interface ChildRun {
@@ -126,6 +130,8 @@ export async function hasCommand(words: string[]): Promise<boolean> {
 
 /** The last lines of a failed child's stderr, for the report. */
 export function failureText(run: ChildRun): string {
-  const tail = (run.stderr.trim() || run.stdout.trim()).split('\n').slice(-3).join(' | ');
-  return `exit ${run.code}: ${tail.slice(0, 400)}`;
+  const lines = (run.stderr.trim() || run.stdout.trim()).split('\n').filter((line) => line.trim() !== '');
+  // The first lines carry the message (a stack trace follows an internal error).
+  const text = lines.slice(0, 3).join(' | ');
+  return `igny8 ${run.args.join(' ')}: exit ${run.code}: ${text.slice(0, 500)}`;
 }

@@ -39,7 +39,16 @@ export function renderTable(result: BenchResult): string {
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function renderMarkdown(result: BenchResult, jsonFile: string): string {
-  const machine = result.machine as { nproc?: string; cpu?: string; memory?: string; node?: string; postgres?: Record<string, string>; gitCommit?: string };
+  const machine = result.machine as {
+    nproc?: string;
+    cpu?: string;
+    memory?: string;
+    node?: string;
+    postgres?: Record<string, string>;
+    gitCommit?: string;
+    loadAverageAtStart?: string;
+    loadAverageAtEnd?: string;
+  };
   const pg = machine.postgres ?? {};
   const lines = [
     `Measured ${result.finishedAt.slice(0, 16).replace('T', ' ')} UTC with \`npm run bench -- --accounts ${result.accounts}\``,
@@ -48,6 +57,7 @@ export function renderMarkdown(result: BenchResult, jsonFile: string): string {
     `Machine: ${machine.nproc ?? '?'} cores (${machine.cpu ?? '?'}), ${machine.memory ?? '?'} RAM, Node ${machine.node ?? '?'},`,
     `PostgreSQL ${pg.server_version ?? '?'} (shared_buffers ${pg.shared_buffers ?? '?'}, work_mem ${pg.work_mem ?? '?'}, ` +
       `max_parallel_workers_per_gather ${pg.max_parallel_workers_per_gather ?? '?'}, jit ${pg.jit ?? '?'}).`,
+    `Load average (1/5/15 min) at start ${machine.loadAverageAtStart ?? '?'}, at end ${machine.loadAverageAtEnd ?? '?'}.`,
     '',
     '| figure | value | target | runs | note |',
     '|---|---:|---|---|---|',

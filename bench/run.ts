@@ -5,10 +5,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createContext } from './context.js';
-import { machineFacts } from './machine.js';
+import { loadAverage, machineFacts } from './machine.js';
 import { parseOptions, USAGE, type BenchOptions, type SectionName } from './options.js';
 import { created, Server } from './postgres.js';
-import { BIN, memoryMethod } from './process.js';
+import { BIN, memoryMethod, useBin } from './process.js';
+import { snapshotCli } from './snapshot.js';
 import { renderMarkdown, renderTable, replaceBlock } from './render.js';
 import { Recorder, type BenchResult } from './result.js';
 import { benchGrants } from './sections/grants.js';
@@ -27,6 +28,8 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
   const ctx = createContext(options, server, rec);
   const wants = (section: SectionName): boolean => !options.only || options.only.has(section);
   const machine = await machineFacts(server);
+  const snapshot = options.inPlace ? undefined : snapshotCli();
+  if (snapshot) useBin(snapshot.bin);
   ctx.log(`igny8 bench: ${options.accounts.toLocaleString('en-US')} accounts, ${BIN}`);
   try {
     if (wants('startup')) await benchStartup(ctx);
@@ -36,6 +39,7 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
     if (wants('grants')) await benchGrants(ctx);
   } finally {
     if (!options.keep) for (const name of [...created]) await server.dropDatabase(name).catch(() => undefined);
+    snapshot?.remove();
   }
   const result: BenchResult = {
     format: 'igny8-bench/1',
@@ -50,7 +54,7 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
       only: options.only ? [...options.only] : 'all',
       memoryMethod: memoryMethod(),
     },
-    machine: { ...machine },
+    machine: { ...machine, loadAverageAtEnd: loadAverage() },
     figures: rec.figures,
     details: rec.details,
   };

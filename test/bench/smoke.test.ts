@@ -58,6 +58,7 @@ describeOnServer('npm run bench at a smoke size', () => {
       resultsDir: dir,
       updateResults: undefined,
       keep: false,
+      inPlace: false,
       quiet: true,
     });
     const written = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
