@@ -107,10 +107,7 @@ export function renderAccount(view: AccountView): string[] {
   lines.push('', 'subscription');
   lines.push(
     view.subscription
-      ? field(
-          '',
-          `${view.subscription.id}: plan ${view.subscription.plan}, ${view.subscription.status}, ${day(view.subscription.currentPeriodStart)} → ${day(view.subscription.currentPeriodEnd)}${view.subscription.cancelAtPeriodEnd ? ', cancels at period end' : ''}`,
-        )
+      ? `  ${view.subscription.id}: plan ${view.subscription.plan}, ${view.subscription.status}, ${day(view.subscription.currentPeriodStart)} → ${day(view.subscription.currentPeriodEnd)}${view.subscription.cancelAtPeriodEnd ? ', cancels at period end' : ''}`
       : '  none',
   );
   lines.push('', 'invoices');
