@@ -3,7 +3,18 @@
 import type { ChalkInstance } from 'chalk';
 import type { AuditReport, CheckResult } from '../audit/run.js';
 import type { Sample } from '../checks/types.js';
-import { renderTable } from './table.js';
+import Table from 'cli-table3';
+
+/** A compact table: no rule between rows, so twenty checks fit one screen. */
+function compactTable(head: string[], rows: string[][]): string {
+  const table = new Table({
+    head,
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const row of rows) table.push(row);
+  return table.toString();
+}
 
 function severityCell(check: CheckResult, color: ChalkInstance): string {
   if (check.status !== 'findings') return color.dim(check.severity);
@@ -36,7 +47,7 @@ function describeSample(sample: Sample): string {
 
 export function renderAuditTable(report: AuditReport, color: ChalkInstance): string[] {
   const lines = [
-    renderTable(
+    compactTable(
       ['check', 'severity', 'count', 'title'],
       report.checks.map((check) => [check.id, severityCell(check, color), countCell(check, color), check.title]),
     ),
@@ -50,13 +61,17 @@ export function renderAuditTable(report: AuditReport, color: ChalkInstance): str
       }
       details.push(color.dim(`  fix: ${check.remedy}`));
     }
-    if (check.status === 'enforced') details.push(color.dim(`  enforced by ${check.enforcedBy}`));
     if (check.status === 'not-applicable') details.push(color.dim(`  not applicable: ${check.reason}`));
     if (check.status === 'error') details.push(color.red(`  ${check.error}`));
     for (const note of check.notes) details.push(color.dim(`  note: ${note}`));
     if (details.length === 0) continue;
     const paint = check.status === 'findings' ? (check.severity === 'error' ? color.red : color.yellow) : color.bold;
     lines.push('', paint(`${check.id} (${check.status === 'findings' ? check.count.toLocaleString('en-US') : check.status})`), ...details);
+  }
+  const enforced = report.checks.filter((check) => check.status === 'enforced');
+  if (enforced.length > 0) {
+    lines.push('', color.bold('enforced by the schema'));
+    for (const check of enforced) lines.push(color.dim(`  ${check.id}: ${check.enforcedBy}`));
   }
   lines.push('', summaryLine(report, color));
   return lines;

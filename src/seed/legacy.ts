@@ -119,7 +119,7 @@ const hash = (salt: string, seed: number) =>
   `(cast(hashtext('${salt}:' || g.i || ':' || ${seed}) as bigint) + 2147483648)`;
 
 /** The per-account decisions: plan, defect kind, its variant, a partner account. */
-function planTableSql(options: SeedOptions, defects: readonly string[]): string {
+export function planTableSql(options: SeedOptions, defects: readonly string[]): string {
   const threshold = Math.round(options.defectRate * 1_000_000);
   const kindsFor = (plan: PlanSlug) =>
     PLANTED_KINDS.filter((kind) => kind.plans.includes(plan) && defects.includes(kind.id)).map((kind) => kind.id);
@@ -161,7 +161,7 @@ function planTableSql(options: SeedOptions, defects: readonly string[]): string 
 }
 
 /** Every statement after the plan table, in foreign-key order, with a progress label. */
-function dataStatements(n: number): Array<[string, string]> {
+export function dataStatements(n: number): Array<[string, string]> {
   const created = `timestamptz '2024-01-01 00:00:00+00' + (p.i % 700) * interval '1 day'`;
   const password = (id: string) =>
     `'pbkdf2_sha256$600000$' || left(md5(${id} || ':salt'), 22) || '$' || md5(${id} || ':hash')`;
@@ -337,6 +337,14 @@ export async function seedLegacy(db: Database, options: SeedOptions): Promise<Se
   if (migrated.error) throw migrated.error;
 
   const { planted, rows } = await db.knex.transaction(async (trx) => {
+    // Foreign-key triggers cost more than the inserts themselves; every row is generated
+    // consistent by construction, so where we may (a superuser), they are skipped for this
+    // transaction only. Indexes and unique constraints stay in force.
+    const superuser = await trx.raw(`select current_setting('is_superuser') = 'on' as yes`);
+    if (superuser.rows[0].yes) await trx.raw(`select set_config('session_replication_role', 'replica', true)`);
+    // generate_series misleads the planner's row estimates into JIT-compiling simple scans
+    // (hundreds of ms per statement), and the plan table's sorts should stay in memory.
+    await trx.raw(`select set_config('jit', 'off', true), set_config('work_mem', '128MB', true)`);
     progress('plans and industries', 1, total);
     await syncCatalog(trx);
     if (defects.includes(PLAN_DEFECT)) {
