@@ -4,7 +4,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { countRows, prepareTargetDatabase, withTestDatabase } from '../domain/support.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { describeEachDatabase } from '../helpers/databases.js';
+import { createTestDatabase, describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 
 const PASSWORD = 'Sup3r-Secret-Pa55'; // a known test secret: runCli fails if any output shows it
 
@@ -238,3 +238,30 @@ describeEachDatabase('domain commands on a database that is not migrated', (fx) 
     expect(result.stderr).toMatch(/run `igny8 migrate`/);
   });
 }, { onDisk: true });
+
+describeOnServer('concurrent registrations as child processes [postgres]', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase('postgres');
+    await prepareTargetDatabase(t.db);
+    return () => t.drop();
+  });
+
+  it('5 processes register case variants of one email at once: one succeeds, the others exit 3', async () => {
+    const variants = ['race@example.com', 'RACE@example.com', 'Race@Example.com', 'race@EXAMPLE.COM', 'rAcE@example.com'];
+    const before = await countRows(t.db.knex);
+    const results = await Promise.all(
+      variants.map((email, i) =>
+        runCli(['register', '--email', email, '--password-stdin', '--account-name', `Race ${i}`, '--plan', i % 2 ? 'starter' : 'free'], {
+          env: t.env,
+          input: PASSWORD,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.code).sort()).toEqual([0, 3, 3, 3, 3]);
+    for (const r of results.filter((r) => r.code === 3)) expect(r.stderr.trim()).toBe('error: email already registered');
+    const after = await countRows(t.db.knex);
+    expect(after.igny8_accounts - before.igny8_accounts).toBe(1);
+    expect(after.igny8_users - before.igny8_users).toBe(1);
+  });
+});
