@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { ValidationError } from '../errors.js';
 import { readLedger, type LedgerEntry } from './credits.js';
 import { effectiveSectorLimit } from './limits.js';
+import { requireTargetSchema } from './target-schema.js';
 
 export interface AccountRef {
   id: number;
@@ -87,6 +88,7 @@ type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 /** Everything about one account; `ledgerRows` newest ledger entries. Reads only. */
 export async function showAccount(knex: Knex, key: string, ledgerRows = 10): Promise<AccountView> {
+  await requireTargetSchema(knex);
   const ref = await findAccount(knex, key);
   // One snapshot for every read: repeatable read inside a read-only transaction.
   return knex.transaction(
