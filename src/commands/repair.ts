@@ -2,7 +2,7 @@
 // Without --yes it prints the plan and writes nothing; with --yes each check's repair runs
 // in its own transactions and every changed row lands in the repair log under one run id.
 //
-// IGNY8_TEST_PAUSE_AFTER_BATCH=SECONDS is for tests only: each batch waits that long after
+// IGNY8_TEST_PAUSE_AFTER_BATCH=N is for tests only: batch N (1-based) waits 60 seconds after
 // its writes, before its commit, so a test can kill the process mid-transaction.
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -26,7 +26,7 @@ const inputSchema = z.object({
   batchSize: z.coerce.number().int().min(1).max(1_000_000),
 });
 
-const pauseSchema = z.coerce.number().min(0).max(3600);
+const pauseSchema = z.coerce.number().int().min(1);
 
 interface Flags {
   all?: boolean;
@@ -137,7 +137,7 @@ export default function configureRepair(command: Command): void {
           env: runtime.env,
           sample: input.sample,
           batchSize: input.batchSize,
-          pauseAfterBatchSeconds: pause,
+          pauseAfterBatch: pause,
           onStart: (plan) => spinner.update(`${plan.checkId}: ${plural(plan.keys.length, 'row')}`),
           onProgress: (event) =>
             spinner.update(`${event.checkId}: batch ${event.batch}/${event.batches} (${event.done.toLocaleString('en-US')}/${event.total.toLocaleString('en-US')})`),

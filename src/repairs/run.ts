@@ -43,10 +43,12 @@ export interface RunOptions extends RepairOptions {
   /** Called when a repair starts applying (after its plan). */
   onStart?(plan: RepairPlan): void;
   /**
-   * Test-only: seconds to wait after each batch's writes, before its commit, so a test can
-   * kill the process with a transaction open. `onPause` is told which batch is waiting.
+   * Test-only: after writing batch number `pauseAfterBatch` (1-based), before its commit, wait
+   * `pauseSeconds` (default 60) so a test can kill the process with that transaction open.
+   * `onPause` is told which batch is waiting.
    */
-  pauseAfterBatchSeconds?: number;
+  pauseAfterBatch?: number;
+  pauseSeconds?: number;
   onPause?(checkId: string, batch: number): void;
 }
 
@@ -153,9 +155,9 @@ export async function applyRepair(knex: Knex, plan: RepairPlan, options: RunOpti
           : `batches 1-${index} of ${batches.length} were applied (run ${runId}); this batch and the rest were not`,
       );
       const counts = await repair.apply(ctx, batch);
-      if (options.pauseAfterBatchSeconds) {
+      if (options.pauseAfterBatch === index + 1) {
         options.onPause?.(plan.checkId, index + 1);
-        await sleep(options.pauseAfterBatchSeconds);
+        await sleep(options.pauseSeconds ?? 60);
       }
       return counts;
     });
