@@ -5,7 +5,7 @@
 // An invoice with no email of its own gets a whole snapshot from the account, marked
 // "backfilled": true (the account's billing_email, else its owner's email).
 import type { Migration } from '../db/migrator.js';
-import { archiveLegacyValues, forgetLegacyValues, plural, setNotNull, writeCount } from './support/ddl.js';
+import { archiveLegacyValues, forgetLegacyValues, plural, setNotNull, withPlainIndexesRebuilt, writeCount } from './support/ddl.js';
 
 const NAME = '0012_invoices_billing_snapshot';
 
@@ -23,32 +23,36 @@ const migration: Migration = {
       `select id, jsonb_build_object('billing_email', billing_email), 'empty billing_email: the snapshot was backfilled'
          from igny8_invoices where billing_email = ''`,
     );
-    const own = await writeCount(
-      trx,
-      `update igny8_invoices i
-          set billing_snapshot = jsonb_build_object('email', i.billing_email, ${ADDRESS},
-                                   'backfilled_fields', '["name", "address_line1", "city", "country"]'::jsonb)
-         from igny8_accounts a
-        where a.id = i.account_id and i.billing_email <> ''`,
-    );
-    // A snapshot a repair already wrote into metadata on the legacy shape is taken as it is.
-    const fromMetadata = await writeCount(
-      trx,
-      `update igny8_invoices i set billing_snapshot = i.metadata->'billing_snapshot'
-        where i.billing_snapshot is null and jsonb_typeof(i.metadata->'billing_snapshot') = 'object'`,
-    );
-    const backfilled = await writeCount(
-      trx,
-      `update igny8_invoices i
-          set billing_snapshot = jsonb_build_object('email', coalesce(nullif(a.billing_email, ''), o.email), ${ADDRESS},
-                                   'backfilled', true)
-         from igny8_accounts a left join igny8_users o on o.account_id = a.id and o.role = 'owner'
-        where a.id = i.account_id and i.billing_snapshot is null`,
-    );
+    // Each update rewrites most invoices: plain indexes are rebuilt once instead.
+    const { own, fromMetadata, backfilled } = await withPlainIndexesRebuilt(trx, 'igny8_invoices', async () => {
+      const own = await writeCount(
+        trx,
+        `update igny8_invoices i
+            set billing_snapshot = jsonb_build_object('email', i.billing_email, ${ADDRESS},
+                                     'backfilled_fields', '["name", "address_line1", "city", "country"]'::jsonb)
+           from igny8_accounts a
+          where a.id = i.account_id and i.billing_email <> ''`,
+      );
+      // A snapshot a repair already wrote into metadata on the legacy shape is taken as it is.
+      const fromMetadata = await writeCount(
+        trx,
+        `update igny8_invoices i set billing_snapshot = i.metadata->'billing_snapshot'
+          where i.billing_snapshot is null and jsonb_typeof(i.metadata->'billing_snapshot') = 'object'`,
+      );
+      const backfilled = await writeCount(
+        trx,
+        `update igny8_invoices i
+            set billing_snapshot = jsonb_build_object('email', coalesce(nullif(a.billing_email, ''), o.email), ${ADDRESS},
+                                     'backfilled', true)
+           from igny8_accounts a left join igny8_users o on o.account_id = a.id and o.role = 'owner'
+          where a.id = i.account_id and i.billing_snapshot is null`,
+      );
+      return { own, fromMetadata, backfilled };
+    });
     await setNotNull(trx, 'igny8_invoices', 'billing_snapshot');
     await trx.raw(`alter table igny8_invoices drop column billing_email`);
     note(
-      `billing snapshots: ${plural(own, 'invoice')} kept its own billing email, ${plural(fromMetadata, 'invoice')} ` +
+      `billing snapshots: ${plural(own, 'invoice')} with its own billing email kept, ${plural(fromMetadata, 'invoice')} ` +
         `took the snapshot in its metadata, ${plural(backfilled, 'invoice')} backfilled from the account` +
         (empty > 0 ? ` (${empty} had an empty billing_email, archived)` : ''),
     );

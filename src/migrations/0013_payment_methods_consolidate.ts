@@ -2,8 +2,8 @@
 // subscriptions.payment_method and igny8_account_payment_methods. The table becomes the only
 // source, with exactly one default per account, chosen by precedence: an existing default row,
 // then the subscription's method, then the account's. Every legacy value that has no row of
-// its type yet gets one (non-default unless chosen), so no value vanishes; the two columns are
-// archived per account (for the down migration) and dropped.
+// its type yet gets one (non-default unless chosen), so no value vanishes; where the columns
+// disagreed with the chosen default they are archived (for the down migration), then dropped.
 import type { Migration } from '../db/migrator.js';
 import { execStatements } from '../db/transaction.js';
 import { archiveLegacyValues, forgetLegacyValues, plural } from './support/ddl.js';
@@ -28,14 +28,6 @@ const migration: Migration = {
       checkId: 'payment-method-drift',
       repairHint: 'it consolidates each account into one default payment method',
     });
-    const archived = await archiveLegacyValues(
-      trx,
-      NAME,
-      'igny8_accounts',
-      `select a.id, jsonb_build_object('payment_method', a.payment_method, 'subscription_payment_method', s.payment_method),
-              'accounts.payment_method and subscriptions.payment_method, consolidated into igny8_account_payment_methods'
-         from igny8_accounts a left join igny8_subscriptions s on s.account_id = a.id`,
-    );
     // An existing row of the wanted type becomes the default (the earliest, enabled first).
     const promoted = await trx.raw(
       `with wanted as (${WANTED}),
@@ -76,6 +68,19 @@ const migration: Migration = {
          from inserted`,
       [NAME],
     );
+    // The columns' values are archived where they differ from the default now chosen (the
+    // down migration restores the rest from the default itself).
+    const archived = await archiveLegacyValues(
+      trx,
+      NAME,
+      'igny8_accounts',
+      `select a.id, jsonb_build_object('payment_method', a.payment_method, 'subscription_payment_method', s.payment_method),
+              'accounts.payment_method / subscriptions.payment_method differing from the default payment method'
+         from igny8_accounts a
+         join igny8_account_payment_methods d on d.account_id = a.id and d.is_default
+         left join igny8_subscriptions s on s.account_id = a.id
+        where a.payment_method <> d.type or s.payment_method <> d.type`,
+    );
     await execStatements(trx, [
       `alter table igny8_accounts drop column payment_method`,
       `alter table igny8_subscriptions drop column payment_method`,
@@ -85,7 +90,7 @@ const migration: Migration = {
     note(
       `payment methods: ${plural(promoted.rows[0].count, 'existing row')} made the default, ` +
         `${plural(defaults, 'default row')} and ${plural(others, 'other row')} created from the legacy columns; ` +
-        `${plural(archived, 'account')}' legacy values archived; accounts.payment_method and subscriptions.payment_method dropped`,
+        `legacy values of ${plural(archived, 'account')} that disagreed with the default archived; accounts.payment_method and subscriptions.payment_method dropped`,
     );
   },
   async down({ trx }) {

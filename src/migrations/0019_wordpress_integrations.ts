@@ -2,7 +2,7 @@
 // the app password and API key encrypted with AES-256-GCM under IGNY8_SECRET_KEY:
 //   config_json = {"url": wp_url}, credentials_json = {"username", "app_password", "api_key"}.
 // Where a site already had a wordpress integration, its values stay and the legacy ones fill
-// only what it lacks; the legacy values are then archived (secrets encrypted). Credentials an
+// only what it lacks; where both held a value, the legacy ones are archived (secrets encrypted). Credentials an
 // integration already held in plaintext are encrypted in place. Then the columns are dropped.
 // Encryption happens in Node, so rows go in keyset batches, one statement per batch.
 import type { Knex } from 'knex';
@@ -12,7 +12,7 @@ import { execStatements } from '../db/transaction.js';
 import { plural } from './support/ddl.js';
 
 const NAME = '0019_wordpress_integrations';
-const BATCH = 2000;
+const BATCH = 10_000;
 
 /** Keys of credentials_json that hold secrets (the audit's plaintext-credentials rule). */
 const SECRET_KEY_NAME = /password|secret|key|token/i;
@@ -70,8 +70,12 @@ async function moveSiteColumns(trx: Knex.Transaction, key: Buffer) {
        archived as (
          insert into igny8_legacy_values (migration, table_name, row_id, legacy, reason)
          select ?, 'igny8_sites', r.site_id, r.legacy,
-                'the site already had a wordpress integration: its values were kept, these filled only what it lacked'
+                'the site''s wordpress integration already held other values: they were kept, these filled only what it lacked'
            from r join igny8_site_integrations i on i.site_id = r.site_id and i.platform = 'wordpress'
+          where (i.config_json->'url' <> r.config->'url')
+             or (i.credentials_json->'username' <> r.credentials->'username')
+             or (i.credentials_json->'app_password' is not null and r.credentials->'app_password' is not null)
+             or (i.credentials_json->'api_key' is not null and r.credentials->'api_key' is not null)
          returning 1),
        upserted as (
          insert into igny8_site_integrations (account_id, site_id, platform, config_json, credentials_json)
@@ -144,7 +148,7 @@ const migration: Migration = {
       const encrypted = await encryptIntegrationPlaintext(trx, key);
       note(
         `${plural(sites, 'site')}' WordPress settings moved: ${plural(moved.inserted, 'integration')} created, ` +
-          `${plural(moved.merged, 'existing integration')} completed (${moved.archived} sites' legacy values archived); ` +
+          `${plural(moved.merged, 'existing integration')} completed (legacy values of ${plural(moved.archived, 'site')} that differed archived); ` +
           `${plural(encrypted, 'integration')} whose credentials were plaintext encrypted`,
       );
     } else {
