@@ -6,6 +6,7 @@
 // idempotency key (the key adds a savepoint), and, for contrast, as concurrent CLI calls
 // (each one a Node process start).
 import type { Knex } from 'knex';
+import pg from 'pg';
 import { notAvailable, type BenchContext } from '../context.js';
 import type { BenchDatabase } from '../postgres.js';
 import { failureText, runIgny8 } from '../process.js';
@@ -74,6 +75,49 @@ async function loadService(): Promise<{ grant: Grant; open: (url: string) => Pro
     };
   } catch (error) {
     return `the credit service cannot be loaded: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * The floor for grants: the same work in bare SQL through the bare driver — per grant one
+ * transaction (begin; one statement that moves one shared balance and appends a ledger row;
+ * commit, durably) — so only the row-lock hand-over, the round trips and the WAL flush remain.
+ * Also the latency of one such transaction from a single client (no waiting for the lock).
+ */
+async function grantFloor(db: BenchDatabase, clients: number, perClient: number): Promise<{ perSecond: number; commitMs: number }> {
+  await db.query(`create table bench_floor_balance (id integer primary key, credits integer not null);
+    insert into bench_floor_balance values (1, 0);
+    create table bench_floor_ledger (id bigserial primary key, account_id integer not null, amount integer not null, balance_after integer not null)`);
+  const connections = await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      return client;
+    }),
+  );
+  const grant = async (client: pg.Client, amount: number): Promise<void> => {
+    await client.query('begin');
+    await client.query(
+      `with moved as (update bench_floor_balance set credits = credits + $1 where id = 1 returning id, credits)
+       insert into bench_floor_ledger (account_id, amount, balance_after) select id, $1, credits from moved`,
+      [amount],
+    );
+    await client.query('commit');
+  };
+  try {
+    const single = 200;
+    let started = performance.now();
+    for (let i = 0; i < single; i++) await grant(connections[0], 1);
+    const commitMs = (performance.now() - started) / single;
+    started = performance.now();
+    await Promise.all(connections.map(async (client) => {
+      for (let i = 0; i < perClient; i++) await grant(client, 1);
+    }));
+    const perSecond = ((clients * perClient) / (performance.now() - started)) * 1000;
+    return { perSecond, commitMs };
+  } finally {
+    await Promise.all(connections.map((client) => client.end()));
+    await db.query('drop table bench_floor_ledger; drop table bench_floor_balance');
   }
 }
 
@@ -186,8 +230,17 @@ export async function benchGrants(ctx: BenchContext): Promise<void> {
         rec.missing(id, text, 'grants/s', 'failed', `verification failed: ${JSON.stringify(checks.filter((check) => !check.ok))}`, target);
       }
     };
+    ctx.log(`grant floor: the same transactions in bare SQL, ${options.grantClients} clients`);
+    const floors: Array<Awaited<ReturnType<typeof grantFloor>>> = [];
+    for (let r = 0; r < repeats; r++) floors.push(await grantFloor(db, options.grantClients, options.grantsPerClient));
     record('grants.service', label, plain, TARGETS.grants);
     record('grants.service-keyed', `  same, each grant with an idempotency key`, keyed);
+    rec.measured('grants.floor', `  floor: the same transactions in bare SQL, ${options.grantClients} clients`, 'grants/s', floors.map((floor) => floor.perSecond), {
+      note: 'begin; one update+insert statement; commit — through pg, no igny8 code',
+    });
+    rec.measured('grants.commit', '  one such transaction alone (1 client, no lock wait)', 'ms', floors.map((floor) => floor.commitMs), {
+      note: 'round trips + durable commit (WAL flush): a ceiling for grants serialized on one row',
+    });
     const calls = options.runs;
     ctx.log(`CLI: ${options.grantClients} concurrent loops × ${calls} igny8 grant-credits`);
     const before = await accountState(db, accountId);
