@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { beforeAll, expect, it } from 'vitest';
 import { connect, type Database } from '../../src/db/connect.js';
+import { withTransaction } from '../../src/db/transaction.js';
+import { syncCatalog } from '../../src/domain/catalog.js';
 import { registerAccount, type RegisterInput } from '../../src/domain/register.js';
 import { verifyPassword } from '../../src/domain/passwords.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
@@ -125,6 +127,26 @@ describeEachDatabase('registration', (fx) => {
     expect(await countRows(fx.db.knex)).toEqual(before);
   });
 
+  it('refuses while a plan differs from the catalog (free with 100 credits), until catalog sync', async () => {
+    const knex = fx.db.knex;
+    await knex('igny8_plans').where('slug', 'free').update({ included_credits: 100 });
+    try {
+      const before = await countRows(knex);
+      const attempt = registerAccount(knex, { email: uniqueEmail('drift'), password: 'Test123!', accountName: 'Drift', plan: 'free' }, {
+        scryptCost: FAST_SCRYPT,
+      });
+      await expect(attempt).rejects.toThrow('plan "free" differs from the catalog: run `igny8 catalog sync` first');
+      await expect(attempt).rejects.toMatchObject({ details: ['included_credits 100, catalog 1000'] });
+      expect(await countRows(knex)).toEqual(before);
+    } finally {
+      await withTransaction(knex, (trx) => syncCatalog(trx));
+    }
+    const r = await registerAccount(knex, { email: uniqueEmail('synced'), password: 'Test123!', accountName: 'Synced', plan: 'free' }, {
+      scryptCost: FAST_SCRYPT,
+    });
+    expect(r.account.credits).toBe(1000);
+  });
+
   it('account slugs stay unique: the same name gets a numeric suffix', async () => {
     const name = uniqueName('Same Name');
     const slugs: string[] = [];
@@ -138,15 +160,15 @@ describeEachDatabase('registration', (fx) => {
     expect(slugs).toEqual([base, `${base}-2`, `${base}-3`]);
   });
 
-  it('a failure after any statement of a paid registration leaves nothing behind', async () => {
+  it.each(['starter', 'free'])('a failure after any statement of a %s registration leaves nothing behind', async (plan) => {
     const knex = fx.db.knex;
     // First, count the statements of one registration.
     let statements = 0;
     const count = () => void statements++;
     knex.on('query-response', count);
-    await registerAccount(knex, paidInput(), { scryptCost: FAST_SCRYPT });
+    await registerAccount(knex, paidInput({ plan }), { scryptCost: FAST_SCRYPT });
     knex.removeListener('query-response', count);
-    expect(statements).toBeGreaterThanOrEqual(8);
+    expect(statements).toBeGreaterThanOrEqual(plan === 'free' ? 5 : 8);
 
     for (let failAt = 1; failAt <= statements; failAt++) {
       const before = await countRows(knex);
@@ -157,7 +179,7 @@ describeEachDatabase('registration', (fx) => {
       };
       knex.on('query-response', fault);
       try {
-        await expect(registerAccount(knex, paidInput(), { scryptCost: FAST_SCRYPT })).rejects.toThrow(
+        await expect(registerAccount(knex, paidInput({ plan }), { scryptCost: FAST_SCRYPT })).rejects.toThrow(
           `injected fault after statement ${failAt}`,
         );
       } finally {
@@ -166,7 +188,7 @@ describeEachDatabase('registration', (fx) => {
       expect(await countRows(knex), `after a fault at statement ${failAt}`).toEqual(before);
     }
     // And the database still accepts the registration.
-    await registerAccount(knex, paidInput(), { scryptCost: FAST_SCRYPT });
+    await registerAccount(knex, paidInput({ plan }), { scryptCost: FAST_SCRYPT });
   });
 });
 
