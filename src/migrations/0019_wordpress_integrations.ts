@@ -19,7 +19,9 @@ const SECRET_KEY_NAME = /password|secret|key|token/i;
 
 const HAS_WP = `(coalesce(wp_url, '') <> '' or coalesce(wp_username, '') <> ''
                  or coalesce(wp_app_password, '') <> '' or coalesce(wp_api_key, '') <> '')`;
-const HAS_PLAINTEXT = `exists (select 1 from jsonb_each(credentials_json) e
+// jsonb_each() fails on anything but an object, and legacy rows may hold an array or a string.
+const HAS_PLAINTEXT = `exists (select 1 from jsonb_each(case when jsonb_typeof(credentials_json) = 'object'
+                                                    then credentials_json else '{}'::jsonb end) e
                         where e.key ~* '(password|secret|key|token)' and jsonb_typeof(e.value) = 'string')`;
 
 interface SiteRow {

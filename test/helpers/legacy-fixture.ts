@@ -32,7 +32,7 @@ export interface LegacyFixture {
   paymentMethods: { acmeStripe: number; charliePaypal: number };
   invoices: { acmeOwnEmail: number; acmeNoEmail: number; bravoEmpty: number };
   sites: { acmeBlog: number; acmeShop: number; bravo: number; charlie: number };
-  integrations: { bravoWordpress: number; charlieShopify: number };
+  integrations: { bravoWordpress: number; charlieShopify: number; acmeCustom: number };
   ledger: { first: number; second: number };
 }
 
@@ -140,6 +140,10 @@ export async function insertLegacyFixture(knex: Knex): Promise<LegacyFixture> {
       charlieShopify: await insert(trx, 'igny8_site_integrations', {
         tenant_id: accounts.charlie, site_id: sites.charlie, platform: 'shopify',
         config_json: json({ shop: 'charlie.myshopify.com' }), credentials_json: json({ access_token: LEGACY_SECRETS.charlieToken, scope: 'read' }),
+      }),
+      // Not an object at all: left exactly as it is.
+      acmeCustom: await insert(trx, 'igny8_site_integrations', {
+        tenant_id: accounts.acme, site_id: sites.acmeShop, platform: 'custom', credentials_json: json(['legacy-list']),
       }),
     };
     return { plans, industries, industrySectors, accounts, users, subscriptions, paymentMethods, invoices, sites, integrations, ledger };

@@ -201,6 +201,7 @@ describeEachDatabase('legacy fixture migrated to the target schema', (fx) => {
     const charlie = await fx.db.knex('igny8_site_integrations').where({ id: f.integrations.charlieShopify }).first();
     expect(charlie.credentials_json.scope).toBe('read');
     expect(decryptSecret(charlie.credentials_json.access_token, key)).toBe(LEGACY_SECRETS.charlieToken);
+    expect((await row('igny8_site_integrations', f.integrations.acmeCustom)).credentials_json).toEqual(['legacy-list']);
     for (const column of ['wp_url', 'wp_username', 'wp_app_password', 'wp_api_key']) {
       expect(await fx.db.knex.schema.hasColumn('igny8_sites', column)).toBe(false);
     }
