@@ -64,7 +64,7 @@ function renderPlan(runtime: Runtime, plan: RepairPlan, outcome?: RepairOutcome)
   if (outcome) {
     const head = outcome.repaired === 0 ? out.color.green(plan.checkId) : out.color.bold(plan.checkId);
     out.print(
-      `${head}: ${outcome.repaired === 0 ? 'nothing to repair' : `repaired ${plural(outcome.repaired, 'row')}; rows written: ${writtenText(outcome)} (${plural(outcome.batches, 'batch')}, ${outcome.durationMs} ms)`}`,
+      `${head}: ${outcome.repaired === 0 ? 'nothing to repair' : `repaired ${plural(outcome.repaired, 'row')}; rows written: ${writtenText(outcome)} (${outcome.batches} batch${outcome.batches === 1 ? '' : 'es'}, ${outcome.durationMs} ms)`}`,
     );
   } else {
     out.print(`${out.color.bold(plan.checkId)}: ${plan.keys.length === 0 ? 'nothing to repair' : `${plural(plan.keys.length, 'row')} would change — ${plan.action}`}`);

@@ -1,7 +1,8 @@
 // seed #8: the payment method lived in three places that disagree. The account keeps exactly
 // one default payment method, chosen by precedence: an existing default (the one matching
 // the subscription, else the account, else the earliest), then the subscription's method,
-// then the account's. Where the legacy columns still exist they are set to agree with it
+// then the account's (on the target, where those columns are gone: the earliest enabled
+// method the account has, else stripe, registration's default). Where the legacy columns still exist they are set to agree with it
 // and each value they held keeps a payment method row, so the consolidating migration (and
 // anyone reading the repair log) loses nothing.
 import { PAYMENT_METHOD_LABELS } from '../domain/payment-methods.js';
@@ -53,7 +54,9 @@ async function decide(ctx: RepairContext, keys: RepairKey[]): Promise<Decision[]
   return rows<Decision>(
     ctx,
     `select st.id, st.slug, keep.id as keep_id, st.account_method, st.subscription_method,
-            coalesce(keep.type, st.subscription_method, st.account_method, 'stripe') as chosen
+            coalesce(keep.type, st.subscription_method, st.account_method,
+                     (select x.type from ${METHODS} x where x.${methodCol} = st.id order by x.is_enabled desc, x.id limit 1),
+                     'stripe') as chosen
        from (${stateSql(ctx)}) st
        left join lateral (select x.id, x.type from ${METHODS} x
                            where x.${methodCol} = st.id and x.is_default
