@@ -37,7 +37,7 @@ export const USAGE = `npm run bench -- [options]
   --audit-runs N        measured audit runs after one warm-up (default 3 below 10^5 accounts, else 2)
   --server-url URL      PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres)
   --grant-clients N     concurrent credit-service clients (default 8)
-  --grants N            grants per client (default 500)
+  --grants N            grants per client (default 250)
   --only LIST           comma-separated sections: ${SECTIONS.join(',')}
   --results-dir DIR     where the JSON result is written (default bench/results)
   --update-results FILE rewrite the generated block of FILE (e.g. bench/RESULTS.md)
@@ -89,7 +89,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     auditRuns: positiveInt('audit-runs', values['audit-runs'], accounts < 100_000 ? 3 : 2),
     serverUrl: values['server-url'] ?? process.env.IGNY8_BENCH_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     grantClients: positiveInt('grant-clients', values['grant-clients'], 8),
-    grantsPerClient: positiveInt('grants', values.grants, 500),
+    grantsPerClient: positiveInt('grants', values.grants, 250),
     only,
     resultsDir: values['results-dir'] ?? 'bench/results',
     updateResults: values['update-results'],

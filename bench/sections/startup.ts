@@ -11,17 +11,24 @@ import { notAvailable, type BenchContext } from '../context.js';
 import { failureText, runIgny8 } from '../process.js';
 import { TARGETS } from '../result.js';
 
-async function timesOf(runs: number, args: string[], env: Record<string, string> = {}): Promise<{ ms: number[]; codes: number[]; error?: string }> {
+interface Timed {
+  ms: number[];
+  rssMb: number[];
+  codes: number[];
+  error?: string;
+}
+
+async function timesOf(runs: number, args: string[], env: Record<string, string> = {}, memory = false): Promise<Timed> {
   const warm = await runIgny8(args, { env });
-  const ms: number[] = [];
-  const codes: number[] = [warm.code];
+  const timed: Timed = { ms: [], rssMb: [], codes: [warm.code] };
   for (let i = 0; i < runs; i++) {
-    const run = await runIgny8(args, { env });
-    if (run.code !== 0 && run.code !== 1) return { ms, codes, error: failureText(run) };
-    ms.push(run.ms);
-    codes.push(run.code);
+    const run = await runIgny8(args, { env, memory });
+    if (run.code !== 0 && run.code !== 1) return { ...timed, error: failureText(run) };
+    timed.ms.push(run.ms);
+    if (run.peakRssMb !== undefined) timed.rssMb.push(run.peakRssMb);
+    timed.codes.push(run.code);
   }
-  return { ms, codes };
+  return timed;
 }
 
 export async function benchStartup(ctx: BenchContext): Promise<void> {
@@ -47,7 +54,7 @@ export async function benchStartup(ctx: BenchContext): Promise<void> {
       }
     }
     ctx.log(`igny8 audit on an empty embedded database × ${options.runs}`);
-    const audit = await timesOf(options.runs, ['audit'], env);
+    const audit = await timesOf(options.runs, ['audit'], env, true);
     if (audit.error) {
       rec.missing('startup.empty-audit', label, 'ms', 'failed', audit.error, TARGETS.emptyAudit);
       return;
@@ -56,6 +63,12 @@ export async function benchStartup(ctx: BenchContext): Promise<void> {
       target: TARGETS.emptyAudit,
       note: `fresh data dir after \`igny8 migrate\` and \`catalog sync\`, no accounts; exit code ${audit.codes[audit.codes.length - 1]}`,
     });
+    if (audit.rssMb.length > 0) {
+      rec.measured('startup.empty-audit.rss', 'peak RSS of that audit (PGlite runs inside the process)', 'MiB', Math.max(...audit.rssMb), {
+        target: TARGETS.auditRss,
+        note: 'highest of the measured runs',
+      });
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
