@@ -1,0 +1,205 @@
+// igny8 audit as a user runs it: every format validated structurally, the exit codes of
+// SPEC.md, suppressions from igny8.config.json, and no secret in any output (runCli fails
+// the test if a known test secret appears on stdout or stderr).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECK_IDS } from '../../src/checks/registry.js';
+import { runCli } from '../helpers/cli.js';
+import { createTestDatabase, DATABASE_KINDS, serverReachable, type TestDatabase } from '../helpers/databases.js';
+import { makeAccount, prepare, shapeOf } from '../checks/fixtures.js';
+import { parseXml } from './xml.js';
+
+interface Planted {
+  drifted: number;
+  plaintextSite: number;
+}
+
+async function plant(t: TestDatabase): Promise<Planted> {
+  await prepare(t.db, 'legacy');
+  return t.db.knex.transaction(async (trx) => {
+    const shape = await shapeOf(trx);
+    const drifted = await makeAccount(trx);
+    await trx(shape.accounts).where({ id: drifted.id }).increment('credits', 3);
+    const warned = await makeAccount(trx, { plan: 'growth', sites: 2 });
+    await trx('igny8_site_user_access').where({ site_id: warned.siteIds[1] }).delete();
+    const secret = await makeAccount(trx);
+    await trx('igny8_sites')
+      .where({ id: secret.siteIds[0] })
+      .update({ wp_app_password: 'wp-app-pa55-ünïcödé', wp_api_key: 'sk_live_wp_api_key_123', name: 'a <b> & "c"' });
+    return { drifted: drifted.id, plaintextSite: secret.siteIds[0] };
+  });
+}
+
+for (const kind of DATABASE_KINDS) {
+  describe.skipIf(kind === 'postgres' && !serverReachable)(`igny8 audit [${kind}]`, () => {
+    let t: TestDatabase;
+    let planted: Planted;
+    let env: Record<string, string>;
+    const audit = (args: string[], options: { cwd?: string } = {}) => runCli(['audit', ...args], { env, ...options });
+
+    beforeAll(async () => {
+      t = await createTestDatabase(kind, { onDisk: true });
+      planted = await plant(t);
+      env = t.env;
+      // The embedded database admits one process: hand it to the child processes.
+      if (kind === 'pglite') await t.db.close();
+    });
+    afterAll(async () => {
+      await t.drop().catch(() => undefined);
+    });
+
+    it('json: one document with every check, counts, samples, totals and schema version', async () => {
+      const result = await audit(['--format', 'json', '--fail-on', 'never']);
+      expect(result.code).toBe(0);
+      const document = JSON.parse(result.stdout);
+      expect(document.schemaVersion).toBe('0001_legacy_baseline');
+      expect(document.checks.map((c: { id: string }) => c.id)).toEqual(CHECK_IDS);
+      const drift = document.checks.find((c: { id: string }) => c.id === 'credit-balance-drift');
+      expect(drift).toMatchObject({ severity: 'error', status: 'findings', count: 1, repairable: true });
+      expect(drift.samples[0].key).toBe(`account:${planted.drifted}`);
+      expect(typeof drift.remedy).toBe('string');
+      expect(document.totals.checks).toBe(20);
+      expect(document.totals.notApplicable).toBe(2);
+      expect(typeof document.durationMs).toBe('number');
+      const plaintext = document.checks.find((c: { id: string }) => c.id === 'plaintext-credentials');
+      expect(plaintext.samples).toEqual([expect.objectContaining({ key: `site:${planted.plaintextSite}`, value: '***' })]);
+    });
+
+    it('--json means --format json, and contradicting it is a usage error', async () => {
+      const result = await runCli(['--json', 'audit', '--check', 'credit-balance-drift'], { env });
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.stdout).checks).toHaveLength(1);
+      const clash = await runCli(['--json', 'audit', '--format', 'junit'], { env });
+      expect(clash.code).toBe(2);
+      expect(clash.stderr).toMatch(/--format/);
+    });
+
+    it('junit: well-formed XML, a testcase per check, a failure per check with findings', async () => {
+      const result = await audit(['--format', 'junit']);
+      expect(result.code).toBe(1);
+      const root = parseXml(result.stdout);
+      expect(root.name).toBe('testsuites');
+      const [suite] = root.children;
+      expect(suite.name).toBe('testsuite');
+      const cases = suite.children.filter((child) => child.name === 'testcase');
+      expect(cases.map((c) => c.attributes.name)).toEqual(CHECK_IDS);
+      expect(Number(suite.attributes.tests)).toBe(20);
+      const failing = cases.filter((c) => c.children.some((child) => child.name === 'failure'));
+      expect(failing.map((c) => c.attributes.name).sort()).toEqual(['credit-balance-drift', 'plaintext-credentials', 'site-access-missing']);
+      expect(Number(suite.attributes.failures)).toBe(3);
+      expect(Number(suite.attributes.skipped)).toBe(2);
+      const failure = failing.find((c) => c.attributes.name === 'plaintext-credentials')!.children[0];
+      expect(failure.attributes.type).toBe('error');
+      expect(failure.text).toContain(`site:${planted.plaintextSite}`);
+    });
+
+    it('github: one workflow command per finding set, severity as the level', async () => {
+      const result = await audit(['--format', 'github']);
+      expect(result.code).toBe(1);
+      const lines = result.stdout.trim().split('\n');
+      for (const line of lines) expect(line).toMatch(/^::(error|warning|notice) title=[^:,\n]+::\S.*$/);
+      expect(lines.filter((line) => line.startsWith('::error'))).toHaveLength(2);
+      expect(lines.filter((line) => line.startsWith('::warning'))).toHaveLength(1);
+      expect(lines.find((line) => line.includes('site-access-missing'))).toMatch(/^::warning/);
+    });
+
+    it('table: a row per check, samples beneath, one summary line', async () => {
+      const result = await audit(['--sample', '1']);
+      expect(result.code).toBe(1);
+      for (const id of CHECK_IDS) expect(result.stdout).toContain(id);
+      expect(result.stdout).toMatch(/credit-balance-drift \(1\)\n {2}account:\d+ {2}account=acct-/);
+      expect(result.stdout).toMatch(/FAIL \(--fail-on error\): 20 checks, 3 with findings/);
+      expect(result.stderr).toBe(''); // no spinner without a terminal
+    });
+
+    it('exit codes: clean 0, warning-only 0 (1 with --fail-on warning), error findings 1', async () => {
+      expect((await audit(['--check', 'plan-catalog-drift', 'orphan-users'])).code).toBe(0);
+      expect((await audit(['--check', 'site-access-missing'])).code).toBe(0);
+      expect((await audit(['--check', 'site-access-missing', '--fail-on', 'warning'])).code).toBe(1);
+      expect((await audit(['--check', 'credit-balance-drift'])).code).toBe(1);
+      expect((await audit(['--check', 'credit-balance-drift', '--fail-on', 'never'])).code).toBe(0);
+    });
+
+    it('exit 2 naming the flag on bad flags, before touching the database', async () => {
+      const cases: Array<[string[], RegExp]> = [
+        [['--fail-on', 'sometimes'], /--fail-on/],
+        [['--check', 'orphan-users', 'no-such-check'], /--check.*no-such-check/],
+        [['--sample', '-1'], /--sample|unknown option/],
+        [['--sample', 'lots'], /--sample/],
+        [['--format', 'xml'], /--format/],
+        [['--config', '/no/such/igny8.config.json'], /--config/],
+        [['--account', 'no-such-account'], /--account/],
+      ];
+      for (const [args, pattern] of cases) {
+        const result = await audit(args);
+        expect([args.join(' '), result.code]).toEqual([args.join(' '), 2]);
+        expect(result.stderr).toMatch(pattern);
+      }
+    });
+
+    it('--record before `igny8 migrate` exits 3 and says so', async () => {
+      const result = await audit(['--record']);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/igny8 migrate/);
+    });
+
+    it('suppressions from ./igny8.config.json: a whole check, a row key, and an expired one', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'igny8-audit-config-'));
+      writeFileSync(
+        path.join(dir, 'igny8.config.json'),
+        JSON.stringify({
+          audit: {
+            suppressions: [
+              { check: 'plaintext-credentials', reason: 'rotating keys this week', until: '2999-01-01' },
+              { check: 'credit-balance-drift', keys: [`account:${planted.drifted}`], reason: 'reviewed' },
+              { check: 'site-access-missing', reason: 'old', until: '2020-01-01' },
+            ],
+          },
+        }),
+      );
+      const result = await audit(['--format', 'json', '--fail-on', 'warning'], { cwd: dir });
+      const document = JSON.parse(result.stdout);
+      const byId = (id: string) => document.checks.find((c: { id: string }) => c.id === id);
+      expect(byId('plaintext-credentials')).toMatchObject({ status: 'suppressed', count: 0, suppressed: 1 });
+      expect(byId('credit-balance-drift')).toMatchObject({ status: 'ok', count: 0, suppressed: 1 });
+      expect(byId('site-access-missing')).toMatchObject({ status: 'findings', count: 1 });
+      expect(byId('site-access-missing').notes[0]).toMatch(/expired on 2020-01-01/);
+      expect(result.code).toBe(1);
+      expect((await audit(['--fail-on', 'error'], { cwd: dir })).code).toBe(0);
+    });
+
+    it('an invalid config exits 2 naming the key path', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'igny8-audit-config-'));
+      const file = path.join(dir, 'custom.json');
+      writeFileSync(file, JSON.stringify({ audit: { suppressions: [{ check: 'orphan-users', until: '2026-01-01' }] } }));
+      const result = await audit(['--config', file]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/audit\.suppressions\[0\]\.reason/);
+    });
+
+    it('--list shows every check with its severity and whether a repair exists', async () => {
+      const result = await runCli(['--json', 'audit', '--list'], { env });
+      expect(result.code).toBe(0);
+      const list = JSON.parse(result.stdout).checks;
+      expect(list.map((c: { id: string }) => c.id)).toEqual(CHECK_IDS);
+      expect(list.find((c: { id: string }) => c.id === 'duplicate-emails')).toMatchObject({ severity: 'error', repairable: false });
+    });
+  });
+}
+
+describe('igny8 audit without a database', () => {
+  it('exits 4 when the server is unreachable, never printing the URL password', async () => {
+    const result = await runCli(['audit', '--database-url', 'postgres://ops:Hunter2-Url-Pass@127.0.0.1:1/prod']);
+    expect(result.code).toBe(4);
+    expect(result.stdout).toBe('');
+  });
+
+  it('fails closed on a database with no igny8 tables', async () => {
+    const dataDir = path.join(mkdtempSync(path.join(tmpdir(), 'igny8-audit-empty-')), 'db');
+    const result = await runCli(['audit', '--format', 'json'], { env: { IGNY8_DATA_DIR: dataDir } });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/no igny8 tables/);
+  });
+});
