@@ -35,6 +35,7 @@ export default function configureDemo(command: Command): void {
             spinner.stop();
             if (out.json) return;
             out.print(out.color.bold(`${step.number}. ${step.title}`));
+            out.print(`   ${out.color.dim(step.why)}`);
             for (const line of step.lines) out.print(`   ${line}`);
             out.print();
           },

@@ -30,6 +30,8 @@ export interface DemoOptions {
 export interface DemoStep {
   number: number;
   title: string;
+  /** Why the step matters, in one line. */
+  why: string;
   /** What the step did, in a few lines. */
   lines: string[];
 }
@@ -79,8 +81,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const started = performance.now();
   const directory = mkdtempSync(path.join(tmpdir(), 'igny8-demo-'));
   const steps: DemoStep[] = [];
-  const step = (title: string, lines: string[]) => {
-    const made = { number: steps.length + 1, title, lines };
+  const step = (title: string, why: string, lines: string[]) => {
+    const made = { number: steps.length + 1, title, why, lines };
     steps.push(made);
     options.onStep(made);
   };
@@ -96,19 +98,27 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       defects: ['repairable'],
     });
     const planted = Object.values(seeded.planted).reduce((sum, count) => sum + count, 0);
-    step('seed a legacy database', [
+    step('seed a legacy database', 'what production looks like today: the old code wrote these rows, defects included', [
       `a database in the old Django shape: ${seeded.accounts} accounts, ${seeded.rows.igny8_users ?? 0} users, ${seeded.rows.igny8_sites ?? 0} sites, ${seeded.rows.igny8_invoices ?? 0} invoices`,
       `with ${planted} planted defects of ${Object.values(seeded.planted).filter((count) => count > 0).length} kinds (the ones production has)`,
     ]);
 
     const before = await runAudit(db.knex, { sample: 0 });
-    step('audit: what is wrong', [statusCounts(before), ...findingsLine(before), `exit code ${before.exitCode}: CI would stop here`]);
+    step('audit: what is wrong', 'every check is one set-based query; its exit code is what gates a deploy in CI', [
+      statusCounts(before),
+      ...findingsLine(before),
+      `exit code ${before.exitCode}: CI would stop here`,
+    ]);
 
     const blocked = await migrateLatest(db, { env });
-    step('migrate: refuses to build on bad data', [
-      ...migrationLines(blocked),
-      'the migrations before it (repair log, renames) are applied; the blocked one is not',
-    ]);
+    step(
+      'migrate: refuses to build on bad data',
+      'a migration that adds a constraint counts the rows that would break it first, and stops with the repair to run',
+      [
+        ...migrationLines(blocked),
+        'the migrations before it (repair log, renames) are applied; the blocked one is not',
+      ],
+    );
     if (!blocked.error) throw new DomainRefusal('demo: the legacy data was expected to block a migration');
 
     const plan = await runRepairs(db, REPAIRABLE_IDS, { apply: false, kind: db.kind, dataDir: db.dataDir, env, sample: 0 });
@@ -125,23 +135,27 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       ...(undecided ? { defaultIndustry: DEMO_DEFAULT_INDUSTRY } : {}),
     });
     if (repaired.failed) throw repaired.failed.error;
-    step(`repair --all --yes${undecided ? ` --default-industry ${DEMO_DEFAULT_INDUSTRY}` : ''}: fix what can be fixed safely`, [
-      `plan first (\`igny8 repair --all\`): ${repairable} rows; then each repair in its own transactions, rows locked and recounted`,
-      ...(undecided
-        ? [`${undecided.count} sites have sectors implying no single industry: the demo names one (${DEMO_DEFAULT_INDUSTRY}); never a silent default`]
-        : []),
-      ...repairLines(repaired),
-    ]);
+    step(
+      `repair --all --yes${undecided ? ` --default-industry ${DEMO_DEFAULT_INDUSTRY}` : ''}: fix what can be fixed safely`,
+      'each repair locks its rows, recounts them (refusing if they changed), writes, and logs every row before and after',
+      [
+        `plan first (\`igny8 repair --all\`): ${repairable} rows; then each repair in its own transactions`,
+        ...(undecided
+          ? [`${undecided.count} sites have sectors implying no single industry: the demo names one (${DEMO_DEFAULT_INDUSTRY}); never a silent default`]
+          : []),
+        ...repairLines(repaired),
+      ],
+    );
 
     const migrated = await migrateLatest(db, { env });
     if (migrated.error) throw migrated.error;
-    step('migrate again: the target schema', [
+    step('migrate again: the target schema', 'with the data clean, every remaining migration applies, one transaction each', [
       ...migrationLines(migrated),
       'constraints now guarantee what the repairs fixed (NOT NULL, unique indexes, composite keys)',
     ]);
 
     const after = await runAudit(db.knex, { sample: 0 });
-    step('audit again: clean', [statusCounts(after), ...findingsLine(after).filter(() => after.totals.rows > 0), `exit code ${after.exitCode}`]);
+    step('audit again: clean', 'what the repairs fixed, the schema now guarantees; CI would pass', [statusCounts(after), ...findingsLine(after).filter(() => after.totals.rows > 0), `exit code ${after.exitCode}`]);
     return {
       directory,
       kept: options.keep,
