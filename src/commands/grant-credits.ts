@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { grantAccountCredits } from '../domain/credit-operations.js';
+import { GRANT_TYPES } from '../domain/credits.js';
 import { creditInputSchema } from '../domain/inputs.js';
 import { renderCreditResult } from '../render/domain.js';
 import { withFlagNames } from './domain-flags.js';
@@ -14,12 +15,12 @@ export default function configureGrantCredits(command: Command): void {
     .requiredOption('--amount <n>', 'credits to grant, 1 to 2147483647')
     .requiredOption('--reason <text>', 'why (kept in the ledger)')
     .option('--idempotency-key <key>', 'a retry with the same key grants nothing twice')
-    .addOption(new Option('--type <type>', 'the ledger entry type').choices(['adjustment', 'purchase', 'subscription', 'refund']).default('adjustment'))
+    .addOption(new Option('--type <type>', 'the ledger entry type').choices(GRANT_TYPES).default('adjustment'))
     .action(
-      runWith<Record<string, unknown> & { type: 'adjustment' | 'purchase' | 'subscription' | 'refund' }>(async (options, runtime) => {
+      runWith<Record<string, unknown>>(async (options, runtime) => {
         const input = parseInput(creditInputSchema, options);
         const db = await runtime.database();
-        const result = await withFlagNames(() => grantAccountCredits(db.knex, { ...input, type: options.type }));
+        const result = await withFlagNames(() => grantAccountCredits(db.knex, input));
         runtime.out.result(result, () => {
           for (const line of renderCreditResult(result)) runtime.out.print(line);
         });

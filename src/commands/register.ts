@@ -46,21 +46,7 @@ export default function configureRegister(command: Command): void {
         const password = await readPassword(runtime, options);
         const input = parseInput(registerInputSchema, { ...options, password });
         const db = await runtime.database();
-        const registration = await withFlagNames(() =>
-          registerAccount(db.knex, {
-            email: input.email,
-            password: input.password,
-            accountName: input.accountName,
-            plan: input.plan,
-            paymentMethod: input.paymentMethod,
-            billingEmail: input.billingEmail,
-            firstName: input.firstName,
-            lastName: input.lastName,
-            billingAddressLine1: input.billingAddress,
-            billingCity: input.billingCity,
-            billingCountry: input.billingCountry,
-          }),
-        );
+        const registration = await withFlagNames(() => registerAccount(db.knex, input));
         runtime.out.result(registration, () => {
           for (const line of renderRegistration(registration)) runtime.out.print(line);
         });

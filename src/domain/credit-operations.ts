@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { withTransaction } from '../db/transaction.js';
 import { findAccountBySlug, type AccountRef } from './accounts.js';
 import { debitCredits, grantCredits, type CreditResult, type CreditTransactionType } from './credits.js';
+import { creditInputSchema, validateInput } from './inputs.js';
 import { requireTargetSchema } from './target-schema.js';
 
 export interface AccountCreditInput {
@@ -19,20 +20,22 @@ export interface AccountCreditResult extends CreditResult {
   account: AccountRef;
 }
 
-export async function grantAccountCredits(knex: Knex, input: AccountCreditInput): Promise<AccountCreditResult> {
+export async function grantAccountCredits(knex: Knex, raw: AccountCreditInput): Promise<AccountCreditResult> {
+  const input = validateInput(creditInputSchema, raw);
   await requireTargetSchema(knex);
   return withTransaction(knex, async (trx) => {
     const account = await findAccountBySlug(trx, input.account);
-    const result = await grantCredits(trx, { accountId: account.id, ...input });
+    const result = await grantCredits(trx, { ...input, accountId: account.id });
     return { ...result, account };
   });
 }
 
-export async function debitAccountCredits(knex: Knex, input: AccountCreditInput): Promise<AccountCreditResult> {
+export async function debitAccountCredits(knex: Knex, raw: AccountCreditInput): Promise<AccountCreditResult> {
+  const input = validateInput(creditInputSchema, raw);
   await requireTargetSchema(knex);
   return withTransaction(knex, async (trx) => {
     const account = await findAccountBySlug(trx, input.account);
-    const result = await debitCredits(trx, { accountId: account.id, ...input });
+    const result = await debitCredits(trx, { ...input, accountId: account.id });
     return { ...result, account };
   });
 }

@@ -15,6 +15,8 @@ import { DomainRefusal, sqlState, ValidationError } from '../errors.js';
 
 export const CREDIT_TRANSACTION_TYPES = ['purchase', 'subscription', 'refund', 'deduction', 'adjustment'] as const;
 export type CreditTransactionType = (typeof CREDIT_TRANSACTION_TYPES)[number];
+/** The types a grant may carry (a deduction is a debit). */
+export const GRANT_TYPES = ['adjustment', 'purchase', 'subscription', 'refund'] as const;
 
 /** The largest amount or balance an `integer` column holds. */
 export const MAX_CREDITS = 2 ** 31 - 1;
@@ -102,6 +104,12 @@ async function applyChange(
 ): Promise<CreditResult> {
   if (!Number.isSafeInteger(request.amount) || request.amount < 1 || request.amount > MAX_CREDITS) {
     throw new ValidationError('amount', `must be a whole number from 1 to ${MAX_CREDITS}`);
+  }
+  if (request.reason.length === 0 || request.reason.length > 255) {
+    throw new ValidationError('reason', 'must be 1 to 255 characters');
+  }
+  if (request.idempotencyKey !== undefined && (request.idempotencyKey.length === 0 || request.idempotencyKey.length > 255)) {
+    throw new ValidationError('idempotencyKey', 'must be 1 to 255 characters');
   }
   const write = async (t: Knex.Transaction): Promise<CreditResult> => {
     const row = await changeAndRecord(t, request, type, delta);

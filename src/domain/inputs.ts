@@ -2,7 +2,8 @@
 // them, and the domain functions' types come from them. Every message names what is wrong
 // without repeating the value (a password must never be echoed).
 import { z } from 'zod';
-import { MAX_CREDITS } from './credits.js';
+import { ValidationError } from '../errors.js';
+import { GRANT_TYPES, MAX_CREDITS } from './credits.js';
 
 const CONTROL = /\p{Cc}/u;
 
@@ -174,9 +175,22 @@ export const creditInputSchema = z.object({
   amount: amountSchema,
   reason: reasonSchema,
   idempotencyKey: optional(idempotencyKeySchema),
+  type: optional(z.enum(GRANT_TYPES, { error: `must be one of ${GRANT_TYPES.join(', ')}` })),
 });
 
 /** An account by slug, or by a member's email. */
 export const accountKeySchema = z.union([slugSchema, emailSchema], {
   error: 'must be an account slug or a user email',
 });
+
+/**
+ * Parses a domain call's input: the programmatic API gets the same rules as the command
+ * line. The first problem becomes a ValidationError naming the input's key.
+ */
+export function validateInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const [issue] = result.error.issues;
+  const field = typeof issue.path[0] === 'string' ? issue.path[0] : 'input';
+  throw new ValidationError(field, issue.message, { cause: result.error });
+}

@@ -14,7 +14,7 @@ import { registerSecret } from '../secrets.js';
 import { withTransaction } from '../db/transaction.js';
 import { catalogPlan } from './catalog.js';
 import { grantCredits, type LedgerEntry } from './credits.js';
-import type { PaymentMethodType } from './inputs.js';
+import { registerInputSchema, validateInput, type PaymentMethodType } from './inputs.js';
 import { createInvoice, type InvoiceSummary } from './invoices.js';
 import { allowsAnother, userLimit } from './limits.js';
 import { hashPassword, OWASP_SCRYPT_COST, type ScryptCost } from './passwords.js';
@@ -33,7 +33,7 @@ export interface RegisterInput {
   billingEmail?: string;
   firstName?: string;
   lastName?: string;
-  billingAddressLine1?: string;
+  billingAddress?: string;
   billingCity?: string;
   billingCountry?: string;
 }
@@ -114,9 +114,10 @@ function isEmailTaken(error: unknown): boolean {
 
 export async function registerAccount(
   knex: Knex,
-  input: RegisterInput,
+  raw: RegisterInput,
   options: RegisterOptions = {},
 ): Promise<Registration> {
+  const input: RegisterInput = validateInput(registerInputSchema, raw);
   await requireTargetSchema(knex);
   // Fail on an unknown or drifted plan before spending a hash on it; the transaction reads it again.
   assertPlanMatchesCatalog(await findPlan(knex, input.plan));
@@ -156,7 +157,7 @@ async function createRegistration(trx: Knex.Transaction, input: RegisterInput, p
           credits: 0,
           status: paid ? 'pending_payment' : 'active',
           billing_email: billingEmail,
-          billing_address_line1: input.billingAddressLine1 ?? null,
+          billing_address_line1: input.billingAddress ?? null,
           billing_city: input.billingCity ?? null,
           billing_country: input.billingCountry ?? null,
         })

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { DomainRefusal, ValidationError } from '../errors.js';
 import { withTransaction } from '../db/transaction.js';
 import { findAccountBySlug } from './accounts.js';
+import { createSectorInputSchema, validateInput } from './inputs.js';
 import { allowsAnother, effectiveSectorLimit } from './limits.js';
 import { CLOSED_ACCOUNT_STATUSES } from './sites.js';
 import { insertWithUniqueSlug } from './slugs.js';
@@ -65,7 +66,8 @@ export async function resolveSiteId(knex: Knex | Knex.Transaction, site: string,
   throw new ValidationError('site', `several accounts have a site "${site}": add --account SLUG (one of ${matches.map((m) => m.account).join(', ')})`);
 }
 
-export async function createSector(knex: Knex, input: CreateSectorInput): Promise<CreatedSector> {
+export async function createSector(knex: Knex, raw: CreateSectorInput): Promise<CreatedSector> {
+  const input: CreateSectorInput = validateInput(createSectorInputSchema, raw);
   await requireTargetSchema(knex);
   return withTransaction(knex, async (trx) => {
     const siteId = await resolveSiteId(trx, input.site, input.account);

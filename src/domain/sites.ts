@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import { DomainRefusal, ValidationError } from '../errors.js';
 import { withTransaction } from '../db/transaction.js';
+import { createSiteInputSchema, validateInput } from './inputs.js';
 import { allowsAnother, siteLimit } from './limits.js';
 import { insertWithUniqueSlug } from './slugs.js';
 import { requireTargetSchema } from './target-schema.js';
@@ -54,7 +55,8 @@ interface Member {
   is_active: boolean;
 }
 
-export async function createSite(knex: Knex, input: CreateSiteInput): Promise<CreatedSite> {
+export async function createSite(knex: Knex, raw: CreateSiteInput): Promise<CreatedSite> {
+  const input: CreateSiteInput = validateInput(createSiteInputSchema, raw);
   await requireTargetSchema(knex);
   return withTransaction(knex, async (trx) => {
     const [account] = (await trx('igny8_accounts as a')

@@ -16,7 +16,7 @@ function paidInput(overrides: Partial<RegisterInput> = {}): RegisterInput {
     accountName: uniqueName('Paid Account'),
     plan: 'starter',
     paymentMethod: 'bank_transfer',
-    billingAddressLine1: '1 Main St',
+    billingAddress: '1 Main St',
     billingCity: 'Springfield',
     billingCountry: 'US',
     ...overrides,
@@ -145,6 +145,35 @@ describeEachDatabase('registration', (fx) => {
       scryptCost: FAST_SCRYPT,
     });
     expect(r.account.credits).toBe(1000);
+  });
+
+  it('validates its input itself (the programmatic API), writing nothing', async () => {
+    const before = await countRows(fx.db.knex);
+    const cases: Array<[Partial<RegisterInput>, string]> = [
+      [{ accountName: 'x'.repeat(10_240) }, 'accountName: must be at most 255 characters'],
+      [{ accountName: 'Bell\u0007Co' }, 'accountName: must not contain control characters'],
+      [{ email: 'no-at-sign' }, 'email: must be a valid email address'],
+      [{ password: 'short' }, 'password: must be at least 8 characters'],
+      [{ billingCountry: 'USA' }, 'billingCountry: must be a two-letter country code'],
+    ];
+    for (const [override, message] of cases) {
+      await expect(registerAccount(fx.db.knex, paidInput(override), { scryptCost: FAST_SCRYPT })).rejects.toThrow(
+        new ValidationError(message.split(':')[0], message.slice(message.indexOf(':') + 2)),
+      );
+    }
+    expect(await countRows(fx.db.knex)).toEqual(before);
+  });
+
+  it('stores names with SQL metacharacters verbatim, as data', async () => {
+    const name = `Robert'); DROP TABLE igny8_users; -- ${uniqueName('x')}`;
+    const r = await registerAccount(fx.db.knex, { email: uniqueEmail('bobby'), password: 'Test123!', accountName: name, plan: 'free' }, {
+      scryptCost: FAST_SCRYPT,
+    });
+    const [account] = await fx.db.knex('igny8_accounts').where('id', r.account.id);
+    expect(account.name).toBe(name);
+    expect(account.slug).toMatch(/^robert-drop-table-igny8-users-x-[0-9a-f]{8}$/);
+    const [{ n }] = (await fx.db.knex('igny8_users').count({ n: '*' })) as Array<{ n: number }>;
+    expect(n).toBeGreaterThan(0); // the table is still there
   });
 
   it('account slugs stay unique: the same name gets a numeric suffix', async () => {
