@@ -3,10 +3,25 @@
 // names becomes the owner (any other owner of that account becomes admin). Every role changed
 // and every NULL owner_id is archived, so the down migration puts owner_id and roles back.
 import type { Migration } from '../db/migrator.js';
-import { addForeignKey, archiveLegacyValues, forgetLegacyValues, plural, writeCount } from './support/ddl.js';
+import type { Knex } from 'knex';
+import { addForeignKey, archiveLegacyValues, forgetLegacyValues, plural } from './support/ddl.js';
 import { requireNoViolations } from './support/preconditions.js';
 
 const NAME = '0009_owner_into_roles';
+
+/** Gives `role` to the users `select` finds (id, role), archiving each previous role. */
+async function changeRoles(trx: Knex.Transaction, select: string, role: string, reason: string): Promise<number> {
+  const result = await trx.raw(
+    `with target as (${select}),
+     changed as (update igny8_users u set role = ? from target t where u.id = t.id returning u.id, t.role as previous),
+     archived as (
+       insert into igny8_legacy_values (migration, table_name, row_id, legacy, reason)
+       select ?, 'igny8_users', id, jsonb_build_object('role', previous), ? from changed returning 1)
+     select count(*)::int as count from archived`,
+    [role, NAME, reason],
+  );
+  return Number(result.rows[0].count);
+}
 
 const migration: Migration = {
   description: 'owner carried from accounts.owner_id into roles, owner_id dropped, one owner per account (seed #3)',
@@ -36,37 +51,26 @@ const migration: Migration = {
       `select id, jsonb_build_object('owner_id', null), 'owner_id was NULL; the owner is the member with role owner'
          from igny8_accounts where owner_id is null`,
     );
-    const demotedArchived = await archiveLegacyValues(
+    // Each role change and the archive of the role it replaces are one statement.
+    const demoted = await changeRoles(
       trx,
-      NAME,
-      'igny8_users',
-      `select u.id, jsonb_build_object('role', u.role), 'made admin: accounts.owner_id names another member as owner'
-         from igny8_users u join igny8_accounts a on a.id = u.account_id
+      `select u.id, u.role from igny8_users u join igny8_accounts a on a.id = u.account_id
         where u.role = 'owner' and a.owner_id is not null and a.owner_id <> u.id`,
+      'admin',
+      'made admin: accounts.owner_id names another member as owner',
     );
-    const promotedArchived = await archiveLegacyValues(
+    const promoted = await changeRoles(
       trx,
-      NAME,
-      'igny8_users',
-      `select u.id, jsonb_build_object('role', u.role), 'made owner: accounts.owner_id names this user'
-         from igny8_users u join igny8_accounts a on a.owner_id = u.id and a.id = u.account_id
+      `select u.id, u.role from igny8_users u join igny8_accounts a on a.owner_id = u.id and a.id = u.account_id
         where u.role <> 'owner'`,
-    );
-    const demoted = await writeCount(
-      trx,
-      `update igny8_users u set role = 'admin' from igny8_accounts a
-        where a.id = u.account_id and u.role = 'owner' and a.owner_id is not null and a.owner_id <> u.id`,
-    );
-    const promoted = await writeCount(
-      trx,
-      `update igny8_users u set role = 'owner' from igny8_accounts a
-        where a.owner_id = u.id and a.id = u.account_id and u.role <> 'owner'`,
+      'owner',
+      'made owner: accounts.owner_id names this user',
     );
     await trx.raw(`alter table igny8_accounts drop column owner_id`);
     await trx.raw(`create unique index igny8_users_one_owner_per_account on igny8_users (account_id) where role = 'owner'`);
     note(
       `owner_id carried into roles: ${plural(promoted, 'user')} made owner, ${plural(demoted, 'owner')} made admin ` +
-        `(${promotedArchived + demotedArchived} previous roles kept in igny8_legacy_values); ` +
+        `(their previous roles kept in igny8_legacy_values); ` +
         `${plural(nullOwners, 'account')} had no owner_id; owner_id dropped`,
     );
   },

@@ -37,22 +37,42 @@ function withoutNulls(entries: Record<string, unknown>): Record<string, unknown>
   return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== null && value !== undefined));
 }
 
-async function count(trx: Knex.Transaction, sql: string): Promise<number> {
-  return Number((await trx.raw(sql)).rows[0].count);
+interface Extent {
+  count: number;
+  lo: number | null;
+  hi: number | null;
 }
 
-async function moveSiteColumns(trx: Knex.Transaction, key: Buffer) {
+/** How many rows of `table` match, and the id range they lie in (one scan). */
+async function extent(trx: Knex.Transaction, table: string, where: string): Promise<Extent> {
+  const row = (await trx.raw(`select count(*) as count, min(id) as lo, max(id) as hi from ${table} where ${where}`)).rows[0];
+  return { count: Number(row.count), lo: row.lo === null ? null : Number(row.lo), hi: row.hi === null ? null : Number(row.hi) };
+}
+
+/**
+ * Hands over the matching rows a range of ids at a time. Each batch is an index range scan;
+ * "id > last order by id limit n" with a filter can make the planner scan the whole table
+ * for every batch.
+ */
+async function forEachBatch<T>(
+  trx: Knex.Transaction,
+  table: string,
+  columns: string,
+  where: string,
+  range: Extent,
+  work: (rows: T[]) => Promise<void>,
+): Promise<void> {
+  if (range.lo === null || range.hi === null) return;
+  for (let lo = range.lo; lo <= range.hi; lo += BATCH) {
+    const batch = await trx.raw(`select ${columns} from ${table} where id >= ? and id < ? and ${where} order by id`, [lo, lo + BATCH]);
+    if (batch.rows.length > 0) await work(batch.rows as T[]);
+  }
+}
+
+async function moveSiteColumns(trx: Knex.Transaction, key: Buffer, range: Extent) {
   const totals = { inserted: 0, merged: 0, archived: 0 };
-  let last = 0;
-  for (;;) {
-    const batch = await trx.raw(
-      `select id, account_id, wp_url, wp_username, wp_app_password, wp_api_key
-         from igny8_sites where id > ? and ${HAS_WP} order by id limit ?`,
-      [last, BATCH],
-    );
-    const rows = batch.rows as SiteRow[];
-    if (rows.length === 0) return totals;
-    last = rows[rows.length - 1].id;
+  const columns = 'id, account_id, wp_url, wp_username, wp_app_password, wp_api_key';
+  await forEachBatch<SiteRow>(trx, 'igny8_sites', columns, HAS_WP, range, async (rows) => {
     const records = rows.map((row) => {
       const appPassword = row.wp_app_password === null ? null : encryptSecret(row.wp_app_password, key);
       const apiKey = row.wp_api_key === null ? null : encryptSecret(row.wp_api_key, key);
@@ -95,20 +115,14 @@ async function moveSiteColumns(trx: Knex.Transaction, key: Buffer) {
     totals.inserted += row.inserted;
     totals.merged += row.merged;
     totals.archived += row.archived;
-  }
+  });
+  return totals;
 }
 
-async function encryptIntegrationPlaintext(trx: Knex.Transaction, key: Buffer): Promise<number> {
-  let last = 0;
+async function encryptIntegrationPlaintext(trx: Knex.Transaction, key: Buffer, range: Extent): Promise<number> {
   let encrypted = 0;
-  for (;;) {
-    const batch = await trx.raw(
-      `select id, credentials_json from igny8_site_integrations where id > ? and ${HAS_PLAINTEXT} order by id limit ?`,
-      [last, BATCH],
-    );
-    const rows = batch.rows as Array<{ id: number; credentials_json: Record<string, unknown> }>;
-    if (rows.length === 0) return encrypted;
-    last = rows[rows.length - 1].id;
+  type Row = { id: number; credentials_json: Record<string, unknown> };
+  await forEachBatch<Row>(trx, 'igny8_site_integrations', 'id, credentials_json', HAS_PLAINTEXT, range, async (rows) => {
     const records = rows.map((row) => ({
       id: row.id,
       credentials: Object.fromEntries(
@@ -123,7 +137,8 @@ async function encryptIntegrationPlaintext(trx: Knex.Transaction, key: Buffer): 
       [JSON.stringify(records)],
     );
     encrypted += rows.length;
-  }
+  });
+  return encrypted;
 }
 
 function secretKey(ctx: MigrationContext): Buffer {
@@ -141,15 +156,16 @@ const migration: Migration = {
   description: 'WordPress credentials moved from sites into integrations, encrypted (seed #12)',
   async up(ctx) {
     const { trx, note } = ctx;
-    const sites = await count(trx, `select count(*) as count from igny8_sites where ${HAS_WP}`);
-    const plaintext = await count(trx, `select count(*) as count from igny8_site_integrations where ${HAS_PLAINTEXT}`);
+    const sites = await extent(trx, 'igny8_sites', HAS_WP);
+    const plaintext = await extent(trx, 'igny8_site_integrations', HAS_PLAINTEXT);
     // A key is needed only when there is something to encrypt: a fresh database needs none.
-    if (sites + plaintext > 0) {
+    if (sites.count + plaintext.count > 0) {
       const key = secretKey(ctx);
-      const moved = await moveSiteColumns(trx, key);
-      const encrypted = await encryptIntegrationPlaintext(trx, key);
+      const moved = await moveSiteColumns(trx, key, sites);
+      // Merging keeps an integration's own values, so the plaintext rows are still the ones measured.
+      const encrypted = await encryptIntegrationPlaintext(trx, key, plaintext);
       note(
-        `${plural(sites, 'site')}' WordPress settings moved: ${plural(moved.inserted, 'integration')} created, ` +
+        `${plural(sites.count, 'site')}' WordPress settings moved: ${plural(moved.inserted, 'integration')} created, ` +
           `${plural(moved.merged, 'existing integration')} completed (legacy values of ${plural(moved.archived, 'site')} that differed archived); ` +
           `${plural(encrypted, 'integration')} whose credentials were plaintext encrypted`,
       );

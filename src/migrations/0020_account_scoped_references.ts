@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import type { Migration } from '../db/migrator.js';
 import { execStatements } from '../db/transaction.js';
+import { sqlState, SqlState } from '../errors.js';
 import { addForeignKey, singleColumnForeignKeys } from './support/ddl.js';
 import { countRows, requireNoViolations } from './support/preconditions.js';
 
@@ -52,37 +53,47 @@ async function crossingCounts(trx: Knex.Transaction): Promise<Array<{ kind: stri
   return counts;
 }
 
+async function addAccountScopedKeys(trx: Knex.Transaction): Promise<void> {
+  await execStatements(
+    trx,
+    REFERENCED.map((table) => `alter table ${table} add constraint ${accountKey(table)} unique (account_id, id)`),
+  );
+  for (const reference of REFERENCES) {
+    await addForeignKey(trx, {
+      table: reference.table,
+      name: reference.name,
+      columns: ['account_id', reference.column],
+      references: reference.references,
+      referencedColumns: ['account_id', 'id'],
+    });
+    // The single-column key is implied by the composite one (account_id is never NULL).
+    for (const old of await singleColumnForeignKeys(trx, reference.table, reference.column, reference.references)) {
+      await trx.raw(`alter table ${reference.table} drop constraint "${old}"`);
+    }
+  }
+}
+
 const migration: Migration = {
   description: 'composite keys (account_id, x_id) → (account_id, id): no row points into another account',
   async up({ trx, note }) {
-    const counts = await crossingCounts(trx);
-    const total = counts.reduce((sum, c) => sum + c.count, 0);
-    await requireNoViolations(trx, {
-      guarantee: 'the account-scoped foreign keys',
-      countSql: `select ?::int as count`,
-      bindings: [total],
-      what: 'rows pointing into another account',
-      checkId: 'cross-tenant-reference',
-      noRepair: true,
-      details: counts.filter((c) => c.count > 0).map((c) => `${c.kind}: ${c.count}`),
-      resolve: 'for each row, decide which account it belongs to and move or re-point it',
-    });
-    await execStatements(
-      trx,
-      REFERENCED.map((table) => `alter table ${table} add constraint ${accountKey(table)} unique (account_id, id)`),
-    );
-    for (const reference of REFERENCES) {
-      await addForeignKey(trx, {
-        table: reference.table,
-        name: reference.name,
-        columns: ['account_id', reference.column],
-        references: reference.references,
-        referencedColumns: ['account_id', 'id'],
+    // Validating the keys reads the same rows a count would; so the keys are tried first, in a
+    // savepoint, and only when one fails are the crossing rows counted for the refusal.
+    try {
+      await trx.transaction((savepoint) => addAccountScopedKeys(savepoint));
+    } catch (error) {
+      if (sqlState(error) !== SqlState.foreignKeyViolation) throw error;
+      const counts = await crossingCounts(trx);
+      await requireNoViolations(trx, {
+        guarantee: 'the account-scoped foreign keys',
+        countSql: `select ?::int as count`,
+        bindings: [counts.reduce((sum, c) => sum + c.count, 0)],
+        what: 'rows pointing into another account',
+        checkId: 'cross-tenant-reference',
+        noRepair: true,
+        details: counts.filter((c) => c.count > 0).map((c) => `${c.kind}: ${c.count}`),
+        resolve: 'for each row, decide which account it belongs to and move or re-point it',
       });
-      // The single-column key is implied by the composite one (account_id is never NULL).
-      for (const old of await singleColumnForeignKeys(trx, reference.table, reference.column, reference.references)) {
-        await trx.raw(`alter table ${reference.table} drop constraint "${old}"`);
-      }
+      throw error;
     }
     note(`${REFERENCES.length} references are now account-scoped: ${REFERENCES.map((r) => r.kind).join(', ')}`);
   },
