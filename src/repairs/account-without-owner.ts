@@ -1,7 +1,7 @@
 // seed #3: the owner is the user with role 'owner'. An account without one gets one: the user
 // its legacy owner_id names when that user is a member, else its earliest admin, else its
 // earliest user. Where owner_id names a user of another account it is pointed at the owner.
-import { rowImage, tally, writeLogged } from './log.js';
+import { tally, updateLogged } from './log.js';
 import { ids, inScope, names, rows, within } from './shape.js';
 import type { Repair, RepairContext, RepairKey, TableCounts } from './types.js';
 
@@ -78,14 +78,11 @@ export const accountWithoutOwner: Repair = {
     tally(
       counts,
       USERS,
-      await writeLogged(
+      await updateLogged(
         ctx,
         USERS,
-        `update ${USERS} u set role = 'owner'
-           from (select o.id, ${rowImage(USERS, 'o')} as before
-                   from (${choiceSql(ctx)}) c join ${USERS} o on o.id = c.user_id where o.role <> 'owner') src
-          where u.id = src.id
-          returning u.id, src.before, ${rowImage(USERS, 'u')} as after`,
+        `role = 'owner'`,
+        `select u.id from (${choiceSql(ctx)}) c join ${USERS} u on u.id = c.user_id where u.role <> 'owner'`,
         [keys],
       ),
     );
@@ -93,15 +90,12 @@ export const accountWithoutOwner: Repair = {
       tally(
         counts,
         accounts,
-        await writeLogged(
+        await updateLogged(
           ctx,
           accounts,
-          `update ${accounts} a set owner_id = src.user_id
-             from (select x.id, ${rowImage(accounts, 'x')} as before, c.user_id
-                     from (${choiceSql(ctx)}) c join ${accounts} x on x.id = c.account_id
-                    where x.owner_id is distinct from c.user_id) src
-            where a.id = src.id
-            returning a.id, src.before, ${rowImage(accounts, 'a')} as after`,
+          'owner_id = src.user_id, updated_at = now()',
+          `select x.id, c.user_id from (${choiceSql(ctx)}) c join ${accounts} x on x.id = c.account_id
+            where x.owner_id is distinct from c.user_id`,
           [keys],
         ),
       );

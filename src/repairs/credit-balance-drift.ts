@@ -1,7 +1,7 @@
 // seed #11: the balance was changed by hand without its ledger row (or the other way round).
 // History is immutable, so the fix is one new `adjustment` row per account that makes the
 // ledger add up to the balance, with balance_after = the balance; the balance is untouched.
-import { rowImage, writeLogged } from './log.js';
+import { insertLogged } from './log.js';
 import { ids, inScope, names, rows, within } from './shape.js';
 import type { Repair, RepairContext } from './types.js';
 
@@ -46,17 +46,16 @@ export const creditBalanceDrift: Repair = {
   },
   async apply(ctx, keys) {
     const col = names(ctx.schema).acct(LEDGER);
-    const written = await writeLogged(
+    const written = await insertLogged(
       ctx,
       LEDGER,
-      `insert into ${LEDGER} (${col}, transaction_type, amount, balance_after, description, metadata)
-       select d.id, 'adjustment', d.credits - d.total, d.credits,
+      `${col}, transaction_type, amount, balance_after, description, metadata`,
+      `select d.id, 'adjustment', d.credits - d.total, d.credits,
               'reconciliation: the ledger did not add up to the balance',
               jsonb_build_object('kind', 'balance-reconciliation', 'ledger_sum', d.total,
                                  'last_balance_after', d.last_balance, 'balance', d.credits)
          from (${ledgerStateSql(ctx)}) d
-        where d.id = any(?::bigint[]) and ${DRIFTED}
-       returning id, null::jsonb as before, ${rowImage(LEDGER, LEDGER)} as after`,
+        where d.id = any(?::bigint[]) and ${DRIFTED}`,
       [keys],
     );
     return { [LEDGER]: written };

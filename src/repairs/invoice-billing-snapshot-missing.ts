@@ -3,7 +3,7 @@
 // it for what was really sent. On the legacy shape (no snapshot column yet) the snapshot
 // goes into metadata.billing_snapshot, where the snapshot migration picks it up; the empty
 // billing_email is left empty, since a filled one would be carried as if it had been sent.
-import { rowImage, writeLogged } from './log.js';
+import { updateLogged } from './log.js';
 import { ids, inScope, names, rows, within } from './shape.js';
 import type { Repair, RepairContext } from './types.js';
 
@@ -68,15 +68,12 @@ export const invoiceBillingSnapshotMissing: Repair = {
   async apply(ctx, keys) {
     const set = hasSnapshotColumn(ctx)
       ? `billing_snapshot = src.snapshot`
-      : `metadata = i.metadata || jsonb_build_object('billing_snapshot', src.snapshot)`;
-    const written = await writeLogged(
+      : `metadata = t.metadata || jsonb_build_object('billing_snapshot', src.snapshot)`;
+    const written = await updateLogged(
       ctx,
       INVOICES,
-      `update ${INVOICES} i set ${set}
-         from (select o.id, ${rowImage(INVOICES, 'o')} as before, ${snapshotSql(ctx, 'o')} as snapshot
-                 from ${INVOICES} o where o.id = any(?::bigint[])) src
-        where i.id = src.id
-        returning i.id, src.before, ${rowImage(INVOICES, 'i')} as after`,
+      set,
+      `select i.id, ${snapshotSql(ctx, 'i')} as snapshot from ${INVOICES} i where i.id = any(?::bigint[])`,
       [keys],
     );
     return { [INVOICES]: written };

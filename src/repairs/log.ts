@@ -53,3 +53,44 @@ export function tally(counts: Record<string, number>, table: string, count: numb
   if (count > 0) counts[table] = (counts[table] ?? 0) + count;
   return counts;
 }
+
+/**
+ * UPDATE `table` (alias t) SET `set` for the rows `source` selects: `source` returns `id` and
+ * any values `set` reads as `src.<column>`. Each row is logged with its before and after
+ * image (`image` renders one; default: the row without its secrets).
+ */
+export function updateLogged(
+  ctx: RepairContext,
+  table: string,
+  set: string,
+  source: string,
+  bindings: readonly unknown[] = [],
+  image: (alias: string) => string = (alias) => rowImage(table, alias),
+): Promise<number> {
+  return writeLogged(
+    ctx,
+    table,
+    `update ${table} t set ${set}
+       from (select s.*, ${image('o')} as before from (${source}) s join ${table} o on o.id = s.id) src
+      where t.id = src.id
+      returning t.id, src.before, ${image('t')} as after`,
+    bindings,
+  );
+}
+
+/** INSERT INTO `table` (`columns`) `select`, each new row logged with a null "before". */
+export function insertLogged(
+  ctx: RepairContext,
+  table: string,
+  columns: string,
+  select: string,
+  bindings: readonly unknown[] = [],
+  image: (alias: string) => string = (alias) => rowImage(table, alias),
+): Promise<number> {
+  return writeLogged(
+    ctx,
+    table,
+    `insert into ${table} (${columns}) ${select} returning id, null::jsonb as before, ${image(table)} as after`,
+    bindings,
+  );
+}

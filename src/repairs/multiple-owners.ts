@@ -1,6 +1,6 @@
 // seed #3: at most one owner per account (the target's partial unique index). The owner the
 // legacy owner_id names stays owner, else the earliest; the others become admins.
-import { rowImage, writeLogged } from './log.js';
+import { updateLogged } from './log.js';
 import { ids, inScope, names, rows, within } from './shape.js';
 import type { Repair, RepairContext } from './types.js';
 
@@ -45,15 +45,7 @@ export const multipleOwners: Repair = {
     return found.map((row) => ({ key: `user:${row.id}`, account: row.slug, user: row.email, change: 'owner → admin' }));
   },
   async apply(ctx, keys) {
-    const written = await writeLogged(
-      ctx,
-      USERS,
-      `update ${USERS} u set role = 'admin'
-         from (select o.id, ${rowImage(USERS, 'o')} as before from (${demotedSql(ctx)}) d join ${USERS} o on o.id = d.id) src
-        where u.id = src.id
-        returning u.id, src.before, ${rowImage(USERS, 'u')} as after`,
-      [keys],
-    );
+    const written = await updateLogged(ctx, USERS, `role = 'admin'`, `select d.id from (${demotedSql(ctx)}) d`, [keys]);
     return { [USERS]: written };
   },
 };

@@ -3,7 +3,7 @@
 // that account; any other gets a recovery account on the free plan, made as registration
 // makes one (active, the plan's credits with their ledger row, the user as its owner).
 import { DomainRefusal } from '../errors.js';
-import { rowImage, tally, writeLogged } from './log.js';
+import { insertLogged, tally, updateLogged } from './log.js';
 import { enforcedNotNull, ids, inScope, names, rows, within } from './shape.js';
 import type { Repair, RepairContext, RepairKey, TableCounts } from './types.js';
 
@@ -26,16 +26,14 @@ async function attachNamed(ctx: RepairContext, keys: RepairKey[]): Promise<numbe
   if (!hasOwnerId(ctx)) return 0;
   const { accounts, acct } = names(ctx.schema);
   const col = acct(USERS);
-  return writeLogged(
+  return updateLogged(
     ctx,
     USERS,
-    `update ${USERS} u set ${col} = src.account_id
-       from (select distinct on (o.id) o.id, ${rowImage(USERS, 'o')} as before, a.id as account_id
-               from ${USERS} o join ${accounts} a on a.owner_id = o.id
-              where o.id = any(?::bigint[]) and o.${col} is null
-              order by o.id, a.id) src
-      where u.id = src.id
-      returning u.id, src.before, ${rowImage(USERS, 'u')} as after`,
+    `${col} = src.account_id`,
+    `select distinct on (u.id) u.id, a.id as account_id
+       from ${USERS} u join ${accounts} a on a.owner_id = u.id
+      where u.id = any(?::bigint[]) and u.${col} is null
+      order by u.id, a.id`,
     [keys],
   );
 }
@@ -64,34 +62,24 @@ async function createRecoveryAccounts(ctx: RepairContext, keys: RepairKey[], cou
   tally(
     counts,
     accounts,
-    await writeLogged(
+    await insertLogged(
       ctx,
       accounts,
-      `insert into ${accounts} (id, name, slug, plan_id, credits, status, billing_email${ownerColumn})
-       select m.account_id,
+      `id, name, slug, plan_id, credits, status, billing_email${ownerColumn}`,
+      `select m.account_id,
               left('Recovered account of ' || u.email, 255),
               case when exists (select 1 from ${accounts} x where x.slug = 'recovered-' || u.id)
                    then 'recovered-' || u.id || '-' || m.account_id else 'recovered-' || u.id end,
               p.id, p.included_credits, 'active', u.email${ownerValue}
          from ${mapping} join ${USERS} u on u.id = m.user_id cross join igny8_plans p
-        where p.id = ?
-       returning id, null::jsonb as before, ${rowImage(accounts, accounts)} as after`,
+        where p.id = ?`,
       [...map, free.id],
     ),
   );
   tally(
     counts,
     USERS,
-    await writeLogged(
-      ctx,
-      USERS,
-      `update ${USERS} u set ${userCol} = src.account_id, role = 'owner'
-         from (select o.id, ${rowImage(USERS, 'o')} as before, m.account_id
-                 from ${mapping} join ${USERS} o on o.id = m.user_id) src
-        where u.id = src.id
-        returning u.id, src.before, ${rowImage(USERS, 'u')} as after`,
-      map,
-    ),
+    await updateLogged(ctx, USERS, `${userCol} = src.account_id, role = 'owner'`, `select m.user_id as id, m.account_id from ${mapping}`, map),
   );
   // seed #5, #11: the plan's credits arrive with their ledger row, as registration grants them.
   const ledgerAcct = acct(LEDGER);
@@ -99,15 +87,14 @@ async function createRecoveryAccounts(ctx: RepairContext, keys: RepairKey[], cou
   tally(
     counts,
     LEDGER,
-    await writeLogged(
+    await insertLogged(
       ctx,
       LEDGER,
-      `insert into ${LEDGER} (${ledgerAcct}, transaction_type, amount, balance_after, description, metadata${hasKey ? ', idempotency_key' : ''})
-       select a.id, 'subscription', a.credits, a.credits, left('signup credits: ' || p.name, 255),
+      `${ledgerAcct}, transaction_type, amount, balance_after, description, metadata${hasKey ? ', idempotency_key' : ''}`,
+      `select a.id, 'subscription', a.credits, a.credits, left('signup credits: ' || p.name, 255),
               jsonb_build_object('reason', 'signup', 'plan', p.slug, 'recovered_user_id', m.user_id)${hasKey ? `, 'signup'` : ''}
          from ${mapping} join ${accounts} a on a.id = m.account_id join igny8_plans p on p.id = a.plan_id
-        where a.credits > 0
-       returning id, null::jsonb as before, ${rowImage(LEDGER, LEDGER)} as after`,
+        where a.credits > 0`,
       map,
     ),
   );

@@ -6,7 +6,7 @@
 // and each value they held keeps a payment method row, so the consolidating migration (and
 // anyone reading the repair log) loses nothing.
 import { PAYMENT_METHOD_LABELS } from '../domain/payment-methods.js';
-import { rowImage, tally, writeLogged } from './log.js';
+import { insertLogged, tally, updateLogged } from './log.js';
 import { ids, inScope, names, rows, within } from './shape.js';
 import type { Repair, RepairContext, RepairKey, TableCounts } from './types.js';
 
@@ -100,21 +100,12 @@ export const paymentMethodDrift: Repair = {
         chosen: row.chosen,
         account_method: row.account_method,
         subscription_method: row.subscription_method,
-        label: PAYMENT_METHOD_LABELS[row.chosen as keyof typeof PAYMENT_METHOD_LABELS] ?? row.chosen,
       })),
     );
     const decision = `jsonb_to_recordset(?::jsonb) as m(account_id bigint, keep_id bigint, chosen text, account_method text,
-                                                   subscription_method text, label text)`;
+                                                   subscription_method text)`;
     const update = (set: string, where: string) =>
-      writeLogged(
-        ctx,
-        METHODS,
-        `update ${METHODS} x set ${set}
-           from (select o.id, ${rowImage(METHODS, 'o')} as before from ${decision} join ${METHODS} o on ${where}) src
-          where x.id = src.id
-          returning x.id, src.before, ${rowImage(METHODS, 'x')} as after`,
-        [payload],
-      );
+      updateLogged(ctx, METHODS, set, `select o.id from ${decision} join ${METHODS} o on ${where}`, [payload]);
     // Other defaults first: the target's partial unique index allows one default at a time.
     tally(counts, METHODS, await update('is_default = false', `o.${methodCol} = m.account_id and o.is_default and o.id <> m.keep_id`));
     tally(
@@ -125,51 +116,36 @@ export const paymentMethodDrift: Repair = {
         `m.keep_id is null and o.id = (select min(y.id) from ${METHODS} y where y.${methodCol} = m.account_id and y.type = m.chosen)`,
       ),
     );
-    tally(
-      counts,
-      METHODS,
-      await writeLogged(
-        ctx,
-        METHODS,
-        `insert into ${METHODS} (${methodCol}, type, display_name, is_default, is_enabled, is_verified, instructions, metadata)
-         select m.account_id, m.chosen, m.label, true, true, false, '', '{"source": "repair"}'::jsonb from ${decision}
-          where m.keep_id is null
-            and not exists (select 1 from ${METHODS} y where y.${methodCol} = m.account_id and y.type = m.chosen)
-         returning id, null::jsonb as before, ${rowImage(METHODS, METHODS)} as after`,
-        [payload],
-      ),
-    );
-    // The values the columns held stay as (non-default) rows, as the consolidating migration
+    // The chosen method as the default where the account has no row of its type; and the
+    // values the legacy columns held as non-default rows, as the consolidating migration
     // keeps them: no payment method the account once named vanishes.
     tally(
       counts,
       METHODS,
-      await writeLogged(
+      await insertLogged(
         ctx,
         METHODS,
-        `insert into ${METHODS} (${methodCol}, type, display_name, is_default, is_enabled, is_verified, instructions, metadata)
-         select distinct v.account_id, v.type, coalesce(?::jsonb->>v.type, v.type), false, true, false, '',
-                '{"source": "repair"}'::jsonb
-           from (select m.account_id, m.account_method as type from ${decision}
-                 union select m.account_id, m.subscription_method from ${decision}) v
+        `${methodCol}, type, display_name, is_default, is_enabled, is_verified, instructions, metadata`,
+        `select distinct on (v.account_id, v.type) v.account_id, v.type, coalesce(?::jsonb->>v.type, v.type), v.is_default,
+                true, false, '', '{"source": "repair"}'::jsonb
+           from (select m.account_id, m.chosen as type, true as is_default, 0 as rank from ${decision} where m.keep_id is null
+                 union all select m.account_id, m.account_method, false, 1 from ${decision}
+                 union all select m.account_id, m.subscription_method, false, 1 from ${decision}) v
           where v.type is not null
             and not exists (select 1 from ${METHODS} y where y.${methodCol} = v.account_id and y.type = v.type)
-         returning id, null::jsonb as before, ${rowImage(METHODS, METHODS)} as after`,
-        [JSON.stringify(PAYMENT_METHOD_LABELS), payload, payload],
+          order by v.account_id, v.type, v.rank`,
+        [JSON.stringify(PAYMENT_METHOD_LABELS), payload, payload, payload],
       ),
     );
     if (has.account) {
       tally(
         counts,
         accounts,
-        await writeLogged(
+        await updateLogged(
           ctx,
           accounts,
-          `update ${accounts} a set payment_method = src.chosen, updated_at = now()
-             from (select o.id, ${rowImage(accounts, 'o')} as before, m.chosen
-                     from ${decision} join ${accounts} o on o.id = m.account_id where o.payment_method <> m.chosen) src
-            where a.id = src.id
-            returning a.id, src.before, ${rowImage(accounts, 'a')} as after`,
+          'payment_method = src.chosen, updated_at = now()',
+          `select o.id, m.chosen from ${decision} join ${accounts} o on o.id = m.account_id where o.payment_method <> m.chosen`,
           [payload],
         ),
       );
@@ -178,15 +154,12 @@ export const paymentMethodDrift: Repair = {
       tally(
         counts,
         SUBSCRIPTIONS,
-        await writeLogged(
+        await updateLogged(
           ctx,
           SUBSCRIPTIONS,
-          `update ${SUBSCRIPTIONS} s set payment_method = src.chosen, updated_at = now()
-             from (select o.id, ${rowImage(SUBSCRIPTIONS, 'o')} as before, m.chosen
-                     from ${decision} join ${SUBSCRIPTIONS} o on o.${acct(SUBSCRIPTIONS)} = m.account_id
-                    where o.payment_method <> m.chosen) src
-            where s.id = src.id
-            returning s.id, src.before, ${rowImage(SUBSCRIPTIONS, 's')} as after`,
+          'payment_method = src.chosen, updated_at = now()',
+          `select o.id, m.chosen from ${decision} join ${SUBSCRIPTIONS} o on o.${acct(SUBSCRIPTIONS)} = m.account_id
+            where o.payment_method <> m.chosen`,
           [payload],
         ),
       );

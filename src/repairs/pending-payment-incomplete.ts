@@ -4,7 +4,7 @@
 // pending invoice with one line item and a billing snapshot, a default payment method.
 import { PAYMENT_METHOD_LABELS } from '../domain/payment-methods.js';
 import { accountSnapshotSql } from './invoice-billing-snapshot-missing.js';
-import { rowImage, tally, writeLogged } from './log.js';
+import { insertLogged, tally } from './log.js';
 import { ids, inScope, names, rows, within } from './shape.js';
 import type { Repair, RepairContext, RepairKey, TableCounts } from './types.js';
 
@@ -75,15 +75,13 @@ export const pendingPaymentIncomplete: Repair = {
     tally(
       counts,
       SUBSCRIPTIONS,
-      await writeLogged(
+      await insertLogged(
         ctx,
         SUBSCRIPTIONS,
-        `insert into ${SUBSCRIPTIONS} (${subCol}, status, current_period_start, current_period_end, cancel_at_period_end
-                                        ${subscriptionMethod ? ', payment_method' : ''}${subscriptionPlan ? ', plan_id' : ''})
-         select a.id, 'pending_payment', now(), now() + ${PERIOD}, false
+        `${subCol}, status, current_period_start, current_period_end, cancel_at_period_end${subscriptionMethod ? ', payment_method' : ''}${subscriptionPlan ? ', plan_id' : ''}`,
+        `select a.id, 'pending_payment', now(), now() + ${PERIOD}, false
                 ${subscriptionMethod ? `, ${accountMethod ? 'a.payment_method' : `'stripe'`}` : ''}${subscriptionPlan ? ', a.plan_id' : ''}
-         ${target} and not ${has(ctx, SUBSCRIPTIONS)}
-         returning id, null::jsonb as before, ${rowImage(SUBSCRIPTIONS, SUBSCRIPTIONS)} as after`,
+         ${target} and not ${has(ctx, SUBSCRIPTIONS)}`,
         [keys],
       ),
     );
@@ -102,13 +100,12 @@ export const pendingPaymentIncomplete: Repair = {
     tally(
       counts,
       INVOICES,
-      await writeLogged(
+      await insertLogged(
         ctx,
         INVOICES,
-        `insert into ${INVOICES} (id, ${invCol}, subscription_id, invoice_number, status, subtotal, tax, total, currency,
-                                  invoice_date, due_date, line_items, metadata
-                                  ${snapshotColumn ? ', billing_snapshot' : ''}${emailColumn ? ', billing_email' : ''})
-         select n.id, n.account_id, n.subscription_id, ${number}, 'pending', n.price, 0, n.price, 'USD',
+        `id, ${invCol}, subscription_id, invoice_number, status, subtotal, tax, total, currency,
+         invoice_date, due_date, line_items, metadata${snapshotColumn ? ', billing_snapshot' : ''}${emailColumn ? ', billing_email' : ''}`,
+        `select n.id, n.account_id, n.subscription_id, ${number}, 'pending', n.price, 0, n.price, 'USD',
                 current_date, current_date + 7,
                 jsonb_build_array(jsonb_build_object(
                   'description', n.plan_name || ' plan, ' || n.billing_cycle, 'plan', n.plan_slug, 'quantity', 1,
@@ -121,8 +118,7 @@ export const pendingPaymentIncomplete: Repair = {
                         s.id as subscription_id, p.price, p.name as plan_name, p.slug as plan_slug, p.billing_cycle,
                         s.current_period_start as period_start, s.current_period_end as period_end
                    ${target.replace('where', `left join ${SUBSCRIPTIONS} s on s.${subCol} = a.id where`)}
-                    and not ${has(ctx, INVOICES)}) n
-         returning id, null::jsonb as before, ${rowImage(INVOICES, INVOICES)} as after`,
+                    and not ${has(ctx, INVOICES)}) n`,
         [keys],
       ),
     );
@@ -136,15 +132,14 @@ export const pendingPaymentIncomplete: Repair = {
     tally(
       counts,
       METHODS,
-      await writeLogged(
+      await insertLogged(
         ctx,
         METHODS,
-        `insert into ${METHODS} (${methodCol}, type, display_name, is_default, is_enabled, is_verified, instructions, metadata)
-         select k.account_id, k.type, coalesce(?::jsonb->>k.type, k.type), true, true, false, '', '{"source": "repair"}'::jsonb
+        `${methodCol}, type, display_name, is_default, is_enabled, is_verified, instructions, metadata`,
+        `select k.account_id, k.type, coalesce(?::jsonb->>k.type, k.type), true, true, false, '', '{"source": "repair"}'::jsonb
            from (select a.id as account_id, coalesce(${kind}) as type
                    ${target.replace('where', `left join ${SUBSCRIPTIONS} s on s.${subCol} = a.id where`)}
-                    and not ${has(ctx, METHODS)}) k
-         returning id, null::jsonb as before, ${rowImage(METHODS, METHODS)} as after`,
+                    and not ${has(ctx, METHODS)}) k`,
         [labels, keys],
       ),
     );

@@ -5,7 +5,7 @@
 // Encryption happens in Node, a batch at a time; each batch is written by one statement.
 import { encryptSecret, loadSecretKey, type Envelope } from '../crypto/index.js';
 import { registerSecret } from '../secrets.js';
-import { rowImage, tally, writeLogged } from './log.js';
+import { insertLogged, rowImage, tally, updateLogged } from './log.js';
 import { inScope, names, rows } from './shape.js';
 import type { Repair, RepairContext, RepairKey, TableCounts } from './types.js';
 
@@ -50,6 +50,12 @@ function integrationImage(alias: string): string {
   return `(to_jsonb(${alias}) || jsonb_build_object('credentials_json', ${maskedCredentials(alias)}))`;
 }
 
+/** A site as the log keeps it: "***" where a plaintext secret was, never the secret. */
+function siteImage(alias: string): string {
+  const masked = (column: string) => `'${column}', case when ${alias}.${column} is null then null else '***' end`;
+  return `(${rowImage(SITES, alias)} || jsonb_build_object(${masked('wp_app_password')}, ${masked('wp_api_key')}))`;
+}
+
 function key(ctx: RepairContext): Buffer {
   return loadSecretKey({ kind: ctx.options.kind, dataDir: ctx.options.dataDir, env: ctx.options.env }).key;
 }
@@ -86,43 +92,38 @@ async function moveSiteCredentials(ctx: RepairContext, siteIds: number[], counts
   tally(
     counts,
     INTEGRATIONS,
-    await writeLogged(
+    await updateLogged(
       ctx,
       INTEGRATIONS,
-      `update ${INTEGRATIONS} g set config_json = g.config_json || src.config, credentials_json = g.credentials_json || src.credentials
-         from (select o.id, ${integrationImage('o')} as before, m.config, m.credentials
-                 from ${source} join ${INTEGRATIONS} o on o.site_id = m.id and o.platform = 'wordpress') src
-        where g.id = src.id
-        returning g.id, src.before, ${integrationImage('g')} as after`,
+      'config_json = t.config_json || src.config, credentials_json = t.credentials_json || src.credentials',
+      `select g.id, m.config, m.credentials from ${source} join ${INTEGRATIONS} g on g.site_id = m.id and g.platform = 'wordpress'`,
       [payload],
+      integrationImage,
     ),
   );
   tally(
     counts,
     INTEGRATIONS,
-    await writeLogged(
+    await insertLogged(
       ctx,
       INTEGRATIONS,
-      `insert into ${INTEGRATIONS} (${integrationCol}, site_id, platform, config_json, credentials_json)
-       select m.account_id, m.id, 'wordpress', m.config, m.credentials from ${source}
-        where not exists (select 1 from ${INTEGRATIONS} o where o.site_id = m.id and o.platform = 'wordpress')
-       returning id, null::jsonb as before, ${integrationImage(INTEGRATIONS)} as after`,
+      `${integrationCol}, site_id, platform, config_json, credentials_json`,
+      `select m.account_id, m.id, 'wordpress', m.config, m.credentials from ${source}
+        where not exists (select 1 from ${INTEGRATIONS} o where o.site_id = m.id and o.platform = 'wordpress')`,
       [payload],
+      integrationImage,
     ),
   );
-  const masked = (column: string) => `'${column}', case when o.${column} is null then null else '***' end`;
   tally(
     counts,
     SITES,
-    await writeLogged(
+    await updateLogged(
       ctx,
       SITES,
-      `update ${SITES} s set wp_url = null, wp_username = null, wp_app_password = null, wp_api_key = null, updated_at = now()
-         from (select o.id, ${rowImage(SITES, 'o')} || jsonb_build_object(${masked('wp_app_password')}, ${masked('wp_api_key')}) as before
-                 from ${SITES} o where o.id = any(?::bigint[])) src
-        where s.id = src.id
-        returning s.id, src.before, ${rowImage(SITES, 's')} || jsonb_build_object('wp_app_password', null, 'wp_api_key', null) as after`,
+      'wp_url = null, wp_username = null, wp_app_password = null, wp_api_key = null, updated_at = now()',
+      `select s.id from ${SITES} s where s.id = any(?::bigint[])`,
       [siteIds],
+      siteImage,
     ),
   );
 }
@@ -149,15 +150,13 @@ async function encryptIntegrations(ctx: RepairContext, integrationIds: number[],
   tally(
     counts,
     INTEGRATIONS,
-    await writeLogged(
+    await updateLogged(
       ctx,
       INTEGRATIONS,
-      `update ${INTEGRATIONS} g set credentials_json = src.credentials
-         from (select o.id, ${integrationImage('o')} as before, m.credentials
-                 from jsonb_to_recordset(?::jsonb) as m(id bigint, credentials jsonb) join ${INTEGRATIONS} o on o.id = m.id) src
-        where g.id = src.id
-        returning g.id, src.before, ${integrationImage('g')} as after`,
+      'credentials_json = src.credentials',
+      `select m.id, m.credentials from jsonb_to_recordset(?::jsonb) as m(id bigint, credentials jsonb)`,
       [JSON.stringify(updated)],
+      integrationImage,
     ),
   );
 }

@@ -4,7 +4,7 @@
 // marker and key, and the idempotency key column where it exists), which makes a second run a no-op.
 import { SHORTFALL_MARKER } from '../checks/signup-credit-shortfall.js';
 import { catalogPlan } from '../domain/catalog.js';
-import { rowImage, tally, writeLogged } from './log.js';
+import { insertLogged, tally, updateLogged } from './log.js';
 import { ids, inScope, names, rows, within } from './shape.js';
 import type { Repair, RepairContext, RepairKey, TableCounts } from './types.js';
 
@@ -88,16 +88,9 @@ export const signupCreditShortfall: Repair = {
     tally(
       counts,
       accounts,
-      await writeLogged(
-        ctx,
-        accounts,
-        `update ${accounts} a set credits = a.credits + src.missing, updated_at = now()
-           from (select o.id, ${rowImage(accounts, 'o')} as before, g.missing
-                   from ${grant} join ${accounts} o on o.id = g.id) src
-          where a.id = src.id
-          returning a.id, src.before, ${rowImage(accounts, 'a')} as after`,
-        [payload],
-      ),
+      await updateLogged(ctx, accounts, 'credits = t.credits + src.missing, updated_at = now()', `select g.id, g.missing from ${grant}`, [
+        payload,
+      ]),
     );
     // The rows are locked, so each account's balance read here is the one just written.
     const col = acct(LEDGER);
@@ -105,15 +98,14 @@ export const signupCreditShortfall: Repair = {
     tally(
       counts,
       LEDGER,
-      await writeLogged(
+      await insertLogged(
         ctx,
         LEDGER,
-        `insert into ${LEDGER} (${col}, transaction_type, amount, balance_after, description, metadata${key ? ', idempotency_key' : ''})
-         select a.id, 'adjustment', g.missing, a.credits, 'signup credits shortfall correction',
+        `${col}, transaction_type, amount, balance_after, description, metadata${key ? ', idempotency_key' : ''}`,
+        `select a.id, 'adjustment', g.missing, a.credits, 'signup credits shortfall correction',
                 jsonb_build_object('repair', '${SHORTFALL_MARKER}', 'idempotency_key', '${SHORTFALL_MARKER}:' || a.id,
                                    'signup_credits', g.signup, 'catalog_credits', g.catalog_credits)${key ? `, '${SHORTFALL_MARKER}:' || a.id` : ''}
-           from ${grant} join ${accounts} a on a.id = g.id
-         returning id, null::jsonb as before, ${rowImage(LEDGER, LEDGER)} as after`,
+           from ${grant} join ${accounts} a on a.id = g.id`,
         [payload],
       ),
     );

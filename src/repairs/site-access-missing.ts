@@ -1,6 +1,6 @@
 // seed #10: site access rows were never created. Every owner of a site's account gets one
 // for that site, as creating the site now grants it.
-import { rowImage, writeLogged } from './log.js';
+import { insertLogged } from './log.js';
 import { ids, inScope, names, rows, within } from './shape.js';
 import type { Repair, RepairContext } from './types.js';
 
@@ -42,13 +42,12 @@ export const siteAccessMissing: Repair = {
   },
   async apply(ctx, keys) {
     const withAccount = ctx.schema.hasColumn(ACCESS, 'account_id');
-    const written = await writeLogged(
+    const written = await insertLogged(
       ctx,
       ACCESS,
-      `insert into ${ACCESS} (user_id, site_id, granted_by_id, granted_at${withAccount ? ', account_id' : ''})
-       select m.user_id, m.site_id, null, now()${withAccount ? ', m.account_id' : ''}
-         from (${missingSql(ctx)}) m where m.site_id = any(?::bigint[])
-       returning id, null::jsonb as before, ${rowImage(ACCESS, ACCESS)} as after`,
+      `user_id, site_id, granted_by_id, granted_at${withAccount ? ', account_id' : ''}`,
+      `select m.user_id, m.site_id, null, now()${withAccount ? ', m.account_id' : ''}
+         from (${missingSql(ctx)}) m where m.site_id = any(?::bigint[])`,
       [keys],
     );
     return { [ACCESS]: written };

@@ -2,7 +2,7 @@
 // industry_id NOT NULL. A site whose sectors all belong to one industry gets that industry;
 // any other only with --default-industry SLUG. Never a silent default: without the flag the
 // remaining sites are reported and left.
-import { rowImage, writeLogged } from './log.js';
+import { updateLogged } from './log.js';
 import { enforcedNotNull, ids, inScope, names, rows, within } from './shape.js';
 import type { Repair, RepairContext, RepairKey } from './types.js';
 
@@ -79,15 +79,11 @@ export const siteIndustryNull: Repair = {
   },
   async apply(ctx, keys: RepairKey[]) {
     const choice = choiceSql(ctx);
-    const written = await writeLogged(
+    const written = await updateLogged(
       ctx,
       SITES,
-      `update ${SITES} s set industry_id = src.industry_id, updated_at = now()
-         from (select o.id, ${rowImage(SITES, 'o')} as before, x.industry_id
-                 from (${choice.sql}) x join ${SITES} o on o.id = x.id
-                where x.id = any(?::bigint[]) and x.industry_id is not null) src
-        where s.id = src.id
-        returning s.id, src.before, ${rowImage(SITES, 's')} as after`,
+      'industry_id = src.industry_id, updated_at = now()',
+      `select x.id, x.industry_id from (${choice.sql}) x where x.id = any(?::bigint[]) and x.industry_id is not null`,
       [...choice.bindings, keys],
     );
     return { [SITES]: written };

@@ -1,7 +1,7 @@
 // seed #1, #2: a subscription names its plan. Legacy subscriptions have no plan column at
 // all (the migration that adds it backfills it from the account's plan); where the column
 // exists and is still nullable, a NULL is backfilled the same way.
-import { rowImage, writeLogged } from './log.js';
+import { updateLogged } from './log.js';
 import { enforcedNotNull, ids, inScope, names, rows, within } from './shape.js';
 import type { Repair } from './types.js';
 
@@ -39,15 +39,12 @@ export const subscriptionPlanMissing: Repair = {
   },
   async apply(ctx, keys) {
     const { accounts, acct } = names(ctx.schema);
-    const written = await writeLogged(
+    const written = await updateLogged(
       ctx,
       SUBSCRIPTIONS,
-      `update ${SUBSCRIPTIONS} s set plan_id = src.plan_id, updated_at = now()
-         from (select o.id, ${rowImage(SUBSCRIPTIONS, 'o')} as before, a.plan_id
-                 from ${SUBSCRIPTIONS} o join ${accounts} a on a.id = o.${acct(SUBSCRIPTIONS)}
-                where o.id = any(?::bigint[]) and o.plan_id is null) src
-        where s.id = src.id
-        returning s.id, src.before, ${rowImage(SUBSCRIPTIONS, 's')} as after`,
+      'plan_id = src.plan_id, updated_at = now()',
+      `select s.id, a.plan_id from ${SUBSCRIPTIONS} s join ${accounts} a on a.id = s.${acct(SUBSCRIPTIONS)}
+        where s.id = any(?::bigint[]) and s.plan_id is null`,
       [keys],
     );
     return { [SUBSCRIPTIONS]: written };
