@@ -105,7 +105,7 @@ async function grantFloor(db: BenchDatabase, clients: number, perClient: number)
     await client.query('commit');
   };
   try {
-    const single = 200;
+    const single = Math.min(200, clients * perClient);
     let started = performance.now();
     for (let i = 0; i < single; i++) await grant(connections[0], 1);
     const commitMs = (performance.now() - started) / single;

@@ -10,9 +10,10 @@ import type { BenchResult } from '../../bench/result.js';
 import { describeOnServer, SERVER_URL } from '../helpers/databases.js';
 
 const UNITS = ['ms', 's', 'MiB', 'grants/s', '×'];
-const EVERY_SECTION = [
-  'startup.help',
-  'startup.empty-audit',
+// The start-up section is left out: it is several embedded-database starts (seconds each on a
+// busy machine) and its figures come from the same child-process runner as the rest.
+const SECTIONS = new Set(['seed', 'audit', 'repair', 'migrate', 'grants'] as const);
+const EVERY_FIGURE = [
   'seed',
   'audit.total',
   'audit.floor',
@@ -46,7 +47,7 @@ describeOnServer('npm run bench at a smoke size', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'igny8-bench-smoke-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('measures every section, writes a well-formed JSON result and drops its databases', async () => {
+  it('measures every section but start-up, writes a well-formed JSON result and drops its databases', async () => {
     const { result, file } = await runBench({
       accounts: 300,
       runs: 1,
@@ -54,7 +55,7 @@ describeOnServer('npm run bench at a smoke size', () => {
       serverUrl: SERVER_URL,
       grantClients: 2,
       grantsPerClient: 20,
-      only: undefined,
+      only: SECTIONS,
       resultsDir: dir,
       updateResults: undefined,
       keep: false,
@@ -77,7 +78,8 @@ describeOnServer('npm run bench at a smoke size', () => {
       if (figure.target) expect(typeof figure.meetsTarget === 'boolean' || figure.meetsTarget === null).toBe(true);
     }
     const ids = written.figures.map((figure) => figure.id);
-    expect(ids).toEqual(expect.arrayContaining(EVERY_SECTION));
+    expect(ids).toEqual(expect.arrayContaining(EVERY_FIGURE));
+    expect(ids.filter((id) => id.startsWith('startup.'))).toEqual([]);
     expect(new Set(ids).size).toBe(ids.length);
     // Size-dependent targets are judged only at 10^6 accounts.
     expect(written.figures.find((figure) => figure.id === 'seed')?.meetsTarget).toBeNull();
