@@ -9,26 +9,11 @@ import { REPAIRABLE_IDS } from '../../src/repairs/registry.js';
 import { runRepairs } from '../../src/repairs/run.js';
 import { seedLegacy, type SeedResult } from '../../src/seed/legacy.js';
 import { inspectSchema } from '../../src/schema/inspect.js';
+import { LEGACY_TABLES } from '../../src/schema/legacy.js';
 import { describeEachDatabase } from '../helpers/databases.js';
 import { all, count, repairOptions, rowCounts, TEST_ENV, TEST_KEY } from './support.js';
 
 type Row = Record<string, unknown>;
-
-const LEGACY_TABLES = [
-  'igny8_plans',
-  'igny8_tenants',
-  'igny8_users',
-  'igny8_subscriptions',
-  'igny8_account_payment_methods',
-  'igny8_invoices',
-  'igny8_credit_transactions',
-  'igny8_industries',
-  'igny8_industry_sectors',
-  'igny8_sites',
-  'igny8_sectors',
-  'igny8_site_user_access',
-  'igny8_site_integrations',
-];
 
 /** The legacy table each target table was (seed #9: the accounts table was renamed). */
 const TARGET_NAME = (table: string) => (table === 'igny8_tenants' ? 'igny8_accounts' : table);

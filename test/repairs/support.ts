@@ -49,22 +49,6 @@ export async function all<T = Record<string, unknown>>(knex: Knex, sql: string, 
   return result.rows as T[];
 }
 
-export const LEGACY_TABLES_NOW = [
-  'igny8_plans',
-  'igny8_accounts',
-  'igny8_users',
-  'igny8_subscriptions',
-  'igny8_account_payment_methods',
-  'igny8_invoices',
-  'igny8_credit_transactions',
-  'igny8_industries',
-  'igny8_industry_sectors',
-  'igny8_sites',
-  'igny8_sectors',
-  'igny8_site_user_access',
-  'igny8_site_integrations',
-] as const;
-
 /** Rows per table, in one statement. */
 export async function rowCounts(knex: Knex, tables: readonly string[]): Promise<Record<string, number>> {
   const [row] = await all<Record<string, number>>(
