@@ -103,7 +103,9 @@ export async function benchAuditAt(ctx: BenchContext, db: BenchDatabase, prefix:
   const totals = runs.map((run) => run.ms);
   const floorMs = median(floor.passesMs);
   rec.measured(`${prefix}.total`, `audit (${shape}), whole process`, 'ms', totals);
-  rec.measured(`${prefix}.floor`, `floor: one full read of the ${floor.tables.length} tables the audit reads`, 'ms', floor.passesMs);
+  rec.measured(`${prefix}.floor`, `floor: one full read of the ${floor.tables.length} tables the audit reads`, 'ms', floor.passesMs, {
+    note: `jit ${floor.jit.chosen} (as configured ${Math.round(floor.jit.serverSettingMs)} ms, off ${Math.round(floor.jit.offMs)} ms)`,
+  });
   rec.measured(`${prefix}.floor-count`, 'floor with count(*) only (for reference)', 'ms', floor.countStarPassesMs);
   rec.measured(`${prefix}.ratio`, `audit / floor (${shape})`, '×', median(totals) / floorMs, { target: TARGETS.auditRatio });
   const rss = runs.map((run) => run.peakRssMb).filter((value): value is number => value !== undefined);

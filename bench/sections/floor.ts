@@ -4,6 +4,9 @@
 // with the server's own parallel-worker settings, after one unmeasured warm-up pass. The
 // tables are those whose scan counters moved during an audit run (pg_stat_user_tables), so
 // the floor follows the checks as they change. `count(*)` alone is recorded beside it.
+// The passes run with the server's settings and again with JIT off; the floor is the faster
+// of the two (JIT compilation can cost more than a short scan saves, and the floor is the
+// least time the server needs).
 import pg from 'pg';
 import type { BenchDatabase } from '../postgres.js';
 import { median } from '../result.js';
@@ -16,6 +19,8 @@ export interface FloorMeasurement {
   perTableMs: Record<string, number>;
   /** Total of one `count(*)` pass per measured pass (the cheapest possible read). */
   countStarPassesMs: number[];
+  /** Which setting gave the floor, and both medians. */
+  jit: { chosen: 'server setting' | 'off'; serverSettingMs: number; offMs: number };
 }
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -51,19 +56,29 @@ export async function measureFloor(db: BenchDatabase, tables: string[], runs: nu
       return total;
     };
     const countStar = new Map([...byTable.keys()].map((table) => [table, `select count(*) from ${quote(table)}`]));
-    await pass(fullRead);
-    const perTable = new Map<string, number[]>();
-    const passesMs: number[] = [];
-    const countStarPassesMs: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      passesMs.push(await pass(fullRead, perTable));
-      countStarPassesMs.push(await pass(countStar));
-    }
+    const measure = async () => {
+      await pass(fullRead);
+      const perTable = new Map<string, number[]>();
+      const passesMs: number[] = [];
+      const countStarPassesMs: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        passesMs.push(await pass(fullRead, perTable));
+        countStarPassesMs.push(await pass(countStar));
+      }
+      return { perTable, passesMs, countStarPassesMs };
+    };
+    const asConfigured = await measure();
+    await client.query('set jit = off');
+    const jitOff = await measure();
+    const serverSettingMs = median(asConfigured.passesMs);
+    const offMs = median(jitOff.passesMs);
+    const best = offMs < serverSettingMs ? jitOff : asConfigured;
     return {
       tables: [...byTable.keys()],
-      passesMs,
-      perTableMs: Object.fromEntries([...perTable].map(([table, ms]) => [table, Math.round(median(ms) * 10) / 10])),
-      countStarPassesMs,
+      passesMs: best.passesMs,
+      perTableMs: Object.fromEntries([...best.perTable].map(([table, ms]) => [table, Math.round(median(ms) * 10) / 10])),
+      countStarPassesMs: best.countStarPassesMs,
+      jit: { chosen: best === jitOff ? 'off' : 'server setting', serverSettingMs, offMs },
     };
   } finally {
     await client.end();
