@@ -80,6 +80,20 @@ describeEachDatabase('sites and sectors', (fx) => {
     expect(before.igny8_sites).toBe(beforeOther.igny8_sites);
   });
 
+  it('refuses viewers, deactivated users and closed accounts', async () => {
+    const account = await newAccount(fx.db.knex, 'scale');
+    const viewer = await addMember(fx.db.knex, account.id, 'viewer');
+    const gone = await addMember(fx.db.knex, account.id, 'editor');
+    await fx.db.knex('igny8_users').where('id', gone.id).update({ is_active: false });
+    const site = (by: string) => createSite(fx.db.knex, { account: account.slug, name: 'X', domain: 'x.example.com', industry: 'technology', by });
+    await expect(site(viewer.email)).rejects.toThrow(/is a viewer and cannot create sites/);
+    await expect(site(gone.email)).rejects.toThrow(/is deactivated/);
+    await fx.db.knex('igny8_accounts').where('id', account.id).update({ status: 'suspended' });
+    await expect(site(account.ownerEmail)).rejects.toThrow(/is suspended: no new sites/);
+    const [{ count }] = await fx.db.knex('igny8_sites').where('account_id', account.id).count({ count: '*' });
+    expect(count).toBe(0);
+  });
+
   it('refuses an inactive industry', async () => {
     const account = await newAccount(fx.db.knex, 'growth');
     await fx.db.knex('igny8_industries').insert({ name: 'Retired', slug: 'retired-industry', is_active: false });
