@@ -128,9 +128,10 @@ async function applyChange(
 type ChangeRow = { moved_balance: number | null } & { [K in keyof LedgerRow]: LedgerRow[K] | null };
 
 /**
- * The balance moves and its ledger row is written in ONE statement: the account's row lock
- * is held for a single round trip plus the commit, which is what lets concurrent changes to
- * one account run at thousands a second. A debit's balance check is in the UPDATE's WHERE.
+ * The balance moves and its ledger row is written in ONE statement, so the account's row
+ * lock (which serialises concurrent changes to one account) is held for a single round trip
+ * plus the commit. A debit's balance check is in the UPDATE's WHERE. When the key already
+ * exists the UPDATE has still happened: the caller's savepoint undoes it.
  */
 async function changeAndRecord(
   trx: Knex.Transaction,
