@@ -138,6 +138,7 @@ export default function configureRepair(command: Command): void {
           sample: input.sample,
           batchSize: input.batchSize,
           pauseAfterBatch: pause,
+          onWait: () => runtime.out.info('another igny8 migrate or repair holds the lock; waiting for it'),
           onStart: (plan) => spinner.update(`${plan.checkId}: ${plural(plan.keys.length, 'row')}`),
           onProgress: (event) =>
             spinner.update(`${event.checkId}: batch ${event.batch}/${event.batches} (${event.done.toLocaleString('en-US')}/${event.total.toLocaleString('en-US')})`),

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connect.js';
+import { withMigrationLock } from '../db/migrator.js';
 import { withTransaction } from '../db/transaction.js';
 import { classifyError, DomainRefusal, type Igny8Error, ValidationError } from '../errors.js';
 import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
@@ -40,6 +41,8 @@ export interface RunOptions extends RepairOptions {
   /** Overrides each repair's batch size (tests use small batches). */
   batchSize?: number;
   onProgress?(event: ProgressEvent): void;
+  /** Called once when another igny8 process holds the lock a repair (or migration) takes. */
+  onWait?(): void;
   /** Called when a repair starts applying (after its plan). */
   onStart?(plan: RepairPlan): void;
   /**
@@ -213,6 +216,18 @@ export async function runRepairs(
       { code: 'repair-log-missing' },
     );
   }
+  if (!options.apply) return repairAll(db, checkIds, options, runId);
+  // Under the migration lock: the schema cannot change under a repair, and two repairs (or a
+  // repair and a migration) take turns instead of interleaving their batches.
+  return withMigrationLock(db, () => repairAll(db, checkIds, options, runId), options.onWait);
+}
+
+async function repairAll(
+  db: Database,
+  checkIds: readonly string[],
+  options: RunOptions & { apply: boolean },
+  runId: string,
+): Promise<RepairRunReport> {
   const wanted = new Set(checkIds);
   const report: RepairRunReport = { runId, applied: options.apply, items: [], notRun: [] };
   const repairs = orderedRepairs().filter((candidate) => wanted.has(candidate.checkId));

@@ -75,3 +75,33 @@ describeOnServer('a repair killed mid-way (SIGKILL) [postgres]', () => {
     expect(await count(t.db.knex, 'igny8_repair_log')).toBe(drifted);
   }, 120_000);
 });
+
+describeOnServer('two repairs at once [postgres]', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase('postgres');
+    await seedAndMigrateToGate(t.db, { accounts: 150, seed: 4 });
+  });
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  it('take turns: every row is repaired once, and nothing twice', async () => {
+    const orphans = await checkCount(t.db.knex, 'orphan-users');
+    const drifted = await checkCount(t.db.knex, 'credit-balance-drift');
+    expect(orphans).toBeGreaterThan(0);
+    const env = { ...t.env, IGNY8_SECRET_KEY: TEST_KEY };
+    const [a, b] = await Promise.all([
+      runCli(['--json', 'repair', '--all', '--yes'], { env }),
+      runCli(['--json', 'repair', '--all', '--yes'], { env }),
+    ]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const repaired = (out: string, id: string) =>
+      (JSON.parse(out) as { repairs: Array<{ checkId: string; repaired?: number }> }).repairs.find((r) => r.checkId === id)?.repaired ?? 0;
+    expect(repaired(a.stdout, 'orphan-users') + repaired(b.stdout, 'orphan-users')).toBe(orphans);
+    expect(repaired(a.stdout, 'credit-balance-drift') + repaired(b.stdout, 'credit-balance-drift')).toBe(drifted);
+    expect(await count(t.db.knex, 'igny8_accounts', `slug like 'recovered-%'`)).toBeLessThanOrEqual(orphans);
+    expect(await checkCount(t.db.knex, 'orphan-users')).toBe(0);
+    expect(await checkCount(t.db.knex, 'credit-balance-drift')).toBe(0);
+  }, 120_000);
+});
