@@ -1,11 +1,13 @@
 // seed #12: WordPress app passwords and API keys sit in plaintext on legacy sites, and some
 // integrations keep secrets as plain strings. Each moves into the site's wordpress
 // integration (or stays in its integration), encrypted with AES-256-GCM under
-// IGNY8_SECRET_KEY. The log never holds a plaintext: "before" shows "***" where one was.
+// IGNY8_SECRET_KEY. Where the site already has a wordpress integration, its own values win
+// (as in the migration that moves the rest). The log never holds a plaintext: a site's
+// "before" keeps its secrets encrypted, an integration's shows "***".
 // Encryption happens in Node, a batch at a time; each batch is written by one statement.
 import { encryptSecret, loadSecretKey, type Envelope } from '../crypto/index.js';
 import { registerSecret } from '../secrets.js';
-import { insertLogged, rowImage, tally, updateLogged } from './log.js';
+import { insertLogged, rowImage, tally, updateLogged, writeLogged } from './log.js';
 import { inScope, names, rows } from './shape.js';
 import type { Repair, RepairContext, RepairKey, TableCounts } from './types.js';
 
@@ -95,7 +97,9 @@ async function moveSiteCredentials(ctx: RepairContext, siteIds: number[], counts
     await updateLogged(
       ctx,
       INTEGRATIONS,
-      'config_json = t.config_json || src.config, credentials_json = t.credentials_json || src.credentials',
+      // The integration is the newer source: its own values win, as in the migration that moves
+      // the rest; the legacy values it overrides stay in the log (secrets encrypted).
+      'config_json = src.config || t.config_json, credentials_json = src.credentials || t.credentials_json',
       `select g.id, m.config, m.credentials from ${source} join ${INTEGRATIONS} g on g.site_id = m.id and g.platform = 'wordpress'`,
       [payload],
       integrationImage,
@@ -117,13 +121,18 @@ async function moveSiteCredentials(ctx: RepairContext, siteIds: number[], counts
   tally(
     counts,
     SITES,
-    await updateLogged(
+    // The site's "before" keeps its secrets encrypted (the envelopes just made), so the log
+    // can restore them with the key and never shows them.
+    await writeLogged(
       ctx,
       SITES,
-      'wp_url = null, wp_username = null, wp_app_password = null, wp_api_key = null, updated_at = now()',
-      `select s.id from ${SITES} s where s.id = any(?::bigint[])`,
-      [siteIds],
-      siteImage,
+      `update ${SITES} t set wp_url = null, wp_username = null, wp_app_password = null, wp_api_key = null, updated_at = now()
+         from (select o.id, ${rowImage(SITES, 'o')} || jsonb_build_object('wp_app_password', m.credentials->'app_password',
+                                                                  'wp_api_key', m.credentials->'api_key') as before
+                 from ${source} join ${SITES} o on o.id = m.id) src
+        where t.id = src.id
+        returning t.id, src.before, ${siteImage('t')} as after`,
+      [payload],
     ),
   );
 }

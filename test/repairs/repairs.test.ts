@@ -7,7 +7,8 @@ import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { findRepair, REPAIRABLE_IDS, resolveRepairIds } from '../../src/repairs/registry.js';
 import { applyRepair, planRepair, runRepairs } from '../../src/repairs/run.js';
 import { describeEachDatabase } from '../helpers/databases.js';
-import { all, checkCount, count, repairOptions, seedAndMigrateToGate } from './support.js';
+import { decryptSecret } from '../../src/crypto/index.js';
+import { all, checkCount, count, repairOptions, seedAndMigrateToGate, TEST_KEY } from './support.js';
 
 const LOG = 'igny8_repair_log';
 
@@ -83,6 +84,45 @@ describeEachDatabase('repairs one by one', (fixture) => {
       [lonely.id],
     );
     expect(row.slug).toBe('technology');
+  });
+
+  it('plaintext-credentials: an existing integration keeps its values; the legacy ones stay in the log, secrets encrypted', async () => {
+    const { db } = fixture;
+    const secret = 'wp-app-pa55-ünïcödé';
+    const [site] = await all<{ id: number; account_id: number }>(db.knex, 'select id, account_id from igny8_sites order by id limit 1');
+    const [legacy] = await all<{ id: number }>(
+      db.knex,
+      `insert into igny8_sites (account_id, name, slug, description, status, industry_id, wp_url, wp_username, wp_app_password)
+       select ?, 'Legacy WP', 'legacy-wp', '', 'active', id, 'https://legacy.example.com', 'legacy-user', ? from igny8_industries limit 1
+       returning id`,
+      [site.account_id, secret],
+    );
+    await db.knex.raw(
+      `insert into igny8_site_integrations (account_id, site_id, platform, config_json, credentials_json)
+       values (?, ?, 'wordpress', '{"url": "https://new.example.com"}', '{"username": "new-user"}')`,
+      [site.account_id, legacy.id],
+    );
+    const run = await runRepairs(db, ['plaintext-credentials'], { ...repairOptions(db, { accountId: site.account_id }), apply: true });
+    expect(run.failed).toBeUndefined();
+    const [integration] = await all<{ config_json: Record<string, unknown>; credentials_json: Record<string, unknown> }>(
+      db.knex,
+      `select config_json, credentials_json from igny8_site_integrations where site_id = ? and platform = 'wordpress'`,
+      [legacy.id],
+    );
+    const key = Buffer.from(TEST_KEY, 'hex');
+    expect(integration.config_json.url).toBe('https://new.example.com');
+    expect(integration.credentials_json.username).toBe('new-user');
+    expect(decryptSecret(integration.credentials_json.app_password, key)).toBe(secret);
+    const [logged] = await all<{ before: Record<string, unknown>; after: Record<string, unknown> }>(
+      db.knex,
+      `select before, after from ${LOG} where table_name = 'igny8_sites' and (row_pk->>'id')::bigint = ?`,
+      [legacy.id],
+    );
+    expect(logged.before.wp_url).toBe('https://legacy.example.com');
+    expect(logged.before.wp_username).toBe('legacy-user');
+    expect(decryptSecret(logged.before.wp_app_password, key)).toBe(secret);
+    expect(logged.after.wp_app_password).toBeNull();
+    expect(JSON.stringify(await all(db.knex, `select before, after from ${LOG}`))).not.toContain(secret);
   });
 
   for (const id of REPAIRABLE_IDS) {
