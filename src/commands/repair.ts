@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { resolveRepairIds } from '../repairs/registry.js';
+import { REPAIRABLE_IDS, resolveRepairIds } from '../repairs/registry.js';
 import { resolveScope, runRepairs, type RepairRunReport } from '../repairs/run.js';
 import type { RepairOutcome, RepairPlan } from '../repairs/types.js';
 import type { Sample } from '../checks/types.js';
@@ -116,6 +116,17 @@ export default function configureRepair(command: Command): void {
     .option('--default-industry <slug>', 'the industry for sites whose sectors imply none (site-industry-null)')
     .option('--sample <n>', 'example rows per check in the plan', '5')
     .option('--batch-size <n>', 'rows per transaction', '10000')
+    .addHelpText(
+      'after',
+      `
+Repairable checks, in the order --all runs them:
+  ${REPAIRABLE_IDS.join('\n  ')}
+Other checks have no automatic repair: a person decides (igny8 audit --check ID lists the rows).
+
+Each repair recounts its rows under row locks and refuses (exit 3, nothing written) if they
+changed since the plan; every changed row goes to igny8_repair_log with its before and after,
+under one run id per invocation. See docs/repair.md.`,
+    )
     .action(
       runWith<Flags>(async (flags, runtime, ids) => {
         const input = parseInput(inputSchema, { ...flags, ids, all: Boolean(flags.all), yes: Boolean(flags.yes) });
