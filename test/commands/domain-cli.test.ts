@@ -2,9 +2,10 @@
 // they leave, refusals and bad input (exit codes, the field named, nothing written), and no
 // password or hash in any output.
 import { beforeAll, expect, it } from 'vitest';
-import { countRows, prepareTargetDatabase, withTestDatabase } from '../domain/support.js';
+import { countRows, withTestDatabase } from '../domain/support.js';
 import { registerTestSecret, runCli, type CliResult } from '../helpers/cli.js';
-import { createTestDatabase, describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
+import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
+import { createMigratedDatabase } from '../helpers/templates.js';
 
 const PASSWORD = 'Sup3r-Secret-Pa55'; // a known test secret: runCli fails if any output shows it
 const WEAK_PASSWORDS = ['weakpw1', 'Password1'];
@@ -221,8 +222,8 @@ describeEachDatabase(
   },
   {
     onDisk: true,
+    migrated: true,
     setup: async (t) => {
-      await prepareTargetDatabase(t.db);
       // The embedded database is one process' at a time: free it for the child processes.
       if (t.kind === 'pglite') await t.db.close();
     },
@@ -244,8 +245,7 @@ describeEachDatabase('domain commands on a database that is not migrated', (fx) 
 describeOnServer('concurrent registrations as child processes [postgres]', () => {
   let t: TestDatabase;
   beforeAll(async () => {
-    t = await createTestDatabase('postgres');
-    await prepareTargetDatabase(t.db);
+    t = await createMigratedDatabase('postgres');
     return () => t.drop();
   });
 

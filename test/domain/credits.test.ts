@@ -6,8 +6,9 @@ import { debitAccountCredits, grantAccountCredits } from '../../src/domain/credi
 import { debitCredits, grantCredits, MAX_CREDITS } from '../../src/domain/credits.js';
 import { registerAccount } from '../../src/domain/register.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
-import { createTestDatabase, describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
-import { brokenLedgerRows, FAST_SCRYPT, prepareTargetDatabase, uniqueEmail, uniqueName } from './support.js';
+import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
+import { createMigratedDatabase } from '../helpers/templates.js';
+import { brokenLedgerRows, FAST_SCRYPT, uniqueEmail, uniqueName } from './support.js';
 
 async function newAccount(knex: Knex, plan = 'free'): Promise<{ id: number; slug: string; credits: number }> {
   const registration = await registerAccount(
@@ -31,10 +32,6 @@ async function ledgerCount(knex: Knex, accountId: number): Promise<number> {
 }
 
 describeEachDatabase('the credit service', (fx) => {
-  beforeAll(async () => {
-    await prepareTargetDatabase(fx.db);
-  });
-
   it('grants and debits with one ledger row each, balance_after chained', async () => {
     const account = await newAccount(fx.db.knex);
     expect(account.credits).toBe(1000);
@@ -114,15 +111,14 @@ describeEachDatabase('the credit service', (fx) => {
       fx.db.knex('igny8_credit_transactions').where('account_id', account.id).update({ amount: 5 }),
     ).rejects.toThrow();
   });
-});
+}, { migrated: true });
 
 describeOnServer('the credit service under concurrency [postgres]', () => {
   let t: TestDatabase;
   let db: Database;
 
   beforeAll(async () => {
-    t = await createTestDatabase('postgres');
-    await prepareTargetDatabase(t.db);
+    t = await createMigratedDatabase('postgres');
     await t.db.close();
     db = await connect({ databaseUrl: t.url, poolMax: 10 });
     return async () => {

@@ -6,8 +6,9 @@ import { syncCatalog } from '../../src/domain/catalog.js';
 import { registerAccount, type RegisterInput } from '../../src/domain/register.js';
 import { verifyPassword } from '../../src/domain/passwords.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
-import { createTestDatabase, describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
-import { brokenLedgerRows, countRows, FAST_SCRYPT, prepareTargetDatabase, uniqueEmail, uniqueName } from './support.js';
+import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
+import { createMigratedDatabase } from '../helpers/templates.js';
+import { brokenLedgerRows, countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from './support.js';
 
 function paidInput(overrides: Partial<RegisterInput> = {}): RegisterInput {
   return {
@@ -24,10 +25,6 @@ function paidInput(overrides: Partial<RegisterInput> = {}): RegisterInput {
 }
 
 describeEachDatabase('registration', (fx) => {
-  beforeAll(async () => {
-    await prepareTargetDatabase(fx.db);
-  });
-
   it('free plan: active account, owner, 1,000 credits through one ledger row, no subscription', async () => {
     const email = uniqueEmail('free');
     const r = await registerAccount(
@@ -221,15 +218,14 @@ describeEachDatabase('registration', (fx) => {
     // And the database still accepts the registration.
     await registerAccount(knex, paidInput({ plan }), { scryptCost: FAST_SCRYPT });
   });
-});
+}, { migrated: true });
 
 describeOnServer('registration under concurrency [postgres]', () => {
   let t: TestDatabase;
   let db: Database;
 
   beforeAll(async () => {
-    t = await createTestDatabase('postgres');
-    await prepareTargetDatabase(t.db);
+    t = await createMigratedDatabase('postgres');
     db = await connect({ databaseUrl: t.url, poolMax: 20 });
     return async () => {
       await db.close();

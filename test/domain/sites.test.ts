@@ -6,7 +6,8 @@ import { createSector } from '../../src/domain/sectors.js';
 import { createSite } from '../../src/domain/sites.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { createTestDatabase, describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
-import { countRows, FAST_SCRYPT, prepareTargetDatabase, uniqueEmail, uniqueName } from './support.js';
+import { createMigratedDatabase } from '../helpers/templates.js';
+import { countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from './support.js';
 
 async function newAccount(knex: Knex, plan: string) {
   const r = await registerAccount(
@@ -26,10 +27,6 @@ async function addMember(knex: Knex, accountId: number, role: string): Promise<{
 }
 
 describeEachDatabase('sites and sectors', (fx) => {
-  beforeAll(async () => {
-    await prepareTargetDatabase(fx.db);
-  });
-
   it('creates a site with its industry; creator and owner get access', async () => {
     const account = await newAccount(fx.db.knex, 'growth');
     const editor = await addMember(fx.db.knex, account.id, 'editor');
@@ -163,15 +160,14 @@ describeEachDatabase('sites and sectors', (fx) => {
       await bare.drop();
     }
   });
-});
+}, { migrated: true });
 
 describeOnServer('sites and sectors under concurrency [postgres]', () => {
   let t: TestDatabase;
   let db: Database;
 
   beforeAll(async () => {
-    t = await createTestDatabase('postgres');
-    await prepareTargetDatabase(t.db);
+    t = await createMigratedDatabase('postgres');
     db = await connect({ databaseUrl: t.url, poolMax: 12 });
     return async () => {
       await db.close();
