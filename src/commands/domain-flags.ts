@@ -2,6 +2,7 @@
 // typed a flag (`--industry-sector`); and the password comes from stdin, or from argv with a
 // warning.
 import { UsageError, ValidationError } from '../errors.js';
+import { MAX_PASSWORD_LENGTH } from '../domain/inputs.js';
 import { registerSecret } from '../secrets.js';
 import type { Runtime } from './runtime.js';
 
@@ -23,9 +24,18 @@ export async function withFlagNames<T>(work: () => Promise<T>, rename: Record<st
   }
 }
 
+/** More than any password could be: stdin is not read without bound. */
+const STDIN_LIMIT = 64 * 1024;
+
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buffer.length;
+    if (size > STDIN_LIMIT) throw new ValidationError('--password', `must be at most ${MAX_PASSWORD_LENGTH} characters`);
+    chunks.push(buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
