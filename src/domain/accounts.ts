@@ -84,7 +84,8 @@ export interface AccountView {
   ledger: LedgerEntry[];
 }
 
-type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// Rows read for display; the view below gives them their types.
+type Row = Record<string, any>;
 
 /** Everything about one account; `ledgerRows` newest ledger entries. Reads only. */
 export async function showAccount(knex: Knex, key: string, ledgerRows = 10): Promise<AccountView> {
