@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import type { Migration, MigrationContext } from '../db/migrator.js';
 import { encryptSecret, loadSecretKey } from '../crypto/index.js';
 import { execStatements } from '../db/transaction.js';
-import { plural } from './support/ddl.js';
+import { plural, withPlainIndexesRebuilt } from './support/ddl.js';
 
 const NAME = '0019_wordpress_integrations';
 const BATCH = 10_000;
@@ -84,8 +84,9 @@ async function moveSiteColumns(trx: Knex.Transaction, key: Buffer, range: Extent
         legacy: { wp_url: row.wp_url, wp_username: row.wp_username, wp_app_password: appPassword, wp_api_key: apiKey },
       };
     });
-    // One statement: archive the legacy values of sites that already had an integration (the
-    // CTEs all see the table as it was), then insert or merge (existing values win).
+    // One statement: archive the legacy values an integration already contradicted, merge into
+    // existing integrations (their own values win) and insert the others. Every CTE sees the
+    // table as it was before the statement, so a row is either merged or inserted.
     const result = await trx.raw(
       `with r as (
          select * from jsonb_to_recordset(?::jsonb) as r(site_id bigint, account_id bigint, config jsonb, credentials jsonb, legacy jsonb)),
@@ -99,16 +100,19 @@ async function moveSiteColumns(trx: Knex.Transaction, key: Buffer, range: Extent
              or (i.credentials_json->'app_password' is not null and r.credentials->'app_password' is not null)
              or (i.credentials_json->'api_key' is not null and r.credentials->'api_key' is not null)
          returning 1),
-       upserted as (
+       merged as (
+         update igny8_site_integrations i
+            set config_json = r.config || i.config_json, credentials_json = r.credentials || i.credentials_json
+           from r where i.site_id = r.site_id and i.platform = 'wordpress'
+         returning 1),
+       inserted as (
          insert into igny8_site_integrations (account_id, site_id, platform, config_json, credentials_json)
-         select account_id, site_id, 'wordpress', config, credentials from r order by site_id
-         on conflict (site_id, platform) do update
-           set config_json = excluded.config_json || igny8_site_integrations.config_json,
-               credentials_json = excluded.credentials_json || igny8_site_integrations.credentials_json
-         returning (xmax = 0) as inserted)
-       select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as merged,
-              (select count(*) from archived)::int as archived
-         from upserted`,
+         select account_id, site_id, 'wordpress', config, credentials from r
+          where not exists (select 1 from igny8_site_integrations i where i.site_id = r.site_id and i.platform = 'wordpress')
+          order by site_id
+         returning 1)
+       select (select count(*) from inserted)::int as inserted, (select count(*) from merged)::int as merged,
+              (select count(*) from archived)::int as archived`,
       [JSON.stringify(records), NAME],
     );
     const row = result.rows[0] as typeof totals;
@@ -161,7 +165,8 @@ const migration: Migration = {
     // A key is needed only when there is something to encrypt: a fresh database needs none.
     if (sites.count + plaintext.count > 0) {
       const key = secretKey(ctx);
-      const moved = await moveSiteColumns(trx, key, sites);
+      // Most rows of the integrations table are written: its plain indexes are rebuilt once.
+      const moved = await withPlainIndexesRebuilt(trx, 'igny8_site_integrations', () => moveSiteColumns(trx, key, sites));
       // Merging keeps an integration's own values, so the plaintext rows are still the ones measured.
       const encrypted = await encryptIntegrationPlaintext(trx, key, plaintext);
       note(
