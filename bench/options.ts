@@ -42,8 +42,8 @@ export const USAGE = `npm run bench -- [options]
   --results-dir DIR     where the JSON result is written (default bench/results)
   --update-results FILE rewrite the generated block of FILE (e.g. bench/RESULTS.md)
   --keep                keep the throwaway databases instead of dropping them
-  --in-place            run the working tree's bin/igny8 (default: a private copy of the build,
-                        so a rebuild of dist/ during the run cannot change the code measured)
+  --in-place            run the working tree's bin/igny8 and dist/ (default: a private build of
+                        src/, so a rebuild of dist/ during the run cannot change the code measured)
   --quiet               no progress lines on stderr
 `;
 

@@ -63,15 +63,27 @@ function childEnv(extra: Record<string, string | undefined> | undefined): NodeJS
 }
 
 export function runIgny8(args: string[], options: RunOptions = {}): Promise<ChildRun> {
+  return runNode([BIN, ...args], args, options);
+}
+
+/**
+ * Runs an ES module snippet in a bare Node process, from the directory of the CLI under
+ * measurement (so it resolves the same packages): the floor a command cannot go below.
+ */
+export function runNodeScript(code: string, options: RunOptions = {}): Promise<ChildRun> {
+  return runNode(['--input-type=module', '-e', code], ['(node script)'], { ...options, cwd: path.dirname(path.dirname(BIN)) });
+}
+
+function runNode(nodeArgs: string[], args: string[], options: RunOptions & { cwd?: string }): Promise<ChildRun> {
   const useTime = options.memory === true && hasGnuTime();
   const scratch = useTime ? mkdtempSync(path.join(tmpdir(), 'igny8-bench-')) : undefined;
   const timeFile = scratch ? path.join(scratch, 'time') : undefined;
   const [command, commandArgs] = timeFile
-    ? [GNU_TIME, ['-f', '%M', '-o', timeFile, process.execPath, BIN, ...args]]
-    : [process.execPath, [BIN, ...args]];
+    ? [GNU_TIME, ['-f', '%M', '-o', timeFile, process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command, commandArgs, { env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, commandArgs, { env: childEnv(options.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let sampledKb = 0;

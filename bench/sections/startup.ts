@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { notAvailable, type BenchContext } from '../context.js';
-import { failureText, runIgny8 } from '../process.js';
+import { failureText, runIgny8, runNodeScript } from '../process.js';
 import { TARGETS } from '../result.js';
 
 interface Timed {
@@ -63,6 +63,30 @@ export async function benchStartup(ctx: BenchContext): Promise<void> {
       target: TARGETS.emptyAudit,
       note: `fresh data dir after \`igny8 migrate\` and \`catalog sync\`, no accounts; exit code ${audit.codes[audit.codes.length - 1]}`,
     });
+    // The embedded floor: a bare Node process that opens the same data directory with PGlite
+    // and runs one query. No igny8 command on the embedded database can start faster.
+    const floorScript = `import { PGlite } from '@electric-sql/pglite';
+      const db = new PGlite(process.env.IGNY8_DATA_DIR);
+      await db.query('select count(*) from igny8_plans');
+      await db.close();`;
+    const floorRuns: number[] = [];
+    const floorRss: number[] = [];
+    await runNodeScript(floorScript, { env });
+    for (let i = 0; i < options.runs; i++) {
+      const run = await runNodeScript(floorScript, { env, memory: true });
+      if (run.code !== 0) {
+        floorRuns.length = 0;
+        rec.missing('startup.embedded-floor', '  floor: bare Node opens it with PGlite, one query', 'ms', 'failed', failureText(run));
+        break;
+      }
+      floorRuns.push(run.ms);
+      if (run.peakRssMb !== undefined) floorRss.push(run.peakRssMb);
+    }
+    if (floorRuns.length > 0) {
+      rec.measured('startup.embedded-floor', '  floor: bare Node opens it with PGlite, one query', 'ms', floorRuns, {
+        note: floorRss.length > 0 ? `peak RSS ${Math.round(Math.max(...floorRss))} MiB` : undefined,
+      });
+    }
     if (audit.rssMb.length > 0) {
       rec.measured('startup.empty-audit.rss', 'peak RSS of that audit (PGlite runs inside the process)', 'MiB', Math.max(...audit.rssMb), {
         target: TARGETS.auditRss,

@@ -59,7 +59,8 @@ describeOnServer('npm run bench at a smoke size', () => {
       resultsDir: dir,
       updateResults: undefined,
       keep: false,
-      inPlace: false,
+      // The suite builds dist/ before it runs; a private build would only add a compile.
+      inPlace: true,
       quiet: true,
     });
     const written = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
