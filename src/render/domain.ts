@@ -49,6 +49,7 @@ export function renderRegistration(r: Registration): string[] {
     );
   }
   if (r.invoice) lines.push(`the account becomes active once invoice ${r.invoice.number} is paid`);
+  lines.push(`next: igny8 create-site --account ${r.account.slug} --name NAME --domain DOMAIN --industry SLUG`);
   return lines;
 }
 
