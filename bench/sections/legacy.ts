@@ -50,6 +50,7 @@ async function seedHelp(): Promise<string> {
   return (await runIgny8(['seed', 'legacy', '--help'])).stdout;
 }
 
+type RepairReport = { repairs?: Array<{ checkId: string; durationMs?: number; repaired?: number; batches?: number }> };
 type MigrateReport = { results?: Array<{ name: string; status: string; durationMs: number }> };
 
 /**
@@ -112,7 +113,14 @@ async function benchJourney(ctx: BenchContext): Promise<void> {
       }
       rec.measured('repair', `repair --all --yes (${seedNote})`, 's', repair.ms / 1000);
       if (repair.peakRssMb !== undefined) rec.measured('repair.rss', 'peak RSS of igny8 repair', 'MiB', repair.peakRssMb, { target: TARGETS.repairRss });
-      rec.detail('repair', { database: db.name, report: parseJson(repair.stdout) });
+      const report = parseJson(repair.stdout) as RepairReport | undefined;
+      for (const item of report?.repairs ?? []) {
+        if (typeof item.durationMs !== 'number') continue;
+        rec.measured(`repair.${item.checkId}`, `  ${item.checkId}`, 'ms', item.durationMs, {
+          note: `${item.repaired ?? 0} repaired${item.batches ? ` in ${item.batches} batch${item.batches === 1 ? '' : 'es'}` : ''}`,
+        });
+      }
+      rec.detail('repair', { database: db.name, report });
       if (first.code === 0) ctx.log('the first migrate pass was not refused: nothing left for the second');
     } else {
       rec.missing('repair', 'repair --all --yes', 's', 'not-available', notAvailable('repair'));
