@@ -1,9 +1,8 @@
 // The credit service behind `igny8 grant-credits`: the account found by slug, the change
-// made through grantCredits/debitCredits, all in one transaction.
+// made by grantCreditsNow/debitCreditsNow.
 import type { Knex } from 'knex';
-import { withTransaction } from '../db/transaction.js';
 import { findAccountBySlug, type AccountRef } from './accounts.js';
-import { debitCredits, grantCredits, type CreditResult, type CreditTransactionType } from './credits.js';
+import { debitCreditsNow, grantCreditsNow, type CreditResult, type CreditTransactionType } from './credits.js';
 import { creditInputSchema, validateInput } from './inputs.js';
 import { requireTargetSchema } from './target-schema.js';
 
@@ -20,22 +19,18 @@ export interface AccountCreditResult extends CreditResult {
   account: AccountRef;
 }
 
+// The account is found first (accounts are never deleted), then the change is one statement
+// of its own: the account's row lock is held only while the server runs and commits it.
 export async function grantAccountCredits(knex: Knex, raw: AccountCreditInput): Promise<AccountCreditResult> {
   const input = validateInput(creditInputSchema, raw);
   await requireTargetSchema(knex);
-  return withTransaction(knex, async (trx) => {
-    const account = await findAccountBySlug(trx, input.account);
-    const result = await grantCredits(trx, { ...input, accountId: account.id });
-    return { ...result, account };
-  });
+  const account = await findAccountBySlug(knex, input.account);
+  return { ...(await grantCreditsNow(knex, { ...input, accountId: account.id })), account };
 }
 
 export async function debitAccountCredits(knex: Knex, raw: AccountCreditInput): Promise<AccountCreditResult> {
   const input = validateInput(creditInputSchema, raw);
   await requireTargetSchema(knex);
-  return withTransaction(knex, async (trx) => {
-    const account = await findAccountBySlug(trx, input.account);
-    const result = await debitCredits(trx, { ...input, accountId: account.id });
-    return { ...result, account };
-  });
+  const account = await findAccountBySlug(knex, input.account);
+  return { ...(await debitCreditsNow(knex, { ...input, accountId: account.id })), account };
 }

@@ -5,13 +5,17 @@
 //   concurrent changes to one account serialize on its row lock, and ledger ids follow the
 //   order of the changes: each row's balance_after = the previous row's + its amount.
 // - A debit never overdraws: the check is in the UPDATE's WHERE, not read-then-write.
-// - An idempotency key (unique per account) makes a retry a no-op: the change and its
-//   ledger row are written in a savepoint, the ledger insert is `on conflict do nothing`,
-//   and when the key already exists the savepoint is rolled back and the original entry
-//   compared with the request: same parameters → the original is returned, nothing is
-//   applied twice (even when two retries race); other parameters → refused.
+// - An idempotency key (unique per account) makes a retry a no-op; the unique index decides,
+//   even when two retries race. When the key exists, the original entry is compared with
+//   the request: same parameters → the original is returned, nothing applied twice; other
+//   parameters → refused.
+// - Two entry points: grantCredits/debitCredits inside the caller's transaction (the change
+//   runs in a savepoint, so a used key leaves that transaction usable), and
+//   grantCreditsNow/debitCreditsNow, where the change is ONE autocommit statement: the row
+//   lock is held only while the server runs and commits it, nothing waits on Node.
 import type { Knex } from 'knex';
 import { DomainRefusal, sqlState, ValidationError } from '../errors.js';
+import { isUniqueViolationOn } from './slugs.js';
 
 export const CREDIT_TRANSACTION_TYPES = ['purchase', 'subscription', 'refund', 'deduction', 'adjustment'] as const;
 export type CreditTransactionType = (typeof CREDIT_TRANSACTION_TYPES)[number];
@@ -85,23 +89,32 @@ function toEntry(row: LedgerRow): LedgerEntry {
 
 /** Adds credits to an account. Runs inside the caller's transaction. */
 export function grantCredits(trx: Knex.Transaction, request: CreditRequest): Promise<CreditResult> {
-  if (request.type === 'deduction') throw new ValidationError('type', 'a grant cannot be a deduction');
-  return applyChange(trx, request, request.type ?? 'adjustment', request.amount);
+  return applyInTransaction(trx, request, grantType(request), request.amount);
 }
 
 /** Takes credits from an account; refused when the balance would go below zero. */
 export function debitCredits(trx: Knex.Transaction, request: CreditRequest): Promise<CreditResult> {
-  return applyChange(trx, request, request.type ?? 'deduction', -request.amount);
+  return applyInTransaction(trx, request, request.type ?? 'deduction', -request.amount);
+}
+
+/** Adds credits as one statement of its own (no surrounding transaction needed or wanted). */
+export function grantCreditsNow(knex: Knex, request: CreditRequest): Promise<CreditResult> {
+  return applyNow(knex, request, grantType(request), request.amount);
+}
+
+/** Takes credits as one statement of its own; refused when the balance would go below zero. */
+export function debitCreditsNow(knex: Knex, request: CreditRequest): Promise<CreditResult> {
+  return applyNow(knex, request, request.type ?? 'deduction', -request.amount);
+}
+
+function grantType(request: CreditRequest): CreditTransactionType {
+  if (request.type === 'deduction') throw new ValidationError('type', 'a grant cannot be a deduction');
+  return request.type ?? 'adjustment';
 }
 
 class KeyAlreadyUsed extends Error {}
 
-async function applyChange(
-  trx: Knex.Transaction,
-  request: CreditRequest,
-  type: CreditTransactionType,
-  delta: number,
-): Promise<CreditResult> {
+function checkRequest(request: CreditRequest): void {
   if (!Number.isSafeInteger(request.amount) || request.amount < 1 || request.amount > MAX_CREDITS) {
     throw new ValidationError('amount', `must be a whole number from 1 to ${MAX_CREDITS}`);
   }
@@ -111,18 +124,43 @@ async function applyChange(
   if (request.idempotencyKey !== undefined && (request.idempotencyKey.length === 0 || request.idempotencyKey.length > 255)) {
     throw new ValidationError('idempotencyKey', 'must be 1 to 255 characters');
   }
-  const write = async (t: Knex.Transaction): Promise<CreditResult> => {
-    const row = await changeAndRecord(t, request, type, delta);
-    if (row.id === null) throw new KeyAlreadyUsed();
-    return { entry: toEntry(row as LedgerRow), balance: row.moved_balance as number, replayed: false };
-  };
-  if (request.idempotencyKey === undefined) return write(trx);
+}
+
+function result(row: ChangeRow): CreditResult {
+  return { entry: toEntry(row as LedgerRow), balance: row.moved_balance as number, replayed: false };
+}
+
+async function applyInTransaction(
+  trx: Knex.Transaction,
+  request: CreditRequest,
+  type: CreditTransactionType,
+  delta: number,
+): Promise<CreditResult> {
+  checkRequest(request);
+  if (request.idempotencyKey === undefined) return result(await changeAndRecord(trx, request, type, delta, 'plain'));
   try {
-    return await trx.transaction(write);
+    // A used key makes the ledger insert do nothing; the UPDATE has still run, and rolling
+    // back the savepoint undoes it.
+    return await trx.transaction(async (savepoint) => {
+      const row = await changeAndRecord(savepoint, request, type, delta, 'skip-used-key');
+      if (row.id === null) throw new KeyAlreadyUsed();
+      return result(row);
+    });
   } catch (error) {
     if (!(error instanceof KeyAlreadyUsed)) throw error;
   }
   return replay(trx, request, type, delta);
+}
+
+async function applyNow(knex: Knex, request: CreditRequest, type: CreditTransactionType, delta: number): Promise<CreditResult> {
+  checkRequest(request);
+  try {
+    // A used key fails the whole statement (its UPDATE included): nothing was applied.
+    return result(await changeAndRecord(knex, request, type, delta, 'plain'));
+  } catch (error) {
+    if (request.idempotencyKey === undefined || !isUniqueViolationOn(error, 'idempotency_key')) throw error;
+  }
+  return replay(knex, request, type, delta);
 }
 
 type ChangeRow = { moved_balance: number | null } & { [K in keyof LedgerRow]: LedgerRow[K] | null };
@@ -130,18 +168,18 @@ type ChangeRow = { moved_balance: number | null } & { [K in keyof LedgerRow]: Le
 /**
  * The balance moves and its ledger row is written in ONE statement, so the account's row
  * lock (which serialises concurrent changes to one account) is held for a single round trip
- * plus the commit. A debit's balance check is in the UPDATE's WHERE. When the key already
- * exists the UPDATE has still happened: the caller's savepoint undoes it.
+ * plus the commit. A debit's balance check is in the UPDATE's WHERE.
  */
 async function changeAndRecord(
-  trx: Knex.Transaction,
+  runner: Knex | Knex.Transaction,
   request: CreditRequest,
   type: CreditTransactionType,
   delta: number,
+  usedKey: 'plain' | 'skip-used-key',
 ): Promise<ChangeRow> {
   let rows: ChangeRow[];
   try {
-    const result = await trx.raw(
+    const result = await runner.raw(
       `with moved as (
          update ${ACCOUNTS} set credits = credits + ?, updated_at = now()
           where id = ? and credits + ? >= 0
@@ -149,7 +187,7 @@ async function changeAndRecord(
        entry as (
          insert into ${LEDGER} (account_id, transaction_type, amount, balance_after, description, metadata, idempotency_key)
          select id, ?, ?, credits, ?, ?::jsonb, ? from moved
-         on conflict do nothing
+         ${usedKey === 'skip-used-key' ? 'on conflict do nothing' : ''}
          returning *)
        select (select credits from moved) as moved_balance, entry.*
          from (select 1) as one left join entry on true`,
@@ -176,7 +214,7 @@ async function changeAndRecord(
   }
   const [row] = rows;
   if (row.moved_balance !== null) return row;
-  const [account] = (await trx(ACCOUNTS).where('id', request.accountId).select('credits')) as Array<{ credits: number }>;
+  const [account] = (await runner(ACCOUNTS).where('id', request.accountId).select('credits')) as Array<{ credits: number }>;
   if (!account) throw new ValidationError('account', `no account with id ${request.accountId}`);
   throw new DomainRefusal(`insufficient credits: the balance is ${account.credits}, the debit ${-delta}`, {
     code: 'insufficient-credits',
@@ -184,7 +222,7 @@ async function changeAndRecord(
 }
 
 async function replay(
-  trx: Knex.Transaction,
+  trx: Knex | Knex.Transaction,
   request: CreditRequest,
   type: CreditTransactionType,
   delta: number,

@@ -176,13 +176,35 @@ describeOnServer('the credit service under concurrency [postgres]', () => {
     expect(await brokenLedgerRows(db.knex, account.id)).toBe(0);
   });
 
-  it('racing retries of one idempotency key grant once', async () => {
+  it('racing retries of one idempotency key grant once, as single statements and inside transactions', async () => {
     const account = await newAccount(db.knex);
     const request = { account: account.slug, amount: 500, reason: 'promo', idempotencyKey: 'promo-race' };
-    const results = await Promise.all(Array.from({ length: 12 }, () => grantAccountCredits(db.knex, request)));
+    const inTransaction = { accountId: account.id, amount: 500, reason: 'promo', idempotencyKey: 'promo-race' };
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        i % 2 === 0
+          ? grantAccountCredits(db.knex, request)
+          : withTransaction(db.knex, (trx) => grantCredits(trx, inTransaction)),
+      ),
+    );
     expect(results.filter((r) => !r.replayed)).toHaveLength(1);
     expect(new Set(results.map((r) => r.entry.id)).size).toBe(1);
     expect(await balance(db.knex, account.id)).toBe(1500);
     expect(await ledgerCount(db.knex, account.id)).toBe(2);
+  });
+
+  it('8 clients × 50 grants inside their own transactions (the programmatic path): exact, chained', async () => {
+    const account = await newAccount(db.knex);
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, client) => {
+        for (let i = 0; i < 50; i++) {
+          await withTransaction(db.knex, (trx) =>
+            grantCredits(trx, { accountId: account.id, amount: 3, reason: 'tx', idempotencyKey: i % 2 ? `c${client}-${i}` : undefined }),
+          );
+        }
+      }),
+    );
+    expect(await balance(db.knex, account.id)).toBe(1000 + 8 * 50 * 3);
+    expect(await brokenLedgerRows(db.knex, account.id)).toBe(0);
   });
 });
