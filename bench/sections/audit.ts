@@ -124,7 +124,10 @@ export async function benchAuditAt(ctx: BenchContext, db: BenchDatabase, prefix:
     rec.missing(`${prefix}.checks`, 'per-check times', 'ms', 'not-available', 'the audit JSON carries no per-check duration');
   } else {
     const inProcess = reports.map((report) => report.totalMs).filter((ms): ms is number => ms !== undefined);
-    if (inProcess.length > 0) rec.measured(`${prefix}.in-process`, `audit (${shape}), checks only (its own duration)`, 'ms', inProcess);
+    if (inProcess.length > 0) {
+      rec.measured(`${prefix}.in-process`, `audit (${shape}), checks only (its own duration)`, 'ms', inProcess);
+      rec.measured(`${prefix}.in-process-ratio`, '  checks only / floor (for reference)', '×', median(inProcess) / floorMs);
+    }
     for (const check of last.checks) {
       const ms = perCheck.get(check.id);
       if (ms) rec.measured(`${prefix}.check.${check.id}`, `  ${check.id}`, 'ms', ms, { note: `${check.status ?? ''} ${check.count ?? ''}`.trim() });
