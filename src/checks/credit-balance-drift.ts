@@ -18,12 +18,13 @@ export const creditBalanceDrift: Check = {
     const inner = ctx.scope.accountId === undefined ? '' : ` where ${owner} = ${Number(ctx.scope.accountId)}`;
     return runFindings(ctx, {
       sql: `select 'account:' || a.id as key, a.slug as account, a.id as sort,
-                   a.credits, coalesce(l.total, 0) as ledger_sum, last.balance_after as last_balance_after
+                   a.credits, coalesce(l.total, 0) as ledger_sum, l.last[2] as last_balance_after
               from ${accounts} a
-              left join (select ${owner} as account_id, sum(amount) as total, max(id) as last_id
+              -- max(array[id, balance_after]) is the last row's balance_after, in the same pass as the sum
+              left join (select ${owner} as account_id, sum(amount) as total,
+                                max(array[id, cast(balance_after as bigint)]) as last
                            from igny8_credit_transactions${inner} group by ${owner}) l on l.account_id = a.id
-              left join igny8_credit_transactions last on last.id = l.last_id
-             where (a.credits <> coalesce(l.total, 0) or (last.id is not null and a.credits <> last.balance_after))
+             where (a.credits <> coalesce(l.total, 0) or (l.last is not null and a.credits <> l.last[2]))
                    ${scopeTo(ctx, 'a.id')}`,
     });
   },

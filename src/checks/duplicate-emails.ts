@@ -22,15 +22,13 @@ export const duplicateEmails: Check = {
     if (index) return enforced(`unique index ${index.name} on lower(email)`);
     const scope =
       ctx.scope.accountId === undefined ? '' : ` having bool_or(u.${member} = ${Number(ctx.scope.accountId)})`;
+    // One pass: group by the lowered email, keep groups of two or more, name the first user.
     return runFindings(ctx, {
       sql: `select 'email:' || d.email as key, a.slug as account, d.first_id as sort,
-                   d.email, d.users, d.user_ids
-              from (select lower(u.email) as email, count(*) as users, min(u.id) as first_id,
-                           string_agg(cast(u.id as text), ', ' order by u.id) as user_ids
+                   d.email, d.users, d.first_id as first_user_id, d.last_id as last_user_id
+              from (select lower(u.email) as email, count(*) as users, min(u.id) as first_id, max(u.id) as last_id
                       from igny8_users u
-                     where lower(u.email) in (select lower(email) from igny8_users
-                                               group by lower(email) having count(*) > 1)
-                     group by lower(u.email)${scope}) d
+                     group by lower(u.email) having count(*) > 1${scope.replace(' having ', ' and ')}) d
               join igny8_users f on f.id = d.first_id
               left join ${accounts} a on a.id = f.${member}`,
     });

@@ -37,12 +37,12 @@ export const plaintextCredentials: Check = {
                               where e.key ~* '${SECRET_KEY}' and jsonb_typeof(e.value) = 'string' and e.value <> '""'`;
       parts.push(`select 'integration:' || i.id as key, a.slug as account, i.id as sort, i.platform as source, s.slug as site,
                          k.fields, '***' as value
-                    from igny8_site_integrations i
+                    from (select * from igny8_site_integrations
+                           -- only objects with something besides a username can hold a secret
+                           where jsonb_typeof(credentials_json) = 'object' and credentials_json - 'username' <> '{}') i
                     join ${accounts} a on a.id = i.${owner}
                     join igny8_sites s on s.id = i.site_id
-                    cross join lateral (select case when jsonb_typeof(i.credentials_json) = 'object'
-                                               then (select string_agg(x.key, ', ' order by x.key) from (${plaintextKeys}) x)
-                                               end as fields) k
+                    cross join lateral (select string_agg(x.key, ', ' order by x.key) as fields from (${plaintextKeys}) x) k
                    where k.fields is not null${scopeTo(ctx, `i.${owner}`)}`);
     }
     return runFindings(ctx, { sql: parts.join(' union all ') });

@@ -34,16 +34,19 @@ export const signupCreditShortfall: Check = {
     ].join(' or ');
     return runFindings(ctx, {
       sql: `select 'account:' || a.id as key, a.slug as account, a.id as sort,
-                   coalesce(f.amount, 0) as first_grant, coalesce(l.corrections, 0) as corrections,
+                   coalesce(l.first[2], 0) as first_grant, coalesce(l.corrections, 0) as corrections,
                    ${expected} as catalog_credits
               from ${accounts} a
               join igny8_plans p on p.id = a.plan_id and p.slug = 'free'
+              -- min(array[id, amount]) is the first grant's amount, in the same pass as the corrections
               left join (select ${owner} as account_id,
-                                min(id) filter (where amount > 0 and not coalesce(${correction}, false)) as first_id,
+                                min(array[id, cast(amount as bigint)]) filter (where amount > 0 and not coalesce(${correction}, false)) as first,
                                 sum(amount) filter (where coalesce(${correction}, false)) as corrections
-                           from igny8_credit_transactions group by ${owner}) l on l.account_id = a.id
-              left join igny8_credit_transactions f on f.id = l.first_id
-             where coalesce(f.amount, 0) + coalesce(l.corrections, 0) < ${expected}${scopeTo(ctx, 'a.id')}`,
+                           from igny8_credit_transactions
+                          where ${owner} in (select fa.id from ${accounts} fa join igny8_plans fp on fp.id = fa.plan_id
+                                              where fp.slug = 'free')
+                          group by ${owner}) l on l.account_id = a.id
+             where coalesce(l.first[2], 0) + coalesce(l.corrections, 0) < ${expected}${scopeTo(ctx, 'a.id')}`,
     });
   },
 };
