@@ -80,6 +80,7 @@ function render(runtime: Runtime, report: RepairRunReport): void {
     {
       runId: report.applied ? report.runId : null,
       applied: report.applied,
+      logReady: report.logReady,
       repairs: report.items.map(({ plan, outcome }) => ({
         checkId: plan.checkId,
         action: plan.action,
@@ -99,6 +100,9 @@ function render(runtime: Runtime, report: RepairRunReport): void {
         out.print(`run id ${report.runId}: every changed row is in igny8_repair_log with its before and after`);
       }
       if (report.notRun.length > 0) out.print(`not run: ${report.notRun.join(', ')}`);
+      if (!report.logReady) {
+        out.print('before --yes: run `igny8 migrate` (it adds the repair log and stops before the first migration that needs repairs)');
+      }
     },
   );
   const left = report.items.filter(({ plan }) => plan.leftOver);

@@ -195,6 +195,8 @@ export interface RepairRunReport {
   runId: string;
   applied: boolean;
   items: RepairRunItem[];
+  /** False when the repair log does not exist yet: `--yes` would be refused. */
+  logReady: boolean;
   /** The repair that failed or refused; the ones after it did not run. */
   failed?: { checkId: string; error: Igny8Error };
   notRun: string[];
@@ -210,13 +212,14 @@ export async function runRepairs(
   options: RunOptions & { apply: boolean },
 ): Promise<RepairRunReport> {
   const runId = options.runId ?? randomUUID();
-  if (options.apply && !(await repairLogExists(db.knex))) {
+  const logReady = await repairLogExists(db.knex);
+  if (options.apply && !logReady) {
     throw new DomainRefusal(
       `the repair log (${REPAIR_LOG_TABLE}) does not exist: run \`igny8 migrate\` first; it adds the repair log and stops before the first migration that needs repairs`,
       { code: 'repair-log-missing' },
     );
   }
-  if (!options.apply) return repairAll(db, checkIds, options, runId);
+  if (!options.apply) return { ...(await repairAll(db, checkIds, options, runId)), logReady };
   // Under the migration lock: the schema cannot change under a repair, and two repairs (or a
   // repair and a migration) take turns instead of interleaving their batches.
   return withMigrationLock(db, () => repairAll(db, checkIds, options, runId), options.onWait);
@@ -229,7 +232,7 @@ async function repairAll(
   runId: string,
 ): Promise<RepairRunReport> {
   const wanted = new Set(checkIds);
-  const report: RepairRunReport = { runId, applied: options.apply, items: [], notRun: [] };
+  const report: RepairRunReport = { runId, applied: options.apply, logReady: true, items: [], notRun: [] };
   const repairs = orderedRepairs().filter((candidate) => wanted.has(candidate.checkId));
   for (const [index, repair] of repairs.entries()) {
     try {

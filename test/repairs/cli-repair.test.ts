@@ -27,6 +27,9 @@ for (const kind of DATABASE_KINDS) {
     });
 
     it('refuses --yes (exit 3) until `igny8 migrate` has added the repair log', async () => {
+      const plan = await cli('repair', 'orphan-users');
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toContain('before --yes: run `igny8 migrate`');
       const result = await cli('repair', '--all', '--yes');
       expect(result.code).toBe(3);
       expect(result.stderr).toContain(
