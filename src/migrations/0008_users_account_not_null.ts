@@ -11,6 +11,7 @@ const migration: Migration = {
       guarantee: 'users.account_id not null',
       countSql: `select count(*) as count from igny8_users where account_id is null`,
       what: 'users without an account',
+      one: 'user without an account',
       checkId: 'orphan-users',
       repairHint: 'it attaches each to the account whose owner_id names it, otherwise to a recovery account on the free plan',
     });

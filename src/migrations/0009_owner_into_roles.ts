@@ -33,6 +33,7 @@ const migration: Migration = {
                              then not exists (select 1 from igny8_users u where u.id = a.owner_id and u.account_id = a.id)
                              else not exists (select 1 from igny8_users u where u.account_id = a.id and u.role = 'owner') end`,
       what: 'accounts without an owner, or whose owner_id names a user of another account',
+      one: 'account without an owner, or whose owner_id names a user of another account',
       checkId: 'account-without-owner',
       repairHint: 'it promotes the user owner_id names if a member, else the earliest admin, else the earliest user',
     });
@@ -41,6 +42,7 @@ const migration: Migration = {
       countSql: `select count(*) as count from (
                    select account_id from igny8_users where role = 'owner' group by account_id having count(*) > 1) o`,
       what: 'accounts with more than one owner',
+      one: 'account with more than one owner',
       checkId: 'multiple-owners',
       repairHint: 'it keeps one owner (the one owner_id names, else the earliest) and makes the others admin',
     });

@@ -11,6 +11,7 @@ const migration: Migration = {
       countSql: `select count(*) as count from (
                    select lower(email) from igny8_users group by lower(email) having count(*) > 1) d`,
       what: 'email addresses used by several users when case is ignored',
+      one: 'email address used by several users when case is ignored',
       checkId: 'duplicate-emails',
       noRepair: true,
       resolve: 'for each address, decide which user keeps it and change the others’ email',

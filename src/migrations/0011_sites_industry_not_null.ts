@@ -11,6 +11,7 @@ const migration: Migration = {
       guarantee: 'sites.industry_id not null',
       countSql: `select count(*) as count from igny8_sites where industry_id is null`,
       what: 'sites without an industry',
+      one: 'site without an industry',
       checkId: 'site-industry-null',
       repairArgs: '[--default-industry SLUG]',
       repairHint:

@@ -5,7 +5,7 @@
 // An invoice with no email of its own gets a whole snapshot from the account, marked
 // "backfilled": true (the account's billing_email, else its owner's email).
 import type { Migration } from '../db/migrator.js';
-import { archiveLegacyValues, forgetLegacyValues, plural, setNotNull, withPlainIndexesRebuilt, writeCount } from './support/ddl.js';
+import { archiveLegacyValues, forgetLegacyValues, plural, setNotNull, withPlainIndexesRebuilt } from './support/ddl.js';
 
 const NAME = '0012_invoices_billing_snapshot';
 
@@ -23,32 +23,31 @@ const migration: Migration = {
       `select id, jsonb_build_object('billing_email', billing_email), 'empty billing_email: the snapshot was backfilled'
          from igny8_invoices where billing_email = ''`,
     );
-    // Each update rewrites most invoices: plain indexes are rebuilt once instead.
-    const { own, fromMetadata, backfilled } = await withPlainIndexesRebuilt(trx, 'igny8_invoices', async () => {
-      const own = await writeCount(
-        trx,
-        `update igny8_invoices i
-            set billing_snapshot = jsonb_build_object('email', i.billing_email, ${ADDRESS},
-                                     'backfilled_fields', '["name", "address_line1", "city", "country"]'::jsonb)
-           from igny8_accounts a
-          where a.id = i.account_id and i.billing_email <> ''`,
-      );
-      // A snapshot a repair already wrote into metadata on the legacy shape is taken as it is.
-      const fromMetadata = await writeCount(
-        trx,
-        `update igny8_invoices i set billing_snapshot = i.metadata->'billing_snapshot'
-          where i.billing_snapshot is null and jsonb_typeof(i.metadata->'billing_snapshot') = 'object'`,
-      );
-      const backfilled = await writeCount(
-        trx,
-        `update igny8_invoices i
-            set billing_snapshot = jsonb_build_object('email', coalesce(nullif(a.billing_email, ''), o.email), ${ADDRESS},
-                                     'backfilled', true)
-           from igny8_accounts a left join igny8_users o on o.account_id = a.id and o.role = 'owner'
-          where a.id = i.account_id and i.billing_snapshot is null`,
-      );
-      return { own, fromMetadata, backfilled };
-    });
+    // One pass over the invoices (plain indexes rebuilt once): its own email kept; else a
+    // snapshot a repair already wrote into metadata on the legacy shape; else from the account.
+    const written = await withPlainIndexesRebuilt(trx, 'igny8_invoices', () =>
+      trx.raw(
+        `with written as (
+           update igny8_invoices i
+              set billing_snapshot = case
+                    when i.billing_email <> '' then
+                      jsonb_build_object('email', i.billing_email, ${ADDRESS},
+                                         'backfilled_fields', '["name", "address_line1", "city", "country"]'::jsonb)
+                    when jsonb_typeof(i.metadata->'billing_snapshot') = 'object' then i.metadata->'billing_snapshot'
+                    else jsonb_build_object('email', coalesce(nullif(a.billing_email, ''), o.email), ${ADDRESS}, 'backfilled', true)
+                  end
+             from igny8_accounts a left join igny8_users o on o.account_id = a.id and o.role = 'owner'
+            where a.id = i.account_id
+           returning case when i.billing_email <> '' then 'own'
+                          when jsonb_typeof(i.metadata->'billing_snapshot') = 'object' then 'metadata'
+                          else 'backfilled' end as source)
+         select count(*) filter (where source = 'own')::int as own,
+                count(*) filter (where source = 'metadata')::int as "fromMetadata",
+                count(*) filter (where source = 'backfilled')::int as backfilled
+           from written`,
+      ),
+    );
+    const { own, fromMetadata, backfilled } = written.rows[0] as { own: number; fromMetadata: number; backfilled: number };
     await setNotNull(trx, 'igny8_invoices', 'billing_snapshot');
     await trx.raw(`alter table igny8_invoices drop column billing_email`);
     note(

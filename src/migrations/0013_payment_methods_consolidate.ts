@@ -25,6 +25,7 @@ const migration: Migration = {
                    select account_id from igny8_account_payment_methods where is_default
                     group by account_id having count(*) > 1) d`,
       what: 'accounts with several default payment methods',
+      one: 'account with several default payment methods',
       checkId: 'payment-method-drift',
       repairHint: 'it consolidates each account into one default payment method',
     });

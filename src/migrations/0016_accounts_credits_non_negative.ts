@@ -11,6 +11,7 @@ const migration: Migration = {
       guarantee: 'check (credits >= 0)',
       countSql: `select count(*) as count from igny8_accounts where credits < 0`,
       what: 'accounts with a negative credit balance',
+      one: 'account with a negative credit balance',
       resolve:
         'no repair exists: list them with `select slug, credits from igny8_accounts where credits < 0`, then bring ' +
         'each to zero with `igny8 grant-credits --account SLUG --amount N --reason TEXT` (a ledger row records it)',

@@ -88,6 +88,7 @@ const migration: Migration = {
         countSql: `select ?::int as count`,
         bindings: [counts.reduce((sum, c) => sum + c.count, 0)],
         what: 'rows pointing into another account',
+        one: 'row pointing into another account',
         checkId: 'cross-tenant-reference',
         noRepair: true,
         details: counts.filter((c) => c.count > 0).map((c) => `${c.kind}: ${c.count}`),

@@ -30,7 +30,7 @@ export interface LegacyFixture {
   users: { a1: number; a2: number; b1: number; c1: number; d1: number; d2: number };
   subscriptions: { acme: number; bravo: number };
   paymentMethods: { acmeStripe: number; charliePaypal: number };
-  invoices: { acmeOwnEmail: number; acmeNoEmail: number; bravoEmpty: number };
+  invoices: { acmeOwnEmail: number; acmeNoEmail: number; bravoEmpty: number; charlieRepaired: number };
   sites: { acmeBlog: number; acmeShop: number; bravo: number; charlie: number };
   integrations: { bravoWordpress: number; charlieShopify: number; acmeCustom: number };
   ledger: { first: number; second: number };
@@ -99,16 +99,20 @@ export async function insertLegacyFixture(knex: Knex): Promise<LegacyFixture> {
       acmeStripe: await insert(trx, 'igny8_account_payment_methods', { tenant_id: accounts.acme, type: 'stripe', display_name: 'Visa •••• 4242', is_default: true }),
       charliePaypal: await insert(trx, 'igny8_account_payment_methods', { tenant_id: accounts.charlie, type: 'paypal', is_default: false }),
     };
-    const invoice = (account: number, number: string, email: string | null, subscription: number | null) =>
+    const invoice = (account: number, number: string, email: string | null, subscription: number | null, metadata = {}) =>
       insert(trx, 'igny8_invoices', {
         tenant_id: account, subscription_id: subscription, invoice_number: number, status: 'paid', subtotal: '49.00',
         total: '49.00', invoice_date: '2025-11-01', due_date: '2025-11-15', billing_email: email,
-        line_items: json([{ description: 'Pro (legacy)', amount: '49.00' }]),
+        line_items: json([{ description: 'Pro (legacy)', amount: '49.00' }]), metadata: json(metadata),
       });
     const invoices = {
       acmeOwnEmail: await invoice(accounts.acme, 'INV-A-1', 'ap@acme-old.example', subscriptions.acme),
       acmeNoEmail: await invoice(accounts.acme, 'INV-A-2', null, subscriptions.acme),
       bravoEmpty: await invoice(accounts.bravo, 'INV-B-1', '', subscriptions.bravo),
+      // A snapshot a legacy-shape repair already wrote into metadata.
+      charlieRepaired: await invoice(accounts.charlie, 'INV-C-1', null, null, {
+        billing_snapshot: { email: 'repair@charlie.example', name: 'Charlie', backfilled: true },
+      }),
     };
     const ledger = {
       first: await insert(trx, 'igny8_credit_transactions', { tenant_id: accounts.acme, transaction_type: 'subscription', amount: 100, balance_after: 100 }),

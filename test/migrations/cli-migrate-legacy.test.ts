@@ -33,7 +33,7 @@ describe('igny8 migrate on a legacy embedded database', () => {
     expect(result.stdout).toMatch(/0002_bookkeeping_tables {2}applied/);
     expect(result.stdout).toMatch(/0008_users_account_not_null {2}failed/);
     expect(result.stdout).toMatch(/0009_owner_into_roles {2}not run/);
-    expect(result.stderr).toMatch(/1 users without an account \(check orphan-users\).*repair: igny8 repair orphan-users/);
+    expect(result.stderr).toMatch(/1 user without an account \(check orphan-users\).*repair: igny8 repair orphan-users/);
   });
 
   it('after the fix, migrates to the end, generating the key once and never printing a secret', async () => {

@@ -136,6 +136,9 @@ describeEachDatabase('legacy fixture migrated to the target schema', (fx) => {
     });
     // No billing email on the account either: the owner's address, marked as backfilled.
     expect((await row('igny8_invoices', f.invoices.bravoEmpty)).billing_snapshot).toMatchObject({ email: 'boss@bravo.example', backfilled: true });
+    expect((await row('igny8_invoices', f.invoices.charlieRepaired)).billing_snapshot).toEqual({
+      email: 'repair@charlie.example', name: 'Charlie', backfilled: true,
+    });
     expect(await fx.db.knex.schema.hasColumn('igny8_invoices', 'billing_email')).toBe(false);
   });
 

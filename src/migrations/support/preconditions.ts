@@ -13,6 +13,8 @@ export interface Precondition {
   bindings?: readonly Knex.RawBinding[];
   /** The violating rows, in words: "sites without an industry". */
   what: string;
+  /** The same for a count of one: "site without an industry". */
+  one: string;
   /** The id of SPEC.md's check that finds these rows; absent when no check covers them. */
   checkId?: string;
   /** Arguments the repair needs besides the check id, e.g. "[--default-industry SLUG]". */
@@ -61,7 +63,7 @@ export async function requireNoViolations(trx: Knex.Transaction, p: Precondition
   if (count === 0) return;
   const check = p.checkId ? ` (check ${p.checkId})` : '';
   const repair = p.checkId && !p.noRepair ? `; repair: igny8 repair ${p.checkId}${p.repairArgs ? ` ${p.repairArgs}` : ''}` : '';
-  throw new DomainRefusal(`migration blocked: ${count} ${p.what}${check}; ${p.guarantee} cannot be added${repair}`, {
+  throw new DomainRefusal(`migration blocked: ${count} ${count === 1 ? p.one : p.what}${check}; ${p.guarantee} cannot be added${repair}`, {
     code: 'migration-blocked',
     details: [...(p.details ?? []), ...remedyLines(p), 'nothing was changed by this migration'],
   });
