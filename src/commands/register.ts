@@ -8,20 +8,8 @@ import { readPassword, withFlagNames } from './domain-flags.js';
 import { runWith } from './runtime.js';
 import { parseInput } from './validate.js';
 
-interface RegisterOptions {
-  email?: string;
-  passwordStdin?: boolean;
-  password?: string;
-  accountName?: string;
-  plan?: string;
-  paymentMethod?: string;
-  billingEmail?: string;
-  firstName?: string;
-  lastName?: string;
-  billingAddress?: string;
-  billingCity?: string;
-  billingCountry?: string;
-}
+/** Commander's options; everything but the password source is checked by the input schema. */
+type RegisterOptions = Record<string, unknown> & { passwordStdin?: boolean; password?: string };
 
 export default function configureRegister(command: Command): void {
   command
