@@ -212,7 +212,7 @@ describeEachDatabase(
         expect(result.stdout, what).toBe('');
       }
       expect(await withTestDatabase(fx.t, (db) => countRows(db.knex))).toEqual(before);
-    });
+    }, 240_000); // two dozen child processes: generous on a busy machine
 
     it('everything the commands created passes the audit', async () => {
       const audit = await run(['--json', 'audit', '--fail-on', 'warning']);
