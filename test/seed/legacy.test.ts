@@ -6,6 +6,7 @@ import { runAudit } from '../../src/audit/run.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { inspectSchema } from '../../src/schema/inspect.js';
 import { legacyShapeDifferences } from '../../src/db/adopt.js';
+import { LEGACY_FOREIGN_KEY_INDEXES } from '../../src/schema/legacy.js';
 import { auditDocument } from '../../src/render/audit-json.js';
 import { resolveDefects, seedLegacy, type SeedResult } from '../../src/seed/legacy.js';
 import { describeEachDatabase } from '../helpers/databases.js';
@@ -44,6 +45,10 @@ for (const combination of COMBINATIONS) {
     it('builds the legacy shape and prints what it planted', async () => {
       seeded = await seedLegacy(fixture.db, combination);
       expect(legacyShapeDifferences(await inspectSchema(fixture.db.knex))).toEqual([]);
+      // the foreign-key indexes, rebuilt after the load, are all there under the baseline's names
+      const indexes = await fixture.db.knex.raw(`select indexname from pg_indexes where schemaname = current_schema()`);
+      const names = new Set((indexes.rows as Array<{ indexname: string }>).map((row) => row.indexname));
+      for (const { table, column } of LEGACY_FOREIGN_KEY_INDEXES) expect(names).toContain(`${table}_${column}_idx`);
       expect(seeded.rows.igny8_tenants).toBe(combination.accounts);
       expect(seeded.planted['plan-catalog-drift']).toBe(1);
       const total = Object.values(seeded.planted).reduce((sum, n) => sum + n, 0);
