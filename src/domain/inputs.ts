@@ -133,24 +133,19 @@ export const countrySchema = z
   .regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code')
   .transform((value) => value.toUpperCase());
 
-/** Optional text: absent stays absent. */
-function optional<T extends z.ZodType>(schema: T) {
-  return schema.optional();
-}
-
 /** `igny8 register`: keys are the command's flags (camelCase). */
 export const registerInputSchema = z.object({
   email: emailSchema,
   password: passwordSchema,
   accountName: nameSchema,
   plan: slugSchema,
-  paymentMethod: optional(paymentMethodSchema),
-  billingEmail: optional(emailSchema),
-  firstName: optional(text(150)),
-  lastName: optional(text(150)),
-  billingAddress: optional(text(255)),
-  billingCity: optional(text(100)),
-  billingCountry: optional(countrySchema),
+  paymentMethod: paymentMethodSchema.optional(),
+  billingEmail: emailSchema.optional(),
+  firstName: text(150).optional(),
+  lastName: text(150).optional(),
+  billingAddress: text(255).optional(),
+  billingCity: text(100).optional(),
+  billingCountry: countrySchema.optional(),
 });
 export type RegisterFlags = z.infer<typeof registerInputSchema>;
 
@@ -159,23 +154,23 @@ export const createSiteInputSchema = z.object({
   name: nameSchema,
   domain: domainSchema,
   industry: slugSchema,
-  by: optional(emailSchema),
-  description: optional(text(2000)),
+  by: emailSchema.optional(),
+  description: text(2000).optional(),
 });
 
 export const createSectorInputSchema = z.object({
   site: slugSchema,
-  account: optional(slugSchema),
+  account: slugSchema.optional(),
   industrySector: slugSchema,
-  name: optional(nameSchema),
+  name: nameSchema.optional(),
 });
 
 export const creditInputSchema = z.object({
   account: slugSchema,
   amount: amountSchema,
   reason: reasonSchema,
-  idempotencyKey: optional(idempotencyKeySchema),
-  type: optional(z.enum(GRANT_TYPES, { error: `must be one of ${GRANT_TYPES.join(', ')}` })),
+  idempotencyKey: idempotencyKeySchema.optional(),
+  type: z.enum(GRANT_TYPES, { error: `must be one of ${GRANT_TYPES.join(', ')}` }).optional(),
 });
 
 /** An account by slug, or by a member's email. */
