@@ -1,13 +1,13 @@
 // seed #1, #2: a subscription names its plan. Backfilled from the account's plan (the only
 // plan the legacy data knows for it), then NOT NULL and a foreign key, added lock-friendly.
 import type { Migration } from '../db/migrator.js';
-import { addForeignKey, plural, setNotNull, withPlainIndexesRebuilt, writeCount } from './support/ddl.js';
+import { addForeignKey, plural, setNotNull, withIndexesRebuilt, writeCount } from './support/ddl.js';
 
 const migration: Migration = {
   description: "subscriptions: plan_id not null, backfilled from the account's plan (seed #1, #2)",
   async up({ trx, note }) {
     await trx.raw(`alter table igny8_subscriptions add column plan_id bigint null`);
-    const filled = await withPlainIndexesRebuilt(trx, 'igny8_subscriptions', () =>
+    const filled = await withIndexesRebuilt(trx, 'igny8_subscriptions', () =>
       writeCount(trx, `update igny8_subscriptions s set plan_id = a.plan_id from igny8_accounts a where a.id = s.account_id`),
     );
     await addForeignKey(trx, {

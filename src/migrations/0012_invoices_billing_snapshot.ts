@@ -5,7 +5,7 @@
 // An invoice with no email of its own gets a whole snapshot from the account, marked
 // "backfilled": true (the account's billing_email, else its owner's email).
 import type { Migration } from '../db/migrator.js';
-import { archiveLegacyValues, forgetLegacyValues, plural, setNotNull, withPlainIndexesRebuilt } from './support/ddl.js';
+import { archiveLegacyValues, forgetLegacyValues, plural, setNotNull, withIndexesRebuilt } from './support/ddl.js';
 
 const NAME = '0012_invoices_billing_snapshot';
 
@@ -25,7 +25,7 @@ const migration: Migration = {
     );
     // One pass over the invoices (plain indexes rebuilt once): its own email kept; else a
     // snapshot a repair already wrote into metadata on the legacy shape; else from the account.
-    const written = await withPlainIndexesRebuilt(trx, 'igny8_invoices', () =>
+    const written = await withIndexesRebuilt(trx, 'igny8_invoices', () =>
       trx.raw(
         `with written as (
            update igny8_invoices i
@@ -46,6 +46,7 @@ const migration: Migration = {
                 count(*) filter (where source = 'backfilled')::int as backfilled
            from written`,
       ),
+      { constraints: true },
     );
     const { own, fromMetadata, backfilled } = written.rows[0] as { own: number; fromMetadata: number; backfilled: number };
     await setNotNull(trx, 'igny8_invoices', 'billing_snapshot');

@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import type { Migration, MigrationContext } from '../db/migrator.js';
 import { encryptSecret, loadSecretKey } from '../crypto/index.js';
 import { execStatements } from '../db/transaction.js';
-import { plural, withPlainIndexesRebuilt } from './support/ddl.js';
+import { plural, withIndexesRebuilt } from './support/ddl.js';
 
 const NAME = '0019_wordpress_integrations';
 const BATCH = 10_000;
@@ -166,7 +166,7 @@ const migration: Migration = {
     if (sites.count + plaintext.count > 0) {
       const key = secretKey(ctx);
       // Most rows of the integrations table are written: its plain indexes are rebuilt once.
-      const moved = await withPlainIndexesRebuilt(trx, 'igny8_site_integrations', () => moveSiteColumns(trx, key, sites));
+      const moved = await withIndexesRebuilt(trx, 'igny8_site_integrations', () => moveSiteColumns(trx, key, sites));
       // Merging keeps an integration's own values, so the plaintext rows are still the ones measured.
       const encrypted = await encryptIntegrationPlaintext(trx, key, plaintext);
       note(

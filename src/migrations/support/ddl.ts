@@ -92,22 +92,44 @@ export async function writeCount(trx: Knex.Transaction, statement: string, bindi
 }
 
 /**
- * Runs a statement that rewrites most rows of `table` with its plain indexes dropped and
- * rebuilt afterwards: one index build is far cheaper than an index insertion per updated row.
- * Indexes backing constraints stay; the others are recreated exactly from their definitions.
+ * Runs work that rewrites most rows of `table` with its indexes dropped and rebuilt
+ * afterwards: one index build is far cheaper than an index insertion per updated row. Plain
+ * indexes are recreated from their definitions; with `constraints`, primary-key and unique
+ * constraints too (for work that needs no index of the table), unless a foreign key depends
+ * on them.
  */
-export async function withPlainIndexesRebuilt<T>(trx: Knex.Transaction, table: string, work: () => Promise<T>): Promise<T> {
-  const result = await trx.raw(
-    `select i.relname as name, pg_get_indexdef(i.oid) as definition
-       from pg_index x join pg_class i on i.oid = x.indexrelid
-      where x.indrelid = to_regclass(?)
-        and not exists (select 1 from pg_constraint c where c.conindid = x.indexrelid)
-      order by i.relname`,
-    [table],
-  );
-  const indexes = result.rows as Array<{ name: string; definition: string }>;
+export async function withIndexesRebuilt<T>(
+  trx: Knex.Transaction,
+  table: string,
+  work: () => Promise<T>,
+  options: { constraints?: boolean } = {},
+): Promise<T> {
+  const constraints = !options.constraints ? [] : (
+    await trx.raw(
+      `select c.conname as name, pg_get_constraintdef(c.oid) as definition
+         from pg_constraint c
+        where c.conrelid = to_regclass(?) and c.contype in ('p', 'u')
+          and not exists (select 1 from pg_constraint f where f.contype = 'f' and f.conindid = c.conindid)
+        order by c.conname`,
+      [table],
+    )
+  ).rows as Array<{ name: string; definition: string }>;
+  const indexes = (
+    await trx.raw(
+      `select i.relname as name, pg_get_indexdef(i.oid) as definition
+         from pg_index x join pg_class i on i.oid = x.indexrelid
+        where x.indrelid = to_regclass(?)
+          and not exists (select 1 from pg_constraint c where c.conindid = x.indexrelid)
+        order by i.relname`,
+      [table],
+    )
+  ).rows as Array<{ name: string; definition: string }>;
+  for (const constraint of constraints) await trx.raw(`alter table ${table} drop constraint "${constraint.name}"`);
   for (const index of indexes) await trx.raw(`drop index "${index.name}"`);
   const value = await work();
+  for (const constraint of constraints) {
+    await trx.raw(`alter table ${table} add constraint "${constraint.name}" ${constraint.definition}`);
+  }
   for (const index of indexes) await trx.raw(index.definition);
   return value;
 }
