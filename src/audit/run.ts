@@ -78,6 +78,8 @@ export interface AuditOptions {
   record?: boolean;
   now?: Date;
   onCheck?: (check: Check, index: number, total: number) => void;
+  /** Connections to run checks on at once (a server; the embedded database has one). */
+  concurrency?: number;
 }
 
 async function schemaVersion(knex: Knex, schema: SchemaInfo): Promise<string | null> {
@@ -188,6 +190,58 @@ export function verdict(results: readonly CheckResult[], failOn: FailOn): { exit
   return { exitCode: gating.length > 0 ? ExitCode.findings : ExitCode.ok, failure: null };
 }
 
+/** Per-transaction settings: big aggregates stay in memory instead of spilling to disk, and
+ * JIT compiling twenty one-off queries costs more than it saves. Both end with the transaction. */
+async function tune(trx: Knex.Transaction): Promise<void> {
+  await trx.raw(`select set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`);
+}
+
+/**
+ * Runs the checks against ONE snapshot, so the counts of a run describe one moment. With
+ * several connections, the first exports its snapshot and the others import it
+ * (SET TRANSACTION SNAPSHOT), then take checks from a shared queue.
+ */
+async function runChecks(
+  knex: Knex,
+  checks: readonly Check[],
+  options: AuditOptions & { sample: number },
+  now: Date,
+  accountId: number | undefined,
+): Promise<CheckResult[]> {
+  const results: CheckResult[] = new Array(checks.length);
+  let next = 0;
+  let started = 0;
+  const work = async (trx: Knex.Transaction) => {
+    await tune(trx);
+    const base = await createCheckContext(trx, { accountId, sample: options.sample });
+    while (next < checks.length) {
+      const index = next++;
+      options.onCheck?.(checks[index], started++, checks.length);
+      results[index] = await runOne(base, checks[index], options, now);
+    }
+  };
+  const workers = Math.max(1, Math.min(options.concurrency ?? 1, checks.length));
+  const repeatable = { isolationLevel: 'repeatable read' as const };
+  if (workers === 1) {
+    await knex.transaction(work, repeatable);
+    return results;
+  }
+  await knex.transaction(async (leader) => {
+    const exported = await leader.raw('select pg_export_snapshot() as id');
+    const snapshot = String(exported.rows[0].id);
+    if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id ${snapshot}`);
+    await Promise.all(
+      Array.from({ length: workers }, () =>
+        knex.transaction(async (trx) => {
+          await trx.raw(`set transaction snapshot '${snapshot}'`);
+          await work(trx);
+        }, repeatable),
+      ),
+    );
+  }, repeatable);
+  return results;
+}
+
 export async function runAudit(knex: Knex, options: AuditOptions = {}): Promise<AuditReport> {
   const started = performance.now();
   const now = options.now ?? new Date();
@@ -207,22 +261,7 @@ export async function runAudit(knex: Knex, options: AuditOptions = {}): Promise<
   const checks = options.checks ?? CHECKS;
   const failOn = options.failOn ?? 'error';
   const version = await schemaVersion(knex, schema);
-  // One snapshot for every check: the counts of one run describe one moment.
-  const results = await knex.transaction(
-    async (trx) => {
-      // Big aggregates stay in memory instead of spilling; JIT compiling twenty one-off
-      // queries costs more than it saves. Both end with the transaction.
-      await trx.raw(`select set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`);
-      const base = await createCheckContext(trx, { accountId, sample: options.sample ?? 3 });
-      const done: CheckResult[] = [];
-      for (const [index, check] of checks.entries()) {
-        options.onCheck?.(check, index, checks.length);
-        done.push(await runOne(base, check, options, now));
-      }
-      return done;
-    },
-    { isolationLevel: 'repeatable read' },
-  );
+  const results = await runChecks(knex, checks, { ...options, sample: options.sample ?? 3 }, now, accountId);
   const { exitCode, failure } = verdict(results, failOn);
   const finishedAt = new Date();
   const report: AuditReport = {

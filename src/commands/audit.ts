@@ -98,6 +98,7 @@ ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unr
           suppressions: config.suppressions,
           failOn: input.failOn,
           record: input.record,
+          concurrency: db.concurrent ? 2 : 1,
           onCheck: (check, index, total) => spinner.update(`auditing: ${check.id} (${index + 1}/${total})`),
         }).finally(() => spinner.stop());
 

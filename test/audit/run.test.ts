@@ -101,6 +101,13 @@ describeEachDatabase(
       expect(report.failure).toMatch(/broken/);
     });
 
+    it('on a server, checks on several connections share one snapshot and give the same counts', async () => {
+      if (!fixture.db.concurrent) return;
+      const one = await runAudit(fixture.db.knex, { failOn: 'never' });
+      const three = await runAudit(fixture.db.knex, { failOn: 'never', concurrency: 3 });
+      expect(three.checks.map((c) => [c.id, c.status, c.count])).toEqual(one.checks.map((c) => [c.id, c.status, c.count]));
+    });
+
     it('fails closed when no check ran', async () => {
       const report = await runAudit(fixture.db.knex, { checks: only('subscription-plan-missing', 'subscription-plan-drift') });
       expect(report.exitCode).toBe(1);
