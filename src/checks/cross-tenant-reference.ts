@@ -18,34 +18,20 @@ interface Reference {
 function references(ctx: CheckContext): Reference[] {
   const { schema } = ctx;
   const of = (table: string) => schema.accountColumn(table);
+  // A row of `table` whose `column` names a row of `target` in another account.
+  const pointer = (kind: string, table: string, keyPrefix: string, column: string, target: string): Reference => ({
+    kind,
+    table,
+    keyPrefix,
+    guards: [[[of(table), column], target]],
+    sql: () => `select r.id, r.${of(table)} as account_id, t.${of(target)} as other_account_id
+                  from ${table} r join ${target} t on t.id = r.${column}
+                 where r.${of(table)} <> t.${of(target)}`,
+  });
   const list: Reference[] = [
-    {
-      kind: 'sector → site',
-      table: 'igny8_sectors',
-      keyPrefix: 'sector',
-      guards: [[[of('igny8_sectors'), 'site_id'], 'igny8_sites']],
-      sql: () => `select r.id, r.${of('igny8_sectors')} as account_id, t.${of('igny8_sites')} as other_account_id
-                    from igny8_sectors r join igny8_sites t on t.id = r.site_id
-                   where r.${of('igny8_sectors')} <> t.${of('igny8_sites')}`,
-    },
-    {
-      kind: 'integration → site',
-      table: 'igny8_site_integrations',
-      keyPrefix: 'integration',
-      guards: [[[of('igny8_site_integrations'), 'site_id'], 'igny8_sites']],
-      sql: () => `select r.id, r.${of('igny8_site_integrations')} as account_id, t.${of('igny8_sites')} as other_account_id
-                    from igny8_site_integrations r join igny8_sites t on t.id = r.site_id
-                   where r.${of('igny8_site_integrations')} <> t.${of('igny8_sites')}`,
-    },
-    {
-      kind: 'invoice → subscription',
-      table: 'igny8_invoices',
-      keyPrefix: 'invoice',
-      guards: [[[of('igny8_invoices'), 'subscription_id'], 'igny8_subscriptions']],
-      sql: () => `select r.id, r.${of('igny8_invoices')} as account_id, t.${of('igny8_subscriptions')} as other_account_id
-                    from igny8_invoices r join igny8_subscriptions t on t.id = r.subscription_id
-                   where r.${of('igny8_invoices')} <> t.${of('igny8_subscriptions')}`,
-    },
+    pointer('sector → site', 'igny8_sectors', 'sector', 'site_id', 'igny8_sites'),
+    pointer('integration → site', 'igny8_site_integrations', 'integration', 'site_id', 'igny8_sites'),
+    pointer('invoice → subscription', 'igny8_invoices', 'invoice', 'subscription_id', 'igny8_subscriptions'),
   ];
   // Legacy access rows have no account of their own: the site's account is theirs, and the
   // user must belong to it. Target rows carry account_id, which must match both sides.
