@@ -2,9 +2,10 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadAuditConfig } from '../audit/config.js';
+import { auditHistory, historyTablesPresent } from '../audit/history.js';
 import { runAudit } from '../audit/run.js';
 import { CHECK_IDS, CHECKS, findCheck } from '../checks/registry.js';
-import { ValidationError } from '../errors.js';
+import { DomainRefusal, ValidationError } from '../errors.js';
 import { auditDocument } from '../render/audit-json.js';
 import { renderAuditTable } from '../render/audit-table.js';
 import { renderGithub } from '../render/github.js';
@@ -28,6 +29,7 @@ const inputSchema = z.object({
   account: z.string().min(1).max(255).optional(),
   format: z.enum(FORMATS).optional(),
   record: z.boolean().optional(),
+  history: z.boolean().optional(),
   config: z.string().min(1).optional(),
 });
 
@@ -39,6 +41,7 @@ interface AuditFlags {
   account?: string;
   format?: string;
   record?: boolean;
+  history?: boolean;
   config?: string;
 }
 
@@ -51,6 +54,7 @@ export default function configureAudit(command: Command): void {
     .option('--account <slug>', 'audit one account only')
     .option('--format <format>', 'table | json | junit | github (default: table; --json means json)')
     .option('--record', 'append this run and its findings to the audit history')
+    .option('--history', 'show the recorded runs (audit --record), oldest first, and exit')
     .option('--config <path>', 'suppressions file (default: ./igny8.config.json when present)')
     .addHelpText(
       'after',
@@ -84,6 +88,33 @@ ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unr
                 list.map((check) => [check.id, check.severity, check.repairable ? 'yes' : 'no', check.title]),
               ),
             );
+          }
+          return;
+        }
+
+        if (input.history) {
+          const db = await runtime.database();
+          if (!(await historyTablesPresent(db.knex))) {
+            throw new DomainRefusal('--history: no audit history tables yet; `igny8 migrate` adds them, `igny8 audit --record` fills them');
+          }
+          const runs = await auditHistory(db.knex, 50);
+          if (format === 'json') runtime.out.data({ runs });
+          else {
+            runtime.out.print(
+              renderTable(
+                ['run', 'started', 'exit', 'findings'],
+                runs.map((run) => [
+                  run.runId,
+                  run.startedAt,
+                  run.exitCode,
+                  Object.entries(run.counts)
+                    .filter(([, count]) => count > 0)
+                    .map(([id, count]) => `${id}=${count}`)
+                    .join(', ') || 'none',
+                ]),
+              ),
+            );
+            if (runs.length === 0) runtime.out.print('no recorded runs: `igny8 audit --record` adds one');
           }
           return;
         }

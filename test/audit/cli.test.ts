@@ -189,6 +189,30 @@ for (const kind of DATABASE_KINDS) {
   });
 }
 
+describe.skipIf(!serverReachable)('igny8 audit --record and --history [postgres]', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase('postgres');
+    await prepare(t.db, 'target');
+  });
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  it('appends a run per --record, never replacing one, and lists them', async () => {
+    const first = await runCli(['audit', '--record', '--format', 'json'], { env: t.env });
+    const second = await runCli(['audit', '--record', '--format', 'json'], { env: t.env });
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const ids = [JSON.parse(first.stdout).runId, JSON.parse(second.stdout).runId];
+    expect(ids[0]).not.toBe(ids[1]);
+    const history = await runCli(['--json', 'audit', '--history'], { env: t.env });
+    expect(history.code).toBe(0);
+    expect(JSON.parse(history.stdout).runs.map((run: { runId: string }) => run.runId)).toEqual(ids);
+    const table = await runCli(['audit', '--history'], { env: t.env });
+    expect(table.stdout).toContain(ids[1]);
+  });
+});
+
 describe('igny8 audit without a database', () => {
   it('exits 4 when the server is unreachable, never printing the URL password', async () => {
     const result = await runCli(['audit', '--database-url', 'postgres://ops:Hunter2-Url-Pass@127.0.0.1:1/prod']);
