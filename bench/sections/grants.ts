@@ -2,9 +2,10 @@
 // grant waits for the account's row lock), through the domain credit service, each client on
 // its own connection, each grant its own transaction. Then the account is verified: balance =
 // start + every grant, one ledger row per grant, the chain (balance_after = previous +
-// amount) unbroken, the last balance_after = the balance. Measured without and with an
-// idempotency key (the key adds a savepoint), and, for contrast, as concurrent CLI calls
-// (each one a Node process start).
+// amount) unbroken, the last balance_after = the balance. Measured through the service's own
+// entry point (one autocommit statement), with idempotency keys, and inside a caller's
+// transaction; beside the same SQL through the bare driver; and, for contrast, as concurrent
+// CLI calls (each one a Node process start).
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { notAvailable, type BenchContext } from '../context.js';
@@ -60,16 +61,27 @@ async function verify(db: BenchDatabase, accountId: number, start: { balance: nu
 
 type Grant = (knex: Knex, accountId: number, amount: number, key: string | undefined) => Promise<void>;
 
-async function loadService(): Promise<{ grant: Grant; open: (url: string) => Promise<{ knex: Knex; close(): Promise<void> }> } | string> {
+interface Service {
+  /** The service's own entry point: the grant as one autocommit statement. */
+  now: Grant;
+  /** The grant inside a caller's transaction (withTransaction + grantCredits). */
+  inTransaction: Grant;
+  open(url: string): Promise<{ knex: Knex; close(): Promise<void> }>;
+}
+
+async function loadService(): Promise<Service | string> {
   try {
-    const [{ grantCredits }, { withTransaction }, { connect }] = await Promise.all([
+    const [credits, { withTransaction }, { connect }] = await Promise.all([
       import('../../src/domain/credits.js'),
       import('../../src/db/transaction.js'),
       import('../../src/db/connect.js'),
     ]);
     return {
-      grant: async (knex, accountId, amount, key) => {
-        await withTransaction(knex, (trx) => grantCredits(trx, { accountId, amount, reason: 'bench grant', idempotencyKey: key }));
+      now: async (knex, accountId, amount, key) => {
+        await credits.grantCreditsNow(knex, { accountId, amount, reason: 'bench grant', idempotencyKey: key });
+      },
+      inTransaction: async (knex, accountId, amount, key) => {
+        await withTransaction(knex, (trx) => credits.grantCredits(trx, { accountId, amount, reason: 'bench grant', idempotencyKey: key }));
       },
       open: (url) => connect({ databaseUrl: url, poolMax: 1 }),
     };
@@ -138,7 +150,8 @@ async function serviceRun(
   ctx: BenchContext,
   db: BenchDatabase,
   accountId: number,
-  service: Exclude<Awaited<ReturnType<typeof loadService>>, string>,
+  service: Service,
+  grant: Grant,
   keyed: boolean,
 ): Promise<{ perSecond: number; ms: number; grants: number; verification: Verification; replay?: Verification }> {
   const { grantClients, grantsPerClient } = ctx.options;
@@ -150,12 +163,12 @@ async function serviceRun(
     // A first grant per client opens its connection outside the timed part.
     const start = await accountState(db, accountId);
     let granted = 0;
-    await Promise.all(clients.map((client) => service.grant(client.knex, accountId, 1, undefined)));
+    await Promise.all(clients.map((client) => grant(client.knex, accountId, 1, undefined)));
     granted += grantClients;
     const started = performance.now();
     await Promise.all(
       clients.map(async (client, c) => {
-        for (let i = 0; i < grantsPerClient; i++) await service.grant(client.knex, accountId, amountOf(i), keyOf(c, i));
+        for (let i = 0; i < grantsPerClient; i++) await grant(client.knex, accountId, amountOf(i), keyOf(c, i));
       }),
     );
     const ms = performance.now() - started;
@@ -168,7 +181,7 @@ async function serviceRun(
       const retries = Math.min(50, grantsPerClient);
       await Promise.all(
         clients.map(async (client, c) => {
-          for (let i = 0; i < retries; i++) await service.grant(client.knex, accountId, amountOf(i), keyOf(c, i));
+          for (let i = 0; i < retries; i++) await grant(client.knex, accountId, amountOf(i), keyOf(c, i));
         }),
       );
       replay = await verify(db, accountId, start, granted, grants + grantClients);
@@ -217,13 +230,17 @@ export async function benchGrants(ctx: BenchContext): Promise<void> {
     // Each variant is repeated (at most 3 times: each run is seconds long); the median is reported.
     const repeats = Math.min(3, options.runs);
     type ServiceRun = Awaited<ReturnType<typeof serviceRun>>;
-    const plain: ServiceRun[] = [];
-    const keyed: ServiceRun[] = [];
+    const variants = [
+      { id: 'grants.service', text: label, grant: service.now, keyed: false, target: TARGETS.grants as typeof TARGETS.grants | undefined },
+      { id: 'grants.service-keyed', text: '  same, each grant with an idempotency key', grant: service.now, keyed: true, target: undefined },
+      { id: 'grants.service-trx', text: '  same, inside a caller transaction (withTransaction + grantCredits)', grant: service.inTransaction, keyed: false, target: undefined },
+    ];
+    const runsOf = new Map<string, ServiceRun[]>(variants.map((variant) => [variant.id, []]));
     for (let r = 0; r < repeats; r++) {
-      ctx.log(`credit service: ${options.grantClients} clients × ${options.grantsPerClient} grants, no key (${r + 1}/${repeats})`);
-      plain.push(await serviceRun(ctx, db, accountId, service, false));
-      ctx.log(`credit service: ${options.grantClients} clients × ${options.grantsPerClient} grants, idempotency keys (${r + 1}/${repeats})`);
-      keyed.push(await serviceRun(ctx, db, accountId, service, true));
+      for (const variant of variants) {
+        ctx.log(`credit service (${variant.id}): ${options.grantClients} clients × ${options.grantsPerClient} grants (${r + 1}/${repeats})`);
+        runsOf.get(variant.id)!.push(await serviceRun(ctx, db, accountId, service, variant.grant, variant.keyed));
+      }
     }
     const record = (id: string, text: string, runs: ServiceRun[], target?: typeof TARGETS.grants) => {
       const checks = runs.flatMap((run) => [run.verification, ...(run.replay ? [run.replay] : [])]);
@@ -246,8 +263,7 @@ export async function benchGrants(ctx: BenchContext): Promise<void> {
     ctx.log(`grant floor: the same transactions in bare SQL, ${options.grantClients} clients`);
     const floors: Array<Awaited<ReturnType<typeof grantFloor>>> = [];
     for (let r = 0; r < repeats; r++) floors.push(await grantFloor(db, options.grantClients, options.grantsPerClient));
-    record('grants.service', label, plain, TARGETS.grants);
-    record('grants.service-keyed', `  same, each grant with an idempotency key`, keyed);
+    for (const variant of variants) record(variant.id, variant.text, runsOf.get(variant.id)!, variant.target);
     rec.measured('grants.floor', `  floor: the same transactions in bare SQL, ${options.grantClients} clients`, 'grants/s', floors.map((floor) => floor.perSecond), {
       note: 'begin; one update+insert statement; commit — through pg, no igny8 code',
     });
@@ -282,7 +298,7 @@ export async function benchGrants(ctx: BenchContext): Promise<void> {
       rec.measured('grants.cli', `  same, as ${options.grantClients} loops of CLI calls`, 'grants/s', (total / cliMs) * 1000, {
         note: `${total} processes; each starts Node and connects`,
       });
-    rec.detail('grants', { database: db.name, accountId, plain, keyed, cli: { ms: cliMs, grants: total, verification: cliCheck } });
+    rec.detail('grants', { database: db.name, accountId, service: Object.fromEntries(runsOf), floors, cli: { ms: cliMs, grants: total, verification: cliCheck } });
   } finally {
     if (ctx.options.keep) ctx.log(`kept database ${db.name}`);
     else await db.drop();

@@ -25,6 +25,8 @@ const EVERY_FIGURE = [
   'audit-target.total',
   'grants.service',
   'grants.service-keyed',
+  'grants.service-trx',
+  'grants.floor',
   'grants.cli',
 ];
 
