@@ -29,8 +29,9 @@ export const invoiceBillingSnapshotMissing: Check = {
       sql: `select 'invoice:' || i.id as key, a.slug as account, i.id as sort,
                    i.invoice_number, i.status, i.invoice_date,
                    coalesce(a.billing_email, '') <> '' as account_has_billing_email
-              from igny8_invoices i join ${accounts} a on a.id = i.${owner}
-             where ${condition}${scopeTo(ctx, 'a.id')}`,
+              from igny8_invoices i
+              cross join lateral (select slug, billing_email from ${accounts} where id = i.${owner}) a
+             where ${condition}${scopeTo(ctx, `i.${owner}`)}`,
     });
   },
 };

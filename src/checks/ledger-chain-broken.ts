@@ -17,12 +17,11 @@ export const ledgerChainBroken: Check = {
     const owner = schema.accountColumn('igny8_credit_transactions');
     const inner = ctx.scope.accountId === undefined ? '' : ` where ${owner} = ${Number(ctx.scope.accountId)}`;
     return runFindings(ctx, {
-      sql: `select 'ledger:' || x.id as key, a.slug as account, x.id as sort,
+      sql: `select 'ledger:' || x.id as key, (select a.slug from ${accounts} a where a.id = x.account_id) as account, x.id as sort,
                    x.transaction_type as type, x.previous, x.amount, x.balance_after
               from (select id, ${owner} as account_id, transaction_type, amount, balance_after,
                            coalesce(lag(balance_after) over (partition by ${owner} order by id), 0) as previous
                       from igny8_credit_transactions${inner}) x
-              join ${accounts} a on a.id = x.account_id
              where x.balance_after <> x.previous + x.amount`,
     });
   },

@@ -23,24 +23,23 @@ export const plaintextCredentials: Check = {
     const wpColumns = ['wp_app_password', 'wp_api_key'].filter((column) => schema.hasColumn('igny8_sites', column));
     if (wpColumns.length > 0) {
       const present = (column: string) => (wpColumns.includes(column) ? `coalesce(s.${column}, '') <> ''` : 'false');
-      parts.push(`select 'site:' || s.id as key, a.slug as account, s.id as sort, 'site' as source, s.slug as site,
+      parts.push(`select 'site:' || s.id as key, (select a.slug from ${accounts} a where a.id = s.${siteOwner}) as account, s.id as sort, 'site' as source, s.slug as site,
                          array_to_string(array_remove(array[
                            case when ${present('wp_app_password')} then 'wp_app_password' end,
                            case when ${present('wp_api_key')} then 'wp_api_key' end], null), ', ') as fields,
                          '***' as value
-                    from igny8_sites s join ${accounts} a on a.id = s.${siteOwner}
+                    from igny8_sites s
                    where (${wpColumns.map((column) => present(column)).join(' or ')})${scopeTo(ctx, `s.${siteOwner}`)}`);
     }
     if (schema.hasTable('igny8_site_integrations')) {
       const owner = schema.accountColumn('igny8_site_integrations');
       const plaintextKeys = `select e.key from jsonb_each(i.credentials_json) e
                               where e.key ~* '${SECRET_KEY}' and jsonb_typeof(e.value) = 'string' and e.value <> '""'`;
-      parts.push(`select 'integration:' || i.id as key, a.slug as account, i.id as sort, i.platform as source, s.slug as site,
+      parts.push(`select 'integration:' || i.id as key, (select a.slug from ${accounts} a where a.id = i.${owner}) as account, i.id as sort, i.platform as source, s.slug as site,
                          k.fields, '***' as value
                     from (select * from igny8_site_integrations
                            -- only objects with something besides a username can hold a secret
                            where jsonb_typeof(credentials_json) = 'object' and credentials_json - 'username' <> '{}') i
-                    join ${accounts} a on a.id = i.${owner}
                     join igny8_sites s on s.id = i.site_id
                     cross join lateral (select string_agg(x.key, ', ' order by x.key) as fields from (${plaintextKeys}) x) k
                    where k.fields is not null${scopeTo(ctx, `i.${owner}`)}`);

@@ -16,14 +16,13 @@ export const sectorIndustryMismatch: Check = {
     if (missing) return missing;
     const owner = schema.accountColumn('igny8_sectors');
     return runFindings(ctx, {
-      sql: `select 'sector:' || se.id as key, a.slug as account, se.id as sort,
+      sql: `select 'sector:' || se.id as key, (select a.slug from ${accounts} a where a.id = se.${owner}) as account, se.id as sort,
                    se.slug as sector, si.slug as site, si_ind.slug as site_industry, sec_ind.slug as sector_industry
               from igny8_sectors se
               join igny8_sites si on si.id = se.site_id
               join igny8_industry_sectors isec on isec.id = se.industry_sector_id
               join igny8_industries si_ind on si_ind.id = si.industry_id
               join igny8_industries sec_ind on sec_ind.id = isec.industry_id
-              join ${accounts} a on a.id = se.${owner}
              where isec.industry_id <> si.industry_id${scopeTo(ctx, `se.${owner}`)}`,
     });
   },

@@ -17,14 +17,14 @@ export const siteAccessMissing: Check = {
     const owner = schema.accountColumn('igny8_sites');
     const member = schema.accountColumn('igny8_users');
     return runFindings(ctx, {
-      sql: `select 'site:' || s.id as key, a.slug as account, s.id as sort,
-                   s.slug as site, string_agg(u.email, ', ' order by u.id) as owners_without_access
-              from igny8_sites s
-              join ${accounts} a on a.id = s.${owner}
-              join igny8_users u on u.${member} = s.${owner} and u.role = 'owner'
-             where not exists (select 1 from igny8_site_user_access x where x.site_id = s.id and x.user_id = u.id)
-                   ${scopeTo(ctx, `s.${owner}`)}
-             group by s.id, a.slug, s.slug`,
+      sql: `select 'site:' || m.id as key, (select a.slug from ${accounts} a where a.id = m.account_id) as account,
+                   m.id as sort, m.slug as site, m.owners_without_access
+              from (select s.id, s.${owner} as account_id, s.slug, string_agg(u.email, ', ' order by u.id) as owners_without_access
+                      from igny8_sites s
+                      join igny8_users u on u.${member} = s.${owner} and u.role = 'owner'
+                     where not exists (select 1 from igny8_site_user_access x where x.site_id = s.id and x.user_id = u.id)
+                           ${scopeTo(ctx, `s.${owner}`)}
+                     group by s.id, s.${owner}, s.slug) m`,
     });
   },
 };
