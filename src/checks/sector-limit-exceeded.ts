@@ -20,7 +20,10 @@ export const sectorLimitExceeded: Check = {
     return runFindings(ctx, {
       sql: `select 'site:' || s.id as key, a.slug as account, s.id as sort,
                    s.slug as site, p.slug as plan, c.sectors, ${limit} as max_sectors_per_site
-              from (select site_id, count(*) as sectors from igny8_sectors group by site_id) c
+              -- Only sites above the smallest limit of any plan can break theirs: the rest never
+              -- reach the joins.
+              from (select site_id, count(*) as sectors from igny8_sectors group by site_id
+                    having count(*) > (select min(${limit}) from igny8_plans p)) c
               join igny8_sites s on s.id = c.site_id
               join ${accounts} a on a.id = s.${owner}
               join igny8_plans p on p.id = a.plan_id

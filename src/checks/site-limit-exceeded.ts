@@ -25,10 +25,14 @@ export const siteLimitExceeded: Check = {
                    coalesce(us.users, 0) as users, ${userLimitSql('p')} as max_users
               from ${accounts} a
               join igny8_plans p on p.id = a.plan_id
-              left join (select ${siteOwner} as account_id, count(*) as sites from igny8_sites group by ${siteOwner}) st
+              -- Only accounts above the smallest limit of any plan can break theirs; the others
+              -- drop out before the join.
+              left join (select ${siteOwner} as account_id, count(*) as sites from igny8_sites group by ${siteOwner}
+                          having count(*) > (select min(${siteLimitSql('p')}) from igny8_plans p)) st
                 on st.account_id = a.id
               left join (select ${member} as account_id, count(*) as users from igny8_users
-                          where ${member} is not null group by ${member}) us
+                          where ${member} is not null group by ${member}
+                         having count(*) > (select min(${userLimitSql('p')}) from igny8_plans p)) us
                 on us.account_id = a.id
              where (${sites} or ${users})${scopeTo(ctx, 'a.id')}`,
     });
