@@ -226,19 +226,32 @@ async function runChecks(
     await knex.transaction(work, repeatable);
     return results;
   }
-  await knex.transaction(async (leader) => {
-    const exported = await leader.raw('select pg_export_snapshot() as id');
-    const snapshot = String(exported.rows[0].id);
-    if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id ${snapshot}`);
-    await Promise.all(
-      Array.from({ length: workers }, () =>
-        knex.transaction(async (trx) => {
-          await trx.raw(`set transaction snapshot '${snapshot}'`);
-          await work(trx);
-        }, repeatable),
-      ),
-    );
-  }, repeatable);
+  let shared = false;
+  const runShared = () =>
+    knex.transaction(async (leader) => {
+      const exported = await leader.raw('select pg_export_snapshot() as id');
+      const snapshot = String(exported.rows[0].id);
+      if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id ${snapshot}`);
+      shared = true;
+      await Promise.all(
+        Array.from({ length: workers }, () =>
+          knex.transaction(async (trx) => {
+            await trx.raw(`set transaction snapshot '${snapshot}'`);
+            await work(trx);
+          }, repeatable),
+        ),
+      );
+    }, repeatable);
+  try {
+    await runShared();
+  } catch (error) {
+    // A server that cannot export a snapshot (some poolers and proxies) still gets an audit,
+    // on one connection, from the start.
+    if (shared || classifyError(error) instanceof DatabaseUnavailable) throw error;
+    next = 0;
+    started = 0;
+    await knex.transaction(work, repeatable);
+  }
   return results;
 }
 
