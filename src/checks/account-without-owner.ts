@@ -16,18 +16,26 @@ export const accountWithoutOwner: Check = {
     if (missing) return missing;
     const member = schema.accountColumn('igny8_users');
     const hasOwnerId = schema.hasColumn(accounts, 'owner_id');
-    const foreignOwner = hasOwnerId ? `(n.${member} is not null and n.${member} <> a.id)` : 'false';
+    // Two narrow questions instead of counting every account's users: accounts no owner-role
+    // user points at (an anti-join), and legacy owner_ids naming another account's user. An
+    // account in both is reported once, as the first.
+    const foreignOwner = hasOwnerId
+      ? `union all
+         select a.id, 2 as rank, 'owner_id names a user of another account' as problem
+           from ${accounts} a join igny8_users n on n.id = a.owner_id
+          where n.${member} <> a.id${scopeTo(ctx, 'a.id')}`
+      : '';
     return runFindings(ctx, {
-      sql: `select 'account:' || a.id as key, a.slug as account, a.id as sort,
-                   case when coalesce(m.owners, 0) = 0 then 'no user with role owner'
-                        else 'owner_id names a user of another account' end as problem,
-                   coalesce(m.users, 0) as users${hasOwnerId ? ', a.owner_id' : ''}
-              from ${accounts} a
-              left join (select ${member} as account_id, count(*) as users,
-                                count(*) filter (where role = 'owner') as owners
-                           from igny8_users where ${member} is not null group by ${member}) m on m.account_id = a.id
-              ${hasOwnerId ? 'left join igny8_users n on n.id = a.owner_id' : ''}
-             where (coalesce(m.owners, 0) = 0 or ${foreignOwner})${scopeTo(ctx, 'a.id')}`,
+      sql: `select 'account:' || x.id as key, a.slug as account, x.id as sort, x.problem,
+                   (select count(*) from igny8_users u where u.${member} = x.id) as users${hasOwnerId ? ', a.owner_id' : ''}
+              from (select distinct on (f.id) f.id, f.problem
+                      from (select a.id, 1 as rank, 'no user with role owner' as problem
+                              from ${accounts} a
+                             where not exists (select 1 from igny8_users u where u.${member} = a.id and u.role = 'owner')
+                                   ${scopeTo(ctx, 'a.id')}
+                            ${foreignOwner}) f
+                     order by f.id, f.rank) x
+              cross join lateral (select slug${hasOwnerId ? ', owner_id' : ''} from ${accounts} where id = x.id) a`,
     });
   },
 };
