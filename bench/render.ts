@@ -51,7 +51,7 @@ export function renderMarkdown(result: BenchResult, jsonFile: string): string {
   };
   const pg = machine.postgres ?? {};
   const lines = [
-    `Measured ${result.finishedAt.slice(0, 16).replace('T', ' ')} UTC with \`npm run bench -- --accounts ${result.accounts}\``,
+    `Measured ${result.finishedAt.slice(0, 16).replace('T', ' ')} UTC with \`npm run bench -- --accounts ${result.accounts} --runs ${String(result.options.runs)} --audit-runs ${String(result.options.auditRuns)}\``,
     `(commit ${machine.gitCommit ?? '?'}; raw figures in \`${jsonFile}\`).`,
     '',
     `Machine: ${machine.nproc ?? '?'} cores (${machine.cpu ?? '?'}), ${machine.memory ?? '?'} RAM, Node ${machine.node ?? '?'},`,
@@ -62,7 +62,7 @@ export function renderMarkdown(result: BenchResult, jsonFile: string): string {
     '| figure | value | target | runs | note |',
     '|---|---:|---|---|---|',
     ...result.figures.map(
-      (figure) => `| ${cell(figure.label.trim())} | ${cell(value(figure))} | ${cell(verdict(figure))} | ${samples(figure)} | ${cell(figure.note ?? '')} |`,
+      (figure) => `| ${figure.label.startsWith(' ') ? '↳ ' : ''}${cell(figure.label.trim())} | ${cell(value(figure))} | ${cell(verdict(figure))} | ${samples(figure)} | ${cell(figure.note ?? '')} |`,
     ),
   ];
   return lines.join('\n');
