@@ -71,25 +71,37 @@ export async function createTestDatabase(
   if (kind === 'postgres') {
     const name = `igny8_test_${randomBytes(6).toString('hex')}`;
     await serverAdmin((client) => client.query(`create database ${name}`));
-    const url = serverUrlFor(name);
-    const db = await connect({ databaseUrl: url });
-    return {
-      kind,
-      db,
-      url,
-      env: { DATABASE_URL: url },
-      async drop() {
-        await db.close();
-        await serverAdmin((client) => client.query(`drop database if exists ${name} with (force)`));
-      },
-    };
+    return openServerTestDatabase(name);
   }
+  return openEmbeddedTestDatabase(options);
+}
+
+/** Opens server database `name` (already created) as a test database that drop() removes. */
+export async function openServerTestDatabase(name: string): Promise<TestDatabase> {
+  const url = serverUrlFor(name);
+  const db = await connect({ databaseUrl: url });
+  return {
+    kind: 'postgres',
+    db,
+    url,
+    env: { DATABASE_URL: url },
+    async drop() {
+      await db.close();
+      await serverAdmin((client) => client.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
+
+/** A new embedded test database, in memory or in a temporary directory, optionally from a dump. */
+export async function openEmbeddedTestDatabase(
+  options: { onDisk?: boolean; loadDataDir?: Blob } = {},
+): Promise<TestDatabase> {
   if (options.onDisk) {
     const dir = mkdtempSync(path.join(tmpdir(), 'igny8-test-'));
     const dataDir = path.join(dir, 'db');
-    const db = await connect({ dataDir });
+    const db = await connect({ dataDir, loadDataDir: options.loadDataDir });
     return {
-      kind,
+      kind: 'pglite',
       db,
       dataDir,
       env: { IGNY8_DATA_DIR: dataDir },
@@ -99,8 +111,8 @@ export async function createTestDatabase(
       },
     };
   }
-  const db = await connect({ memory: true });
-  return { kind, db, env: {}, drop: () => db.close() };
+  const db = await connect({ memory: true, loadDataDir: options.loadDataDir });
+  return { kind: 'pglite', db, env: {}, drop: () => db.close() };
 }
 
 export const DATABASE_KINDS: readonly DatabaseKind[] = ['pglite', 'postgres'];

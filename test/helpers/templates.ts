@@ -1,8 +1,8 @@
 // A migrated, catalog-synced database in a second instead of ten: the first test file to
 // ask builds a template (a PGlite dump in the temp directory, a template database on the
 // server), keyed by the migrations' and catalog's content; later ones copy it.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -10,8 +10,13 @@ import type { PGlite } from '@electric-sql/pglite';
 import { connect, type Database, type DatabaseKind } from '../../src/db/connect.js';
 import { listMigrationFiles, migrateLatest } from '../../src/db/migrator.js';
 import { syncCatalog } from '../../src/domain/catalog.js';
-import { SERVER_URL, serverUrlFor, type TestDatabase } from './databases.js';
-import { randomBytes } from 'node:crypto';
+import {
+  openEmbeddedTestDatabase,
+  openServerTestDatabase,
+  SERVER_URL,
+  serverUrlFor,
+  type TestDatabase,
+} from './databases.js';
 
 function templateKey(): string {
   const hash = createHash('sha256');
@@ -85,37 +90,7 @@ export async function createMigratedDatabase(
     } finally {
       await admin.end(); // ends the session, releasing the lock
     }
-    const url = serverUrlFor(name);
-    const db = await connect({ databaseUrl: url });
-    return {
-      kind,
-      db,
-      url,
-      env: { DATABASE_URL: url },
-      async drop() {
-        await db.close();
-        const client = new pg.Client({ connectionString: SERVER_URL });
-        await client.connect();
-        await client.query(`drop database if exists ${name} with (force)`).finally(() => client.end());
-      },
-    };
+    return openServerTestDatabase(name);
   }
-  const dump = await pgliteTemplate(key);
-  if (options.onDisk) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'igny8-test-'));
-    const dataDir = path.join(dir, 'db');
-    const db = await connect({ dataDir, loadDataDir: dump });
-    return {
-      kind,
-      db,
-      dataDir,
-      env: { IGNY8_DATA_DIR: dataDir },
-      async drop() {
-        await db.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
-  const db = await connect({ memory: true, loadDataDir: dump });
-  return { kind, db, env: {}, drop: () => db.close() };
+  return openEmbeddedTestDatabase({ onDisk: options.onDisk, loadDataDir: await pgliteTemplate(key) });
 }
