@@ -8,11 +8,14 @@ import type { Check, CheckContext } from './types.js';
 interface Reference {
   kind: string;
   table: string;
-  keyPrefix: string;
   /** The composite foreign keys that make this reference safe: [columns, referenced table]. */
   guards: Array<[string[], string]>;
-  /** SQL selecting id, account_id (the row's), other_account_id for rows that cross. */
-  sql(ctx: CheckContext): string;
+  /** SELECT key, kind, account_id (the row's claim), target_id: one row per pointer. */
+  pointers: string;
+  /** The table the pointers point at; every reference to one table shares one join. */
+  target: string;
+  /** The row's account is the target's, and account_id names the other (legacy access rows). */
+  claimIsOther?: boolean;
 }
 
 function references(ctx: CheckContext): Reference[] {
@@ -22,46 +25,51 @@ function references(ctx: CheckContext): Reference[] {
   const pointer = (kind: string, table: string, keyPrefix: string, column: string, target: string): Reference => ({
     kind,
     table,
-    keyPrefix,
+    target,
     guards: [[[of(table), column], target]],
-    sql: () => `select r.id, r.${of(table)} as account_id, t.${of(target)} as other_account_id
-                  from ${table} r join ${target} t on t.id = r.${column}
-                 where r.${of(table)} <> t.${of(target)}`,
+    pointers: `select '${keyPrefix}:' || r.id as key, '${kind}' as kind, r.${of(table)} as account_id, r.${column} as target_id
+                 from ${table} r`,
   });
   const list: Reference[] = [
     pointer('sector → site', 'igny8_sectors', 'sector', 'site_id', 'igny8_sites'),
     pointer('integration → site', 'igny8_site_integrations', 'integration', 'site_id', 'igny8_sites'),
     pointer('invoice → subscription', 'igny8_invoices', 'invoice', 'subscription_id', 'igny8_subscriptions'),
   ];
-  // Legacy access rows have no account of their own: the site's account is theirs, and the
-  // user must belong to it. Target rows carry account_id, which must match both sides.
-  const accessOwn = schema.hasColumn('igny8_site_user_access', 'account_id');
-  list.push({
-    kind: 'access → user/site',
-    table: 'igny8_site_user_access',
-    keyPrefix: 'access',
-    guards: accessOwn
-      ? [
-          [['account_id', 'site_id'], 'igny8_sites'],
-          [['account_id', 'user_id'], 'igny8_users'],
-        ]
-      : [[['account_id', 'site_id'], 'igny8_sites']],
-    sql: () =>
-      accessOwn
-        ? `select r.id, r.account_id,
-                  case when t.${of('igny8_sites')} <> r.account_id then t.${of('igny8_sites')} else u.${of('igny8_users')} end
-                    as other_account_id
-             from igny8_site_user_access r
-             join igny8_sites t on t.id = r.site_id
-             join igny8_users u on u.id = r.user_id
-            where t.${of('igny8_sites')} <> r.account_id or u.${of('igny8_users')} <> r.account_id`
-        : `select r.id, t.${of('igny8_sites')} as account_id, u.${of('igny8_users')} as other_account_id
-             from igny8_site_user_access r
-             join igny8_sites t on t.id = r.site_id
-             join igny8_users u on u.id = r.user_id
-            where u.${of('igny8_users')} <> t.${of('igny8_sites')}`,
-  });
+  const access = 'igny8_site_user_access';
+  if (schema.hasColumn(access, 'account_id')) {
+    // Target access rows carry account_id, which must match the site's and the user's.
+    list.push(
+      pointer('access → user/site', access, 'access', 'site_id', 'igny8_sites'),
+      pointer('access → user/site', access, 'access', 'user_id', 'igny8_users'),
+    );
+  } else {
+    // Legacy access rows have no account of their own: the site's account is theirs, and the
+    // user must belong to it, so the user's account is the claim compared with the site's.
+    list.push({
+      kind: 'access → user/site',
+      table: access,
+      target: 'igny8_sites',
+      guards: [[['account_id', 'site_id'], 'igny8_sites']],
+      claimIsOther: true,
+      pointers: `select 'access:' || r.id as key, 'access → user/site' as kind, u.${of('igny8_users')} as account_id, r.site_id as target_id
+                   from ${access} r join igny8_users u on u.id = r.user_id`,
+    });
+  }
   return list;
+}
+
+/** One join per target table: rows of several tables pointing at sites meet the sites once. */
+function crossingsInto(ctx: CheckContext, target: string, group: Reference[], rank: number): string {
+  const owner = ctx.schema.accountColumn(target);
+  const flip = (reference: Reference) => (reference.claimIsOther ? 'true' : 'false');
+  const union = group
+    .map((reference) => `select p.key, p.kind, p.account_id, p.target_id, ${flip(reference)} as claim_is_other from (${reference.pointers}) p`)
+    .join(' union all ');
+  return `select q.key, q.kind, ${rank} as rank,
+                 case when q.claim_is_other then t.${owner} else q.account_id end as account_id,
+                 case when q.claim_is_other then q.account_id else t.${owner} end as other_account_id
+            from (${union}) q join ${target} t on t.id = q.target_id
+           where q.account_id <> t.${owner}`;
 }
 
 export const crossTenantReference: Check = {
@@ -77,27 +85,26 @@ export const crossTenantReference: Check = {
     if (missing) return missing;
     const present = references(ctx).filter((reference) => schema.hasTable(reference.table));
     const open: Reference[] = [];
-    const guardedBy: string[] = [];
+    const guardedBy = new Set<string>();
     for (const reference of present) {
       const keys = reference.guards.map(([columns, target]) => ctx.constraints.foreignKey(reference.table, columns, target));
-      if (keys.every((key) => key !== undefined)) guardedBy.push(...keys.map((key) => key!.name));
+      if (keys.every((key) => key !== undefined)) keys.forEach((key) => guardedBy.add(key!.name));
       else open.push(reference);
     }
-    if (open.length === 0) return enforced(`composite foreign keys ${guardedBy.join(', ')}`);
+    if (open.length === 0) return enforced(`composite foreign keys ${[...guardedBy].join(', ')}`);
+    const targets = [...new Set(open.map((reference) => reference.target))];
+    const union = targets
+      .map((target, rank) => crossingsInto(ctx, target, open.filter((reference) => reference.target === target), rank))
+      .join(' union all ');
     const id = ctx.scope.accountId;
     const scope = id === undefined ? '' : ` where x.account_id = ${Number(id)} or x.other_account_id = ${Number(id)}`;
-    const union = open
-      .map(
-        (reference) =>
-          `select '${reference.keyPrefix}:' || q.id as key, '${reference.kind}' as kind, q.id, q.account_id, q.other_account_id
-             from (${reference.sql(ctx)}) q`,
-      )
-      .join(' union all ');
     return runFindings(ctx, {
+      // A row crossing twice (an access row whose site and user both differ) is one finding,
+      // reported against the first target (the site).
       // Slugs by index lookup for the few crossing rows (a join would hash every account twice).
       sql: `select x.key, (select a.slug from ${accounts} a where a.id = x.account_id) as account, x.key as sort, x.kind,
                    (select o.slug from ${accounts} o where o.id = x.other_account_id) as other_account
-              from (${union}) x${scope}`,
+              from (select distinct on (c.key) c.* from (${union}) c order by c.key, c.rank) x${scope}`,
     });
   },
 };
