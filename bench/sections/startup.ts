@@ -63,10 +63,11 @@ export async function benchStartup(ctx: BenchContext): Promise<void> {
       target: TARGETS.emptyAudit,
       note: `fresh data dir after \`igny8 migrate\` and \`catalog sync\`, no accounts; exit code ${audit.codes[audit.codes.length - 1]}`,
     });
-    // The embedded floor: a bare Node process that opens the same data directory with PGlite
-    // and runs one query. No igny8 command on the embedded database can start faster.
-    const floorScript = `import { PGlite } from '@electric-sql/pglite';
-      const db = new PGlite(process.env.IGNY8_DATA_DIR);
+    // The embedded floor: a bare Node process that opens the same data directory with PGlite,
+    // started as igny8 starts it, and runs one query. No igny8 command on the embedded
+    // database can start faster.
+    const floorScript = `import { newPglite } from './dist/db/embedded.js';
+      const db = await newPglite(process.env.IGNY8_DATA_DIR);
       await db.query('select count(*) from igny8_plans');
       await db.close();`;
     const floorRuns: number[] = [];
@@ -76,14 +77,14 @@ export async function benchStartup(ctx: BenchContext): Promise<void> {
       const run = await runNodeScript(floorScript, { env, memory: true });
       if (run.code !== 0) {
         floorRuns.length = 0;
-        rec.missing('startup.embedded-floor', '  floor: bare Node opens it with PGlite, one query', 'ms', 'failed', failureText(run));
+        rec.missing('startup.embedded-floor', '  floor: bare Node opens it as igny8 does, one query', 'ms', 'failed', failureText(run));
         break;
       }
       floorRuns.push(run.ms);
       if (run.peakRssMb !== undefined) floorRss.push(run.peakRssMb);
     }
     if (floorRuns.length > 0) {
-      rec.measured('startup.embedded-floor', '  floor: bare Node opens it with PGlite, one query', 'ms', floorRuns, {
+      rec.measured('startup.embedded-floor', '  floor: bare Node opens it as igny8 does, one query', 'ms', floorRuns, {
         note: floorRss.length > 0 ? `peak RSS ${Math.round(Math.max(...floorRss))} MiB` : undefined,
       });
     }

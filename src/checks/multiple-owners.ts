@@ -21,15 +21,17 @@ export const multipleOwners: Check = {
         candidate.columns.length === 1 && candidate.columns[0] === member && /role.*'owner'/.test(candidate.predicate ?? ''),
     );
     if (index) return enforced(`unique index ${index.name} (one owner per account)`);
+    // Count owners per account first; the emails (and the account row) only for the few
+    // accounts found, by index.
     return runFindings(ctx, {
-      sql: `select 'account:' || a.id as key, a.slug as account, a.id as sort,
-                   o.owners, o.emails
-              from (select ${member} as account_id, count(*) as owners,
-                           string_agg(email, ', ' order by id) as emails
+      sql: `select 'account:' || o.account_id as key, a.slug as account, o.account_id as sort, o.owners,
+                   (select string_agg(u.email, ', ' order by u.id) from igny8_users u
+                     where u.${member} = o.account_id and u.role = 'owner') as emails
+              from (select ${member} as account_id, count(*) as owners
                       from igny8_users where role = 'owner' and ${member} is not null
                      group by ${member} having count(*) > 1) o
-              join ${accounts} a on a.id = o.account_id
-             where true${scopeTo(ctx, 'a.id')}`,
+              cross join lateral (select slug from ${accounts} where id = o.account_id) a
+             where true${scopeTo(ctx, 'o.account_id')}`,
     });
   },
 };

@@ -9,6 +9,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { classifyError, DatabaseUnavailable } from '../errors.js';
 import { redactUrl, registerSecret } from '../secrets.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { newPglite } from './embedded.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
 
@@ -107,25 +108,21 @@ async function connectServer(url: string, poolMax: number): Promise<Database> {
 }
 
 async function connectEmbedded(options: ConnectOptions): Promise<Database> {
-  const [{ default: knexFactory }, { default: ClientPgLite }, { PGlite }] = await Promise.all([
-    import('knex'),
-    import('knex-pglite'),
-    import('@electric-sql/pglite'),
-  ]);
+  const [{ default: knexFactory }, { default: ClientPgLite }] = await Promise.all([import('knex'), import('knex-pglite')]);
   const parsers = { [OID.int8]: parseInt8, [OID.numeric]: keepText, [OID.date]: keepText };
   let lock: DataDirLock | undefined;
   let dataDir: string | undefined;
   let pglite = options.pglite;
   if (!pglite) {
     if (options.memory) {
-      pglite = new PGlite({ parsers, loadDataDir: options.loadDataDir });
+      pglite = await newPglite(undefined, { parsers, loadDataDir: options.loadDataDir });
     } else {
       dataDir = options.dataDir ?? defaultDataDir();
       mkdirSync(dataDir, { recursive: true });
       // PGlite is a single process' database: two processes on one directory corrupt it.
       lock = await acquireDataDirLock(dataDir);
       try {
-        pglite = new PGlite(dataDir, { parsers, loadDataDir: options.loadDataDir });
+        pglite = await newPglite(dataDir, { parsers, loadDataDir: options.loadDataDir });
         await pglite.waitReady;
       } catch (error) {
         lock.release();
