@@ -25,6 +25,7 @@ export const signupCreditShortfall: Check = {
     const missing = missingTables(ctx, 'igny8_credit_transactions', 'igny8_plans', accounts);
     if (missing) return missing;
     const owner = schema.accountColumn('igny8_credit_transactions');
+    const inner = ctx.scope.accountId === undefined ? '' : ` where ${owner} = ${Number(ctx.scope.accountId)}`;
     const expected = catalogPlan('free')?.included_credits ?? 0;
     const keyExpression = `'${SHORTFALL_MARKER}:' || ${owner}`;
     const correction = [
@@ -42,9 +43,9 @@ export const signupCreditShortfall: Check = {
               left join (select ${owner} as account_id,
                                 min(array[id, cast(amount as bigint)]) filter (where amount > 0 and not coalesce(${correction}, false)) as first,
                                 sum(amount) filter (where coalesce(${correction}, false)) as corrections
-                           from igny8_credit_transactions
-                          where ${owner} in (select fa.id from ${accounts} fa join igny8_plans fp on fp.id = fa.plan_id
-                                              where fp.slug = 'free')
+                           -- every account's rows: restricting them to free accounts first costs
+                           -- more (a semi-join over the whole ledger) than grouping them all
+                           from igny8_credit_transactions${inner}
                           group by ${owner}) l on l.account_id = a.id
              where coalesce(l.first[2], 0) + coalesce(l.corrections, 0) < ${expected}${scopeTo(ctx, 'a.id')}`,
     });
