@@ -1,6 +1,6 @@
 // seed #3: the owner is derived from roles, so at most one user per account may hold it.
 // The target's partial unique index (account_id) where role = 'owner' guarantees that.
-import { enforced, missingTables, runFindings, scopeTo } from './query.js';
+import { enforced, GROUP_IN_ORDER, missingTables, runFindings, scopeTo } from './query.js';
 import type { Check } from './types.js';
 
 export const multipleOwners: Check = {
@@ -32,6 +32,7 @@ export const multipleOwners: Check = {
                      group by ${member} having count(*) > 1) o
               cross join lateral (select slug from ${accounts} where id = o.account_id) a
              where true${scopeTo(ctx, 'o.account_id')}`,
+      settings: GROUP_IN_ORDER,
     });
   },
 };

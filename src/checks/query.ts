@@ -8,11 +8,44 @@ export interface FindingQuery {
   /** SELECT with columns key (text), account (text or null), sort (orderable), fields... */
   sql: string;
   bindings?: ReadonlyArray<string | number | boolean | null>;
+  /**
+   * Planner settings for this one statement, restored after it. For the few queries where the
+   * planner's estimate is known to be wrong at scale (see the check that sets one).
+   */
+  settings?: Readonly<Record<string, string>>;
 }
+
+/**
+ * For a query that groups about one row per account or site to keep very few groups: the
+ * planner picks a hash aggregate over a million keys (spilling past work_mem) because it
+ * cannot know how few groups the HAVING keeps; grouping in order, from the index, measured
+ * 2-2.5× faster at 10^6 accounts (multiple-owners 757 → 344 ms, sector-limit 1,154 → 450 ms).
+ */
+export const GROUP_IN_ORDER = { enable_hashagg: 'off' } as const;
 
 const HIDDEN = new Set(['sort', '_total', '_suppressed', '_silenced']);
 
 export async function runFindings(ctx: CheckContext, query: FindingQuery): Promise<CheckOutcome> {
+  const settings = Object.entries(query.settings ?? {});
+  if (settings.length === 0) return findings(ctx, query);
+  // Transaction-local, so a failing statement's savepoint rollback undoes them; restored by
+  // hand after a success, so the next query on this transaction plans as configured.
+  const previous = await setAll(ctx, settings);
+  const outcome = await findings(ctx, query);
+  await setAll(ctx, previous);
+  return outcome;
+}
+
+async function setAll(ctx: CheckContext, settings: Array<[string, string]>): Promise<Array<[string, string]>> {
+  const previous: Array<[string, string]> = [];
+  for (const [name, value] of settings) {
+    const result = await ctx.knex.raw('select current_setting(?) as previous, set_config(?, ?, true)', [name, name, value]);
+    previous.push([name, String(result.rows[0].previous)]);
+  }
+  return previous;
+}
+
+async function findings(ctx: CheckContext, query: FindingQuery): Promise<CheckOutcome> {
   const limit = Math.max(0, Math.trunc(ctx.sample));
   // Suppressed keys travel as one JSON parameter: no list expansion, no quoting issues.
   const result = await ctx.knex.raw(

@@ -1,7 +1,7 @@
 // seed #7: the plan's sectors-per-site limit (legacy max_industries, NULL = 5; 0 = unlimited),
 // defined once in src/domain/limits.ts for create-sector and this check alike.
 import { exceedsLimitSql, sectorLimitSql } from '../domain/limits.js';
-import { missingTables, runFindings, scopeTo } from './query.js';
+import { GROUP_IN_ORDER, missingTables, runFindings, scopeTo } from './query.js';
 import type { Check } from './types.js';
 
 export const sectorLimitExceeded: Check = {
@@ -28,6 +28,7 @@ export const sectorLimitExceeded: Check = {
               join ${accounts} a on a.id = s.${owner}
               join igny8_plans p on p.id = a.plan_id
              where ${exceedsLimitSql('c.sectors', limit)}${scopeTo(ctx, 'a.id')}`,
+      settings: GROUP_IN_ORDER,
     });
   },
 };

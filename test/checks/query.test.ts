@@ -1,0 +1,22 @@
+// A check may plan its one statement with its own settings (GROUP_IN_ORDER); the transaction it
+// runs in must plan the next statement as configured again.
+import { expect, it } from 'vitest';
+import { describeEachDatabase } from '../helpers/databases.js';
+import { check, inRollback, makeAccount, prepare } from './fixtures.js';
+
+describeEachDatabase(
+  'planner settings of one check',
+  (fixture) => {
+    it('apply to its statement only and are restored after it', async () => {
+      await inRollback(fixture.db.knex, async (trx) => {
+        await makeAccount(trx, { plan: 'growth', members: 1 });
+        await trx.raw(`select set_config('enable_hashagg', 'on', true)`);
+        const outcome = await check(trx, 'multiple-owners');
+        expect(outcome.kind).toBe('ran');
+        const after = await trx.raw(`select current_setting('enable_hashagg') as value`);
+        expect(after.rows[0].value).toBe('on');
+      });
+    });
+  },
+  { setup: (t) => prepare(t.db, 'legacy') },
+);
