@@ -9,7 +9,7 @@ export interface OutputOptions {
   quiet?: boolean;
   color?: boolean;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   env?: NodeJS.ProcessEnv;
 }
 
@@ -27,7 +27,7 @@ export class Output {
   readonly quiet: boolean;
   readonly color: ChalkInstance;
   private readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
   constructor(options: OutputOptions = {}) {
     const env = options.env ?? process.env;
@@ -71,9 +71,13 @@ export class Output {
     this.stderr.write(`${this.color.red('error:')} ${scrubSecrets(text)}\n`);
   }
 
-  /** A spinner on stderr while long work runs, only when stderr is a terminal. */
+  /**
+   * A spinner on stderr while long work runs, only when stderr is a terminal that reports its
+   * width: a spinner redraws by counting wrapped lines, and on a terminal of 0 columns (some
+   * CI pseudo-terminals) that count is endless and every frame floods the log.
+   */
   async spinner(text: string): Promise<Spinner> {
-    if (this.quiet || !this.stderr.isTTY) return NO_SPINNER;
+    if (this.quiet || !this.stderr.isTTY || !this.stderr.columns) return NO_SPINNER;
     const { default: ora } = await import('ora');
     const spinner = ora({ text: scrubSecrets(text), stream: this.stderr }).start();
     return {
