@@ -36,12 +36,14 @@ export interface LoadSecretKeyOptions {
   /** The embedded database's directory; undefined on a server or in memory. */
   dataDir: string | undefined;
   env: NodeJS.ProcessEnv;
+  /** False for a run that must leave no trace (a dry run): a missing key file is not created. */
+  persist?: boolean;
 }
 
 export interface LoadedSecretKey {
   key: Buffer;
-  /** Where it came from: the environment, the key file, or generated just now. */
-  source: 'env' | 'file' | 'generated';
+  /** Where it came from: the environment, the key file, generated just now, or a throwaway. */
+  source: 'env' | 'file' | 'generated' | 'throwaway';
   /** The key file, when the key lives in one. */
   file?: string;
 }
@@ -86,6 +88,7 @@ export function loadSecretKey(options: LoadSecretKeyOptions): LoadedSecretKey {
     const file = secretKeyFile(options.dataDir);
     const existing = readKeyFile(file);
     if (existing) return { key: existing, source: 'file', file };
+    if (options.persist === false) return { key: randomBytes(SECRET_KEY_BYTES), source: 'throwaway', file };
     const { key, generated } = generateKeyFile(file);
     return { key, source: generated ? 'generated' : 'file', file };
   }

@@ -19,6 +19,8 @@ export interface MigrationContext {
   /** The embedded database's directory, where generated files (the secret key) live. */
   dataDir: string | undefined;
   env: NodeJS.ProcessEnv;
+  /** True in `migrate --dry-run`: everything is rolled back, and nothing outside the database may change. */
+  dryRun: boolean;
   /** Lines for the report: what the migration changed (rows moved, values carried). */
   note(line: string): void;
 }
@@ -182,6 +184,7 @@ function contextFor(db: Database, trx: Knex.Transaction, options: RunOptions, no
     kind: db.kind,
     dataDir: db.dataDir,
     env: options.env ?? process.env,
+    dryRun: options.dryRun === true,
     note: (line: string) => notes.push(line),
   } satisfies MigrationContext;
 }

@@ -146,7 +146,13 @@ async function encryptIntegrationPlaintext(trx: Knex.Transaction, key: Buffer, r
 }
 
 function secretKey(ctx: MigrationContext): Buffer {
-  const loaded = loadSecretKey({ kind: ctx.kind, dataDir: ctx.dataDir, env: ctx.env });
+  const loaded = loadSecretKey({ kind: ctx.kind, dataDir: ctx.dataDir, env: ctx.env, persist: !ctx.dryRun });
+  if (loaded.source === 'throwaway') {
+    ctx.note(
+      `IGNY8_SECRET_KEY is not set: the real run will generate a key in ${loaded.file} (mode 0600); ` +
+        'this dry run encrypted with a throwaway key and wrote no file.',
+    );
+  }
   if (loaded.source === 'generated') {
     ctx.note(
       `IGNY8_SECRET_KEY was not set: generated a new key in ${loaded.file} (mode 0600). ` +

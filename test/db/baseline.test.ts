@@ -201,7 +201,7 @@ async function actualColumns(knex: Knex): Promise<string[]> {
 
 async function createLegacyByHand(knex: Knex): Promise<void> {
   // Created outside igny8's bookkeeping, as the old Django code did.
-  await knex.transaction((trx) => baseline.up({ trx, kind: 'postgres', dataDir: undefined, env: {}, note() {} }));
+  await knex.transaction((trx) => baseline.up({ trx, kind: 'postgres', dataDir: undefined, env: {}, dryRun: false, note() {} }));
 }
 
 async function dropAll(knex: Knex): Promise<void> {

@@ -1,7 +1,7 @@
 // `igny8 migrate` on a legacy database, as a user runs it: exit 3 naming the repair while a
 // precondition fails; on the embedded database a missing key is generated once (mode 0600)
-// and announced; on a server a missing key is refused. No secret reaches the output.
-import { statSync, rmSync } from 'node:fs';
+// and announced, and a dry run leaves none behind; on a server a missing key is refused. No secret reaches the output.
+import { existsSync, statSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/db/connect.js';
@@ -40,10 +40,15 @@ describe('igny8 migrate on a legacy embedded database', () => {
     const db = await connect({ dataDir });
     await db.knex('igny8_users').where({ email: 'orphan@nowhere.example' }).update({ account_id: db.knex('igny8_accounts').select('id').where({ slug: 'acme' }) });
     await db.close();
+    const file = secretKeyFile(dataDir);
+    // A dry run goes through the encryption with a throwaway key and leaves no key file.
+    const dry = await runCli(['migrate', '--dry-run'], { env: env() });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`the real run will generate a key in ${file}`);
+    expect(existsSync(file)).toBe(false);
     const result = await runCli(['migrate'], { env: env() });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const file = secretKeyFile(dataDir);
     expect(result.stdout).toContain(`generated a new key in ${file} (mode 0600)`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const { key } = loadSecretKey({ kind: 'pglite', dataDir, env: {} });
