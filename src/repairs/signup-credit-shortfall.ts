@@ -2,7 +2,7 @@
 // the difference once, as the credit service grants: balance and ledger row (with
 // balance_after) together, marked so that it is recognised on every shape (metadata repair
 // marker and key, and the idempotency key column where it exists), which makes a second run a no-op.
-import { SHORTFALL_MARKER } from '../checks/signup-credit-shortfall.js';
+import { SHORTFALL_MARKER, shortfallCorrectionSql } from '../checks/signup-credit-shortfall.js';
 import { catalogPlan } from '../domain/catalog.js';
 import { insertLogged, tally, updateLogged } from './log.js';
 import { ids, inScope, names, rows, within } from './shape.js';
@@ -14,23 +14,12 @@ function hasKeyColumn(ctx: RepairContext): boolean {
   return ctx.schema.hasColumn(LEDGER, 'idempotency_key');
 }
 
-/** Is a ledger row a shortfall correction? The marker the check recognises, on every shape. */
-function isCorrection(ctx: RepairContext): string {
-  const col = names(ctx.schema).acct(LEDGER);
-  const key = `'${SHORTFALL_MARKER}:' || ${col}`;
-  return [
-    `metadata->>'repair' = '${SHORTFALL_MARKER}'`,
-    `metadata->>'idempotency_key' = ${key}`,
-    ...(hasKeyColumn(ctx) ? [`idempotency_key = ${key}`] : []),
-  ].join(' or ');
-}
-
 /** Free accounts whose signup credits (first non-correction grant + corrections) fall short. */
 function shortfallSql(ctx: RepairContext): { sql: string; bindings: unknown[] } {
   const { accounts, acct } = names(ctx.schema);
   const col = acct(LEDGER);
   const expected = catalogPlan('free')?.included_credits ?? 0;
-  const correction = `coalesce(${isCorrection(ctx)}, false)`;
+  const correction = shortfallCorrectionSql(ctx.schema);
   return {
     sql: `select a.id, a.slug, a.credits, coalesce(f.amount, 0) + coalesce(l.corrections, 0) as signup,
                  ?::integer as catalog_credits, ?::integer - coalesce(f.amount, 0) - coalesce(l.corrections, 0) as missing
