@@ -1,7 +1,7 @@
 // seed #8: the payment method lived in three places (account, subscription, saved payment
 // methods). The saved default payment method is the one source: the legacy columns must
 // agree with it, an account with a subscription needs one, and there is at most one.
-import { GROUP_IN_ORDER, missingTables, runFindings, scopeTo } from './query.js';
+import { missingTables, runFindings, scopeTo } from './query.js';
 import type { Check } from './types.js';
 
 export const paymentMethodDrift: Check = {
@@ -49,7 +49,6 @@ export const paymentMethodDrift: Check = {
                           group by ${methodOwner} having count(*) > 1) m on m.account_id = a.id
              where (${problems.map(([when]) => `(${when})`).join(' or ')})${scopeTo(ctx, 'a.id')}
              order by a.id`,
-      settings: GROUP_IN_ORDER,
     });
   },
 };
