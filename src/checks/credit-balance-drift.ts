@@ -15,7 +15,6 @@ export const creditBalanceDrift: Check = {
     const missing = missingTables(ctx, 'igny8_credit_transactions', accounts);
     if (missing) return missing;
     const owner = schema.accountColumn('igny8_credit_transactions');
-    const inner = ctx.scope.accountId === undefined ? '' : ` where ${owner} = ${Number(ctx.scope.accountId)}`;
     return runFindings(ctx, {
       sql: `select 'account:' || a.id as key, a.slug as account, a.id as sort,
                    a.credits, coalesce(l.total, 0) as ledger_sum, l.last[2] as last_balance_after
@@ -23,7 +22,7 @@ export const creditBalanceDrift: Check = {
               -- max(array[id, balance_after]) is the last row's balance_after, in the same pass as the sum
               left join (select ${owner} as account_id, sum(amount) as total,
                                 max(array[id, cast(balance_after as bigint)]) as last
-                           from igny8_credit_transactions${inner} group by ${owner}) l on l.account_id = a.id
+                           from igny8_credit_transactions where true${scopeTo(ctx, owner)} group by ${owner}) l on l.account_id = a.id
              where (a.credits <> coalesce(l.total, 0) or (l.last is not null and a.credits <> l.last[2]))
                    ${scopeTo(ctx, 'a.id')}`,
     });

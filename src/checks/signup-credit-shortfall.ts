@@ -45,7 +45,6 @@ export const signupCreditShortfall: Check = {
     const missing = missingTables(ctx, 'igny8_credit_transactions', 'igny8_plans', accounts);
     if (missing) return missing;
     const owner = schema.accountColumn('igny8_credit_transactions');
-    const inner = ctx.scope.accountId === undefined ? '' : ` where ${owner} = ${Number(ctx.scope.accountId)}`;
     const expected = catalogPlan('free')?.included_credits ?? 0;
     const correction = shortfallCorrectionSql(schema);
     return runFindings(ctx, {
@@ -60,7 +59,7 @@ export const signupCreditShortfall: Check = {
                                 sum(amount) filter (where ${correction}) as corrections
                            -- every account's rows: restricting them to free accounts first costs
                            -- more (a semi-join over the whole ledger) than grouping them all
-                           from igny8_credit_transactions${inner}
+                           from igny8_credit_transactions where true${scopeTo(ctx, owner)}
                           group by ${owner}) l on l.account_id = a.id
              where coalesce(l.first[2], 0) + coalesce(l.corrections, 0) < ${expected}${scopeTo(ctx, 'a.id')}`,
     });
