@@ -28,7 +28,10 @@ export class Runtime {
   /** The database named by --database-url / DATABASE_URL, or the embedded one. */
   database(): Promise<Database> {
     this.db ??= import('../db/connect.js').then(({ connect }) =>
-      connect({ databaseUrl: this.global.databaseUrl ?? (this.env.DATABASE_URL || undefined) }),
+      connect({
+        databaseUrl: this.global.databaseUrl ?? (this.env.DATABASE_URL || undefined),
+        onLockWait: (message) => this.out.info(message),
+      }),
     );
     return this.db;
   }

@@ -38,6 +38,8 @@ export interface ConnectOptions {
   loadDataDir?: Blob;
   /** Pool size on a server. */
   poolMax?: number;
+  /** Told once when another process holds the embedded database and this one waits. */
+  onLockWait?: (message: string) => void;
 }
 
 // knex logs connection errors and warnings itself; igny8 reports errors once, through the
@@ -120,7 +122,7 @@ async function connectEmbedded(options: ConnectOptions): Promise<Database> {
       dataDir = options.dataDir ?? defaultDataDir();
       mkdirSync(dataDir, { recursive: true });
       // PGlite is a single process' database: two processes on one directory corrupt it.
-      lock = await acquireDataDirLock(dataDir);
+      lock = await acquireDataDirLock(dataDir, { onWait: options.onLockWait });
       try {
         pglite = await newPglite(dataDir, { parsers, loadDataDir: options.loadDataDir });
         await pglite.waitReady;
