@@ -2,7 +2,7 @@
 // error model to exit codes and prints one clear line (plus details) per failure.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { classifyError, ExitCode, InternalError } from './errors.js';
+import { classifyError, ExitCode, InternalError, LockTimeout } from './errors.js';
 import { Output } from './io/output.js';
 import { activeRuntime } from './commands/runtime.js';
 import { scrubSecrets } from './secrets.js';
@@ -17,8 +17,10 @@ Exit codes:
   4   database unreachable or permission denied
   70  internal error
 
-Database: --database-url or DATABASE_URL for a PostgreSQL server; otherwise the embedded
-database in ./.igny8/db (IGNY8_DATA_DIR moves it).`;
+Database, the first that applies: --database-url (-d; a URL or a key=value string),
+DATABASE_URL, a server named by PGHOST, PGHOSTADDR, PGDATABASE or PGSERVICE (the other PG*
+variables and ~/.pgpass fill in the rest, as for psql), else the embedded database in
+./.igny8/db (IGNY8_DATA_DIR moves it).`;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -29,7 +31,7 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
   const program = new Command('igny8')
     .description('Migrate, operate, audit and repair the igny8 tenant and billing database.')
     .version(version(), '-V, --version')
-    .option('--database-url <url>', 'PostgreSQL server URL (default: $DATABASE_URL, else the embedded database)')
+    .option('-d, --database-url <url>', 'PostgreSQL server: a URL or a libpq key=value string (default: $DATABASE_URL, PGHOST..., else the embedded database)')
     .option('--json', 'machine-readable output on stdout, nothing else there')
     .option('-q, --quiet', 'only results and errors')
     .option('--no-color', 'no colour (also NO_COLOR)')
@@ -41,8 +43,26 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
   return program;
 }
 
-function report(error: unknown): number {
+/** Who holds the lock a statement timed out on, when the server can say. */
+async function explainLockTimeout(failure: LockTimeout): Promise<void> {
+  const db = activeRuntime?.opened;
+  if (!db?.concurrent) return;
+  try {
+    const { lockHolders } = await import('./db/lock.js');
+    for (const holder of await lockHolders(db.knex)) {
+      const since = holder.queryStart ? `, query started ${holder.queryStart.toISOString()}` : '';
+      const app = holder.applicationName ? ` (${holder.applicationName})` : '';
+      failure.details.push(`held by pid ${holder.pid}${app}: ${holder.mode} on ${holder.tables.join(', ')}, ${holder.state ?? 'state unknown'}${since}`);
+    }
+  } catch {
+    // The diagnosis is a courtesy: without it the refusal still says what happened.
+  }
+  failure.details.push('retry when that session has finished, or raise --lock-timeout');
+}
+
+async function report(error: unknown): Promise<number> {
   const failure = classifyError(error);
+  if (failure instanceof LockTimeout) await explainLockTimeout(failure);
   const out = activeRuntime?.out ?? new Output({ json: false, color: !('NO_COLOR' in process.env) });
   const prefix = failure instanceof InternalError ? 'internal error: ' : '';
   out.error(`${prefix}${failure.message}`);
@@ -54,8 +74,26 @@ function report(error: unknown): number {
   return failure.exitCode;
 }
 
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * Ctrl-C or a stop request: what is open is rolled back, the command says what was done and
+ * what not, and the process exits 130 (SIGINT) or 143 (SIGTERM), as shells expect.
+ */
+async function interrupted(signal: keyof typeof SIGNAL_EXIT): Promise<never> {
+  const runtime = activeRuntime;
+  const out = runtime?.out ?? new Output({ json: false, color: false });
+  out.error(`interrupted by ${signal}: the transaction in progress is rolled back`);
+  for (const line of runtime?.interruptNote?.() ?? []) out.error(`  ${line}`);
+  await runtime?.abort().catch(() => undefined);
+  process.exit(SIGNAL_EXIT[signal]);
+}
+
 export async function main(argv: string[]): Promise<number> {
   let code: number = ExitCode.ok;
+  for (const signal of Object.keys(SIGNAL_EXIT) as Array<keyof typeof SIGNAL_EXIT>) {
+    process.once(signal, () => void interrupted(signal));
+  }
   try {
     await (await buildProgram(argv.slice(2))).parseAsync(argv);
     code = activeRuntime?.exitCode ?? ExitCode.ok;
@@ -63,13 +101,13 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       code = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     } else {
-      code = report(error);
+      code = await report(error);
     }
   } finally {
     try {
       await activeRuntime?.close();
     } catch (error) {
-      if (code === ExitCode.ok) code = report(error);
+      if (code === ExitCode.ok) code = await report(error);
     }
   }
   return code;

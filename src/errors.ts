@@ -78,48 +78,91 @@ const UNREACHABLE_NODE_CODES = new Set([
   'ETIMEDOUT',
   'EHOSTUNREACH',
   'ECONNRESET',
+  'EPIPE',
 ]);
+
+/** What pg says when the connection went away under a query (a terminated backend, a restart). */
+const CONNECTION_LOST =
+  /Connection terminated|connection error and is not queryable|Client was closed|server closed the connection|terminating connection/i;
 
 /**
  * Postgres SQLSTATEs that mean "you cannot use this database": connection exceptions (08),
- * invalid authorization (28), unknown database (3D000), insufficient privilege (42501),
- * server shutting down (57P01..57P03).
+ * invalid authorization (28), unknown database (3D000), server shutting down or the session
+ * terminated (57P01..57P03).
  */
 function isUnavailableSqlState(code: string): boolean {
-  return (
-    code.startsWith('08') ||
-    code.startsWith('28') ||
-    code === '3D000' ||
-    code === '42501' ||
-    code === '57P01' ||
-    code === '57P02' ||
-    code === '57P03'
-  );
+  return code.startsWith('08') || code.startsWith('28') || code === '3D000' || code === '57P01' || code === '57P02' || code === '57P03';
+}
+
+/** The privilege a statement needed, read from its first keyword (knex keeps the SQL apart). */
+function privilegeOf(sql: string | undefined): string | undefined {
+  const verb = /^\s*(?:with\b[\s\S]*?\)\s*)?(select|insert|update|delete|truncate|create|alter|drop|copy|lock)\b/i.exec(sql ?? '')?.[1];
+  if (!verb) return undefined;
+  const upper = verb.toUpperCase();
+  if (upper === 'CREATE') return 'CREATE';
+  if (upper === 'ALTER' || upper === 'DROP') return 'ownership';
+  return upper;
+}
+
+function permissionDenied(e: PgLikeError & { sql?: string }, error: unknown): DatabaseUnavailable {
+  const object = /permission denied for (\w+) "?([^"\s]+)"?/i.exec(e.message ?? '');
+  const privilege = privilegeOf(e.sql);
+  const what = object ? `${object[1]} ${object[2]}` : 'an object it needs';
+  const message = privilege
+    ? `permission denied: this role lacks ${privilege} on ${what}`
+    : `permission denied on ${what}`;
+  return new DatabaseUnavailable(message, {
+    cause: error,
+    details: ['hint: docs/privileges.md lists the grants each command needs'],
+  });
 }
 
 /** Classifies anything thrown into the error model. */
 export function classifyError(error: unknown): Igny8Error {
   if (error instanceof Igny8Error) return error;
-  const e = (error ?? {}) as PgLikeError & { errors?: unknown[] };
+  const e = (error ?? {}) as PgLikeError & { errors?: unknown[]; sql?: string };
   // pg wraps multi-address connection failures in an AggregateError.
   if (error instanceof AggregateError && error.errors.length > 0) {
     return classifyError(error.errors[0]);
   }
   const code = typeof e.code === 'string' ? e.code : '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === SqlState.insufficientPrivilege) return permissionDenied(e, error);
+  if (code === '57P01' || code === '57P02' || CONNECTION_LOST.test(message)) {
+    return new DatabaseUnavailable(`the connection to the database was lost: ${message}`, {
+      cause: error,
+      details: ['nothing of the interrupted transaction was kept; run the command again once the database is back'],
+    });
+  }
   if (UNREACHABLE_NODE_CODES.has(code) || isUnavailableSqlState(code)) {
-    return new DatabaseUnavailable(`database unreachable or access denied: ${e.message ?? code}`, {
+    return new DatabaseUnavailable(`database unreachable or access denied: ${message || code}`, {
       cause: error,
     });
   }
   if (error instanceof Error && /Timeout acquiring a connection/i.test(error.message)) {
     return new DatabaseUnavailable(`database unreachable: ${error.message}`, { cause: error });
   }
+  if (code === SqlState.lockNotAvailable) {
+    return new LockTimeout(message, { cause: error });
+  }
   const details: string[] = [];
   if (code) details.push(`SQLSTATE ${code}`);
   if (e.detail) details.push(`detail: ${e.detail}`);
   if (e.hint) details.push(`hint: ${e.hint}`);
-  const message = error instanceof Error ? error.message : String(error);
   return new InternalError(message, { cause: error, details });
+}
+
+/**
+ * A lock was not granted within lock_timeout: another session holds the table. A refusal
+ * (exit 3), not a bug: it is safe to run again. The error boundary adds who holds the lock.
+ */
+export class LockTimeout extends DomainRefusal {
+  constructor(message: string, options?: { cause?: unknown; details?: string[] }) {
+    super(`a table lock was not granted in time (${message}); nothing was changed by the statement that waited`, {
+      ...options,
+      code: 'lock-timeout',
+    });
+  }
 }
 
 /** The Postgres SQLSTATE of an error, if it is one. */
@@ -137,4 +180,5 @@ export const SqlState = {
   deadlockDetected: '40P01',
   lockNotAvailable: '55P03',
   queryCanceled: '57014',
+  insufficientPrivilege: '42501',
 } as const;

@@ -20,7 +20,7 @@ describe('igny8 as a child process', () => {
   it('exits 4 with one clear line when the server is unreachable, never printing the URL password', async () => {
     const result = await runCli(['migrate', 'status', '--database-url', 'postgres://ops:Hunter2-Url-Pass@127.0.0.1:1/prod']);
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/cannot connect to postgres:\/\/ops:\*\*\*@127\.0\.0\.1:1\/prod/);
+    expect(result.stderr).toMatch(/cannot connect to prod on 127\.0\.0\.1:1 as ops/);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 

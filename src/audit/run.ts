@@ -78,6 +78,8 @@ export interface AuditOptions {
   record?: boolean;
   now?: Date;
   onCheck?: (check: Check, index: number, total: number) => void;
+  /** Told about a change of plan worth a line (the audit fell back to one connection). */
+  onNotice?: (message: string) => void;
   /** Connections to run checks on at once (a server; the embedded database has one). */
   concurrency?: number;
 }
@@ -196,6 +198,13 @@ async function tune(trx: Knex.Transaction): Promise<void> {
   await trx.raw(`select set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`);
 }
 
+/** Another connection could not import the exported snapshot (a pooler between us and the server). */
+class SnapshotNotShared extends Error {
+  constructor(options: { cause: unknown }) {
+    super('the exported snapshot could not be imported', options);
+  }
+}
+
 /**
  * Runs the checks against ONE snapshot, so the counts of a run describe one moment. With
  * several connections, the first exports its snapshot and the others import it
@@ -233,21 +242,31 @@ async function runChecks(
       const snapshot = String(exported.rows[0].id);
       if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id ${snapshot}`);
       shared = true;
-      await Promise.all(
+      // Settled, not all(): a worker still running must not race the fallback for the queue.
+      const outcomes = await Promise.allSettled(
         Array.from({ length: workers }, () =>
           knex.transaction(async (trx) => {
-            await trx.raw(`set transaction snapshot '${snapshot}'`);
+            try {
+              await trx.raw(`set transaction snapshot '${snapshot}'`);
+            } catch (error) {
+              throw new SnapshotNotShared({ cause: error });
+            }
             await work(trx);
           }, repeatable),
         ),
       );
+      const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
     }, repeatable);
   try {
     await runShared();
   } catch (error) {
     // A server that cannot export a snapshot (some poolers and proxies) still gets an audit,
     // on one connection, from the start.
-    if (shared || classifyError(error) instanceof DatabaseUnavailable) throw error;
+    if ((shared && !(error instanceof SnapshotNotShared)) || classifyError(error) instanceof DatabaseUnavailable) throw error;
+    options.onNotice?.(
+      'the server would not share one snapshot between connections (a pooler in transaction mode?): auditing on one connection',
+    );
     next = 0;
     started = 0;
     await knex.transaction(work, repeatable);

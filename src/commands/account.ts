@@ -29,7 +29,7 @@ export default function configureAccount(command: Command): void {
       runWith<{ ledger: string }>(async (options, runtime, args) => {
         const key = parseAccountKey(args[0]);
         const input = parseInput(showSchema, { ledger: options.ledger });
-        const db = await runtime.database();
+        const db = await runtime.database({ readOnly: true });
         const view = await withFlagNames(() => showAccount(db.knex, key, input.ledger), { account: 'SLUG|EMAIL' });
         runtime.out.result(view, () => {
           for (const line of renderAccount(view)) runtime.out.print(line);

@@ -107,7 +107,7 @@ ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unr
         }
 
         if (input.history) {
-          const db = await runtime.database();
+          const db = await runtime.database({ readOnly: true });
           if (!(await historyTablesPresent(db.knex))) {
             throw new DomainRefusal('--history: no audit history tables yet; `igny8 migrate` adds them, `igny8 audit --record` fills them');
           }
@@ -134,7 +134,7 @@ ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unr
         }
 
         const config = loadAuditConfig(input.config);
-        const db = await runtime.database();
+        const db = await runtime.database({ readOnly: true });
         const spinner = await runtime.out.spinner('auditing');
         const report = await runAudit(db.knex, {
           checks,
@@ -145,6 +145,7 @@ ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unr
           record: input.record,
           concurrency: db.concurrent ? 2 : 1,
           onCheck: (check, index, total) => spinner.update(`auditing: ${check.id} (${index + 1}/${total})`),
+          onNotice: (message) => runtime.out.info(message),
         }).finally(() => spinner.stop());
 
         if (format === 'json') runtime.out.data(auditDocument(report));

@@ -35,7 +35,7 @@ export default function configureCatalog(catalog: Command): void {
     .description('the plans, industries and sectors stored in the database')
     .action(
       runWith(async (_options, runtime) => {
-        const view = await readCatalog((await runtime.database()).knex);
+        const view = await readCatalog((await runtime.database({ readOnly: true })).knex);
         runtime.out.result(view, () => {
           runtime.out.print(
             renderTable(

@@ -68,7 +68,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
 ];
 
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--database-url']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--database-url', '-d']);
 
 /** The command named on the command line (`help X` names X), if any. */
 export function invokedCommand(args: readonly string[]): string | undefined {

@@ -8,9 +8,10 @@ import {
   migrateDown,
   migrateLatest,
   migrationStatus,
+  type MigrationRunResult,
   type RunReport,
 } from '../db/migrator.js';
-import { renderRunResults, renderStatus } from '../render/migrations.js';
+import { renderRunResult, renderRunSummary, renderStatus } from '../render/migrations.js';
 import { parseInput } from './validate.js';
 import { runWith, type Runtime } from './runtime.js';
 
@@ -29,9 +30,34 @@ function timeoutOptions(command: Command): Command {
     );
 }
 
-function report(runtime: Runtime, run: RunReport, extra: Record<string, unknown> = {}): void {
+/**
+ * Each migration's start and result are written as they happen, so a CI log or a killed run
+ * shows what was applied; an interruption says what was, what was rolled back and what not run.
+ */
+function streamed(runtime: Runtime, verb: string) {
+  const done: MigrationRunResult[] = [];
+  let current: string | undefined;
+  runtime.interruptNote = () => [
+    `${verb} before the interruption: ${done.filter((r) => r.status !== 'not run').map((r) => r.name).join(', ') || 'none'}`,
+    ...(current ? [`rolled back: ${current} (it was in progress)`] : []),
+    'the rest did not run: `igny8 migrate status` shows where the database stands',
+  ];
+  return {
+    onStart: (name: string) => {
+      current = name;
+      runtime.out.progress(runtime.out.color.dim(`▸ ${name}`));
+    },
+    onResult: (result: MigrationRunResult) => {
+      if (result.name === current) current = undefined;
+      done.push(result);
+      for (const line of renderRunResult(result, runtime.out.color)) runtime.out.progress(line);
+    },
+  };
+}
+
+function report(runtime: Runtime, run: RunReport, extra: Record<string, unknown> = {}, nothingToDo?: string): void {
   runtime.out.result({ ...extra, results: run.results }, () => {
-    for (const line of renderRunResults(run.results, runtime.out.color)) runtime.out.print(line);
+    runtime.out.print(run.results.length === 0 ? (nothingToDo ?? 'nothing to do: every migration is applied') : renderRunSummary(run.results));
   });
   if (run.error) throw run.error;
 }
@@ -47,14 +73,13 @@ export default function configureMigrate(migrate: Command): void {
     runWith<{ dryRun?: boolean; to?: string; lockTimeout: string; statementTimeout: string }>(async (options, runtime) => {
       const timeouts = parseInput(timeoutsSchema, options);
       const db = await runtime.database();
-      const spinner = await runtime.out.spinner('migrating');
       const run = await migrateLatest(db, {
         ...timeouts,
         dryRun: options.dryRun,
         to: options.to,
         onWait: () => runtime.out.info('another igny8 migrate holds the migration lock; waiting for it'),
-        onStart: (name) => spinner.update(`migrating: ${name}`),
-      }).finally(() => spinner.stop());
+        ...streamed(runtime, options.dryRun ? 'tried' : 'applied'),
+      });
       if (options.dryRun && !runtime.out.json) runtime.out.info('dry run: every change was rolled back');
       report(runtime, run, { dryRun: Boolean(options.dryRun) });
     }),
@@ -65,7 +90,7 @@ export default function configureMigrate(migrate: Command): void {
     .description('applied and pending migrations; applied ones whose file changed since')
     .action(
       runWith(async (_options, runtime) => {
-        const rows = await migrationStatus(await runtime.database());
+        const rows = await migrationStatus(await runtime.database({ readOnly: true }));
         runtime.out.result({ migrations: rows }, () => {
           for (const line of renderStatus(rows, runtime.out.color)) runtime.out.print(line);
         });
@@ -80,8 +105,13 @@ export default function configureMigrate(migrate: Command): void {
   ).action(
     runWith<{ to?: string; lockTimeout: string; statementTimeout: string }>(async (options, runtime) => {
       const timeouts = parseInput(timeoutsSchema, options);
-      const run = await migrateDown(await runtime.database(), { ...timeouts, to: options.to });
-      report(runtime, run);
+      const run = await migrateDown(await runtime.database(), { ...timeouts, to: options.to, ...streamed(runtime, 'reverted') });
+      report(
+        runtime,
+        run,
+        {},
+        options.to ? `nothing to revert: no migration is applied after ${options.to}` : 'nothing to revert: no migration is applied',
+      );
     }),
   );
 

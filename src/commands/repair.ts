@@ -81,8 +81,9 @@ function render(runtime: Runtime, report: RepairRunReport): void {
       runId: report.applied ? report.runId : null,
       applied: report.applied,
       logReady: report.logReady,
-      repairs: report.items.map(({ plan, outcome }) => ({
+      repairs: report.items.map(({ plan, outcome, requirements }) => ({
         checkId: plan.checkId,
+        requirements,
         action: plan.action,
         count: plan.keys.length,
         examples: plan.examples,
@@ -96,6 +97,14 @@ function render(runtime: Runtime, report: RepairRunReport): void {
     () => {
       if (!report.applied) out.print(out.color.bold('repair plan — nothing is written; add --yes to apply'));
       for (const { plan, outcome } of report.items) renderPlan(runtime, plan, outcome);
+      const needs = report.items.flatMap(({ plan, requirements }) => requirements.map((need) => ({ checkId: plan.checkId, need })));
+      if (!report.applied && needs.length > 0) {
+        out.print(out.color.bold('--yes will need:'));
+        for (const { checkId, need } of needs) {
+          const state = need.met ? out.color.green('given') : need.optional ? out.color.yellow('not given') : out.color.red('missing: --yes refuses');
+          out.print(`  ${need.what} (${checkId}, ${need.why}): ${state}`);
+        }
+      }
       if (report.applied && report.items.some(({ outcome }) => (outcome?.repaired ?? 0) > 0)) {
         out.print(`run id ${report.runId}: every changed row is in igny8_repair_log with its before and after`);
       }

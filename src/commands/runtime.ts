@@ -11,11 +11,23 @@ export interface GlobalOptions {
   color?: boolean;
 }
 
+export interface DatabaseRequest {
+  /**
+   * The command only reads: an embedded database that does not exist is not created (the
+   * command refuses, exit 3, instead of reporting on an empty database it just made).
+   */
+  readOnly?: boolean;
+}
+
 export class Runtime {
   readonly out: Output;
   /** Set by a command that succeeded but must report findings (exit 1). */
   exitCode = 0;
   private db: Promise<Database> | undefined;
+  /** The open database, once it is open (the error boundary asks it who holds a lock). */
+  opened: Database | undefined;
+  /** What a command can say if it is interrupted (SIGINT, SIGTERM): what was done and what not. */
+  interruptNote: (() => string[]) | undefined;
 
   constructor(
     readonly global: GlobalOptions,
@@ -25,21 +37,52 @@ export class Runtime {
     this.out = new Output({ json: global.json, quiet: global.quiet, color: global.color, env });
   }
 
-  /** The database named by --database-url / DATABASE_URL, or the embedded one. */
-  database(): Promise<Database> {
-    this.db ??= import('../db/connect.js').then(({ connect }) =>
-      connect({
-        databaseUrl: this.global.databaseUrl ?? (this.env.DATABASE_URL || undefined),
-        onLockWait: (message) => this.out.info(message),
-      }),
-    );
+  /**
+   * The database the options and environment name (as psql chooses: --database-url, then
+   * DATABASE_URL, then PGHOST/PGDATABASE/PGSERVICE, then the embedded one). Says which on
+   * stderr, and --json documents carry it as `database`.
+   */
+  database(request: DatabaseRequest = {}): Promise<Database> {
+    this.db ??= this.open(request);
     return this.db;
+  }
+
+  private async open(request: DatabaseRequest): Promise<Database> {
+    const [{ connect }, { resolveDatabaseTarget }] = await Promise.all([
+      import('../db/connect.js'),
+      import('../db/connection-string.js'),
+    ]);
+    const target = resolveDatabaseTarget({ flag: this.global.databaseUrl, env: this.env });
+    if (target.kind === 'server') for (const warning of target.warnings) this.out.warn(warning);
+    const db = await connect({
+      server: target.kind === 'server' ? target : undefined,
+      mustExist: request.readOnly,
+      env: this.env,
+      onLockWait: (message) => this.out.info(message),
+    });
+    this.opened = db;
+    this.out.info(`database: ${db.label}`);
+    this.out.setDocumentContext({ database: db.where });
+    return db;
+  }
+
+  /**
+   * Ends the work in progress after a signal. On a server, the open transaction is rolled
+   * back by the server when the process's connections close; the embedded database is in
+   * this process, so it is rolled back and closed here, and its files are left consistent.
+   */
+  async abort(): Promise<void> {
+    const db = this.opened;
+    this.db = undefined;
+    this.opened = undefined;
+    await db?.abort();
   }
 
   async close(): Promise<void> {
     if (!this.db) return;
     const pending = this.db;
     this.db = undefined;
+    this.opened = undefined;
     const db = await pending.catch(() => undefined);
     await db?.close();
   }

@@ -7,6 +7,7 @@ export {
   secretKeyFile,
   SECRET_KEY_BYTES,
   SECRET_KEY_ENV,
+  SECRET_KEY_FILE_ENV,
   type LoadedSecretKey,
   type LoadSecretKeyOptions,
 } from './secret-key.js';

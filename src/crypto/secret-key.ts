@@ -10,6 +10,8 @@ import { DomainRefusal, ValidationError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
 
 export const SECRET_KEY_ENV = 'IGNY8_SECRET_KEY';
+/** A file holding the key (a mounted secret), as an alternative to the variable itself. */
+export const SECRET_KEY_FILE_ENV = 'IGNY8_SECRET_KEY_FILE';
 export const SECRET_KEY_BYTES = 32;
 
 const FORMAT = `64 hexadecimal characters or the base64 of ${SECRET_KEY_BYTES} bytes (e.g. \`openssl rand -hex 32\`)`;
@@ -43,7 +45,7 @@ export interface LoadSecretKeyOptions {
 export interface LoadedSecretKey {
   key: Buffer;
   /** Where it came from: the environment, the key file, generated just now, or a throwaway. */
-  source: 'env' | 'file' | 'generated' | 'throwaway';
+  source: 'env' | 'env-file' | 'file' | 'generated' | 'throwaway';
   /** The key file, when the key lives in one. */
   file?: string;
 }
@@ -83,7 +85,17 @@ function generateKeyFile(file: string): { key: Buffer; generated: boolean } {
  */
 export function loadSecretKey(options: LoadSecretKeyOptions): LoadedSecretKey {
   const fromEnv = options.env[SECRET_KEY_ENV];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return { key: parseSecretKey(fromEnv), source: 'env' };
+  const fromFile = options.env[SECRET_KEY_FILE_ENV];
+  const given = fromEnv !== undefined && fromEnv.trim() !== '';
+  if (given && fromFile) {
+    throw new ValidationError(SECRET_KEY_FILE_ENV, `${SECRET_KEY_ENV} is set too: set one of them`);
+  }
+  if (given) return { key: parseSecretKey(fromEnv), source: 'env' };
+  if (fromFile) {
+    const key = readKeyFile(fromFile);
+    if (!key) throw new ValidationError(SECRET_KEY_FILE_ENV, `the file ${fromFile} does not exist`);
+    return { key, source: 'env-file', file: fromFile };
+  }
   if (options.kind === 'pglite' && options.dataDir) {
     const file = secretKeyFile(options.dataDir);
     const existing = readKeyFile(file);
@@ -96,7 +108,7 @@ export function loadSecretKey(options: LoadSecretKeyOptions): LoadedSecretKey {
   throw new DomainRefusal(`${SECRET_KEY_ENV} is not set: it is required ${where} to encrypt stored credentials`, {
     code: 'secret-key-missing',
     details: [
-      `set ${SECRET_KEY_ENV} to ${FORMAT}, and keep it safe:`,
+      `set ${SECRET_KEY_ENV} to ${FORMAT} (or ${SECRET_KEY_FILE_ENV} to a file holding it), and keep it safe:`,
       'without the same key the encrypted credentials cannot be read back',
     ],
   });

@@ -2,7 +2,9 @@
 // Postgres releases them when the connection ends. PGlite has one connection in one
 // process (the data directory lock keeps other processes out), so an in-process queue
 // gives the same guarantee there.
+import type { Knex } from 'knex';
 import type { Database } from './connect.js';
+import { DomainRefusal } from '../errors.js';
 
 interface RawPgConnection {
   query(sql: string, params?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
@@ -46,6 +48,7 @@ export async function withAdvisoryLock<T>(
       onWait?.();
       await connection.query('select pg_advisory_lock(hashtext($1))', [name]);
     }
+    await assertAdvisoryLockHeld(connection, name);
     try {
       return await work();
     } finally {
@@ -54,4 +57,63 @@ export async function withAdvisoryLock<T>(
   } finally {
     await client.releaseConnection(connection);
   }
+}
+
+/**
+ * A session lock taken through a pooler in transaction mode (PgBouncer pool_mode=transaction)
+ * lands on whichever server connection ran that statement and is not ours a statement later:
+ * it protects nothing. Asking the server whether this session holds it tells the two apart.
+ */
+async function assertAdvisoryLockHeld(connection: RawPgConnection, name: string): Promise<void> {
+  const held = await connection.query(
+    `select exists(select 1 from pg_locks
+                    where locktype = 'advisory' and pid = pg_backend_pid() and granted and objsubid = 1
+                      and objid = (hashtext($1)::bigint & 4294967295)::oid) as held`,
+    [name],
+  );
+  if (held.rows[0]?.held === true) return;
+  await connection.query('select pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
+  throw new DomainRefusal(`the lock "${name}" was granted but this session does not hold it: a connection pooler in transaction mode sits between igny8 and the database`, {
+    code: 'pooler-transaction-mode',
+    details: ['hint: migrate and repair need a direct connection or a pooler in session mode (PgBouncer pool_mode=session)'],
+  });
+}
+
+export interface LockHolder {
+  pid: number;
+  tables: string[];
+  mode: string;
+  state: string | null;
+  applicationName: string | null;
+  transactionStart: Date | null;
+  queryStart: Date | null;
+}
+
+/**
+ * Other sessions holding locks on igny8's tables, strongest first: who a timed-out statement
+ * was waiting for. Their query text is not read; it may hold values that are not ours to show.
+ */
+export async function lockHolders(knex: Knex): Promise<LockHolder[]> {
+  const result = await knex.raw(`
+    select a.pid, array_agg(distinct c.relname::text order by c.relname::text) as tables,
+           (array_agg(l.mode order by case l.mode when 'AccessExclusiveLock' then 0 when 'ExclusiveLock' then 1
+                        when 'ShareRowExclusiveLock' then 2 when 'ShareLock' then 3 when 'ShareUpdateExclusiveLock' then 4
+                        when 'RowExclusiveLock' then 5 when 'RowShareLock' then 6 else 7 end))[1] as mode,
+           a.state, a.application_name, a.xact_start, a.query_start
+      from pg_locks l
+      join pg_class c on c.oid = l.relation
+      join pg_stat_activity a on a.pid = l.pid
+     where l.granted and l.pid <> pg_backend_pid() and c.relname like 'igny8\\_%'
+     group by a.pid, a.state, a.application_name, a.xact_start, a.query_start
+     order by min(case l.mode when 'AccessExclusiveLock' then 0 when 'ExclusiveLock' then 1 else 2 end), a.xact_start
+     limit 5`);
+  return (result.rows as Array<Record<string, unknown>>).map((row) => ({
+    pid: Number(row.pid),
+    tables: row.tables as string[],
+    mode: String(row.mode),
+    state: (row.state as string | null) ?? null,
+    applicationName: (row.application_name as string | null) || null,
+    transactionStart: (row.xact_start as Date | null) ?? null,
+    queryStart: (row.query_start as Date | null) ?? null,
+  }));
 }

@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import type { Database, DatabaseKind } from './connect.js';
 import { withAdvisoryLock } from './lock.js';
-import { classifyError, DomainRefusal, type Igny8Error } from '../errors.js';
+import { classifyError, DomainRefusal, ValidationError, type Igny8Error } from '../errors.js';
 
 export const MIGRATIONS_TABLE = 'igny8_migrations';
 const LOCK_NAME = 'igny8.migrate';
@@ -25,9 +25,23 @@ export interface MigrationContext {
   note(line: string): void;
 }
 
+/** What a migration may read before any migration of the run writes anything. */
+export interface PreflightContext {
+  knex: Knex;
+  kind: DatabaseKind;
+  dataDir: string | undefined;
+  env: NodeJS.ProcessEnv;
+  dryRun: boolean;
+}
+
 export interface Migration {
   /** One line saying what the migration does. */
   description: string;
+  /**
+   * Refuses, before the run's first write, when the migration could not finish (a secret key
+   * it will need is missing or malformed): a run never stops half-way for want of an input.
+   */
+  preflight?(ctx: PreflightContext): Promise<void>;
   up(ctx: MigrationContext): Promise<void>;
   /** Absent when the change cannot be undone; `irreversible` then says why. */
   down?(ctx: MigrationContext): Promise<void>;
@@ -77,6 +91,8 @@ export interface RunOptions {
   onWait?: () => void;
   /** Called as each migration starts (progress display). */
   onStart?: (name: string) => void;
+  /** Called with each migration's result as soon as it is known (committed, failed, not run). */
+  onResult?: (result: MigrationRunResult) => void;
 }
 
 export const DEFAULT_LOCK_TIMEOUT = '10s';
@@ -142,6 +158,7 @@ export async function migrationStatus(
   migrationsDir?: string,
 ): Promise<MigrationStatusRow[]> {
   const files = listMigrationFiles(migrationsDir);
+  await refuseUnadoptedLegacy(db.knex);
   const applied = await appliedMigrations(db.knex);
   const rows: MigrationStatusRow[] = files.map((file) => {
     const row = applied.get(file.name);
@@ -168,6 +185,45 @@ export async function migrationStatus(
     });
   }
   return rows.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function requireKnownMigration(files: MigrationFile[], name: string): void {
+  if (files.some((file) => file.name === name)) return;
+  throw new ValidationError('--to', `no migration is named "${name}"`, {
+    details: [`migrations: ${files[0]?.name ?? 'none'} … ${files.at(-1)?.name ?? 'none'} (\`igny8 migrate status\` lists them)`],
+  });
+}
+
+/**
+ * The legacy Django tables without igny8's record of them: the baseline would try to create
+ * them again. `migrate adopt` verifies their shape and records the baseline instead.
+ */
+async function refuseUnadoptedLegacy(knex: Knex): Promise<void> {
+  const result = await knex.raw(
+    `select to_regclass(?) is not null as recorded,
+            to_regclass('igny8_tenants') is not null or to_regclass('igny8_accounts') is not null or to_regclass('igny8_plans') is not null as tables`,
+    [MIGRATIONS_TABLE],
+  );
+  const { recorded, tables } = result.rows[0] as { recorded: boolean; tables: boolean };
+  if (recorded || !tables) return;
+  throw new DomainRefusal('this database holds the legacy igny8 tables, but igny8 has not adopted it', {
+    code: 'legacy-not-adopted',
+    details: ['run `igny8 migrate adopt` first: it verifies the legacy shape and records the baseline as applied'],
+  });
+}
+
+async function preflight(db: Database, pending: MigrationFile[], options: RunOptions): Promise<void> {
+  const ctx: PreflightContext = {
+    knex: db.knex,
+    kind: db.kind,
+    dataDir: db.dataDir,
+    env: options.env ?? process.env,
+    dryRun: options.dryRun === true,
+  };
+  for (const file of pending) {
+    const migration = await loadMigration(file);
+    await migration.preflight?.(ctx);
+  }
 }
 
 async function setTimeouts(trx: Knex.Transaction, options: RunOptions): Promise<void> {
@@ -207,15 +263,13 @@ export async function migrateLatest(db: Database, options: RunOptions = {}): Pro
     db,
     LOCK_NAME,
     async () => {
+      if (options.to !== undefined) requireKnownMigration(files, options.to);
+      await refuseUnadoptedLegacy(db.knex);
       await ensureMigrationsTable(db.knex);
       const applied = await appliedMigrations(db.knex);
       let pending = files.filter((file) => !applied.has(file.name));
-      if (options.to !== undefined) {
-        if (!files.some((file) => file.name === options.to)) {
-          throw new DomainRefusal(`--to ${options.to}: no migration has that name`);
-        }
-        pending = pending.filter((file) => file.name <= options.to!);
-      }
+      if (options.to !== undefined) pending = pending.filter((file) => file.name <= options.to!);
+      await preflight(db, pending, options);
       return options.dryRun ? dryRun(db, pending, options) : applyEach(db, pending, options);
     },
     options.onWait,
@@ -235,6 +289,15 @@ async function applyOne(
   await trx(MIGRATIONS_TABLE).insert({ name: file.name, checksum: file.checksum });
 }
 
+function record(results: MigrationRunResult[], options: RunOptions, result: MigrationRunResult): void {
+  results.push(result);
+  options.onResult?.(result);
+}
+
+function recordAll(results: MigrationRunResult[], options: RunOptions, more: MigrationRunResult[]): void {
+  for (const result of more) record(results, options, result);
+}
+
 function notRun(files: MigrationFile[]): MigrationRunResult[] {
   return files.map((file) => ({ name: file.name, status: 'not run' as const, durationMs: 0, notes: [] }));
 }
@@ -251,11 +314,11 @@ async function applyEach(db: Database, pending: MigrationFile[], options: RunOpt
         const durationMs = Math.round(performance.now() - started);
         await trx(MIGRATIONS_TABLE).where({ name: file.name }).update({ duration_ms: durationMs });
       });
-      results.push({ name: file.name, status: 'applied', durationMs: elapsed(started), notes });
+      record(results, options, { name: file.name, status: 'applied', durationMs: elapsed(started), notes });
     } catch (error) {
       const failure = classifyError(error);
-      results.push({ name: file.name, status: 'failed', durationMs: elapsed(started), notes, error: failure });
-      results.push(...notRun(pending.slice(index + 1)));
+      record(results, options, { name: file.name, status: 'failed', durationMs: elapsed(started), notes, error: failure });
+      recordAll(results, options, notRun(pending.slice(index + 1)));
       return { results, error: failure };
     }
   }
@@ -273,11 +336,11 @@ async function dryRun(db: Database, pending: MigrationFile[], options: RunOption
         const started = performance.now();
         try {
           await applyOne(db, trx, file, options, notes);
-          results.push({ name: file.name, status: 'rolled back', durationMs: elapsed(started), notes });
+          record(results, options, { name: file.name, status: 'rolled back', durationMs: elapsed(started), notes });
         } catch (error) {
           failure = classifyError(error);
-          results.push({ name: file.name, status: 'failed', durationMs: elapsed(started), notes, error: failure });
-          results.push(...notRun(pending.slice(index + 1)));
+          record(results, options, { name: file.name, status: 'failed', durationMs: elapsed(started), notes, error: failure });
+          recordAll(results, options, notRun(pending.slice(index + 1)));
           break;
         }
       }
@@ -311,6 +374,7 @@ export async function migrateDown(db: Database, options: DownOptions = {}): Prom
       if (unknown.length > 0) {
         throw new DomainRefusal(`applied migrations have no file here: ${unknown.join(', ')}`);
       }
+      if (options.to !== undefined) requireKnownMigration(files, options.to);
       let targets: MigrationFile[];
       if (options.to !== undefined) {
         const index = appliedFiles.findIndex((file) => file.name === options.to);
@@ -343,11 +407,11 @@ export async function migrateDown(db: Database, options: DownOptions = {}): Prom
             await migration.down!(contextFor(db, trx, options, notes));
             await trx(MIGRATIONS_TABLE).where({ name: file.name }).delete();
           });
-          results.push({ name: file.name, status: 'reverted', durationMs: elapsed(started), notes });
+          record(results, options, { name: file.name, status: 'reverted', durationMs: elapsed(started), notes });
         } catch (error) {
           const failure = classifyError(error);
-          results.push({ name: file.name, status: 'failed', durationMs: elapsed(started), notes, error: failure });
-          results.push(...notRun(loaded.slice(index + 1).map(({ file: rest }) => rest)));
+          record(results, options, { name: file.name, status: 'failed', durationMs: elapsed(started), notes, error: failure });
+          recordAll(results, options, notRun(loaded.slice(index + 1).map(({ file: rest }) => rest)));
           return { results, error: failure };
         }
       }

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { inspectSchema } from '../schema/inspect.js';
+import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
+import { DomainRefusal } from '../errors.js';
 
 const planSchema = z.object({
   slug: z.string().min(1).max(50),
@@ -114,9 +115,18 @@ async function syncEntity(trx: Knex.Transaction, sync: EntitySync): Promise<Cata
   return changes;
 }
 
+/** The catalog lives in igny8's tables (legacy or target shape); a database without them is refused. */
+function requireCatalogTables(schema: SchemaInfo): void {
+  if (['igny8_plans', 'igny8_industries', 'igny8_industry_sectors'].every((table) => schema.hasTable(table))) return;
+  throw new DomainRefusal('the database has no igny8 schema: run `igny8 migrate` first (then `igny8 catalog sync`)', {
+    code: 'schema-not-migrated',
+  });
+}
+
 /** Makes plans, industries and industry sectors match the catalog. Works on every shape. */
 export async function syncCatalog(trx: Knex.Transaction, catalog = loadCatalog()): Promise<CatalogChange[]> {
   const schema = await inspectSchema(trx);
+  requireCatalogTables(schema);
   const sectorLimit = schema.sectorLimitColumn;
   const plans = await syncEntity(trx, {
     entity: 'plan',
@@ -175,6 +185,7 @@ export interface CatalogView {
 /** Plans, industries and sectors as stored in the database. */
 export async function readCatalog(knex: Knex | Knex.Transaction): Promise<CatalogView> {
   const schema = await inspectSchema(knex);
+  requireCatalogTables(schema);
   const plans: Row[] = await knex('igny8_plans')
     .select(
       'slug',

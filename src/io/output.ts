@@ -45,15 +45,33 @@ export class Output {
     if (!this.json) this.stdout.write(`${scrubSecrets(text)}\n`);
   }
 
+  private documentContext: Record<string, unknown> = {};
+
+  /** Fields every JSON document carries from now on (the database the command works on). */
+  setDocumentContext(fields: Record<string, unknown>): void {
+    this.documentContext = { ...this.documentContext, ...fields };
+  }
+
   /** The command's result for a machine: one JSON document on stdout. */
   data(value: unknown): void {
-    this.stdout.write(`${scrubSecrets(JSON.stringify(value, jsonReplacer, 2))}\n`);
+    const document =
+      value !== null && typeof value === 'object' && !Array.isArray(value) ? { ...this.documentContext, ...value } : value;
+    this.stdout.write(`${scrubSecrets(JSON.stringify(document, jsonReplacer, 2))}\n`);
   }
 
   /** Renders for people or machines in one call. */
   result(value: unknown, human: () => void): void {
     if (this.json) this.data(value);
     else human();
+  }
+
+  /**
+   * A step of long work as it happens (a migration applied): part of the result for a person
+   * (stdout), on stderr under --json so stdout keeps its one document.
+   */
+  progress(text: string): void {
+    if (this.json) this.info(text);
+    else this.print(text);
   }
 
   /** A notice about progress or context, on stderr; silenced by --quiet. */

@@ -7,7 +7,7 @@
 // Encryption happens in Node, so rows go in keyset batches, one statement per batch.
 import type { Knex } from 'knex';
 import type { Migration, MigrationContext } from '../db/migrator.js';
-import { encryptSecret, loadSecretKey } from '../crypto/index.js';
+import { encryptSecret, loadSecretKey, SECRET_KEY_ENV, SECRET_KEY_FILE_ENV } from '../crypto/index.js';
 import { execStatements } from '../db/transaction.js';
 import { plural, withIndexesRebuilt } from './support/ddl.js';
 
@@ -164,6 +164,22 @@ function secretKey(ctx: MigrationContext): Buffer {
 
 const migration: Migration = {
   description: 'WordPress credentials moved from sites into integrations, encrypted (seed #12)',
+  async preflight({ knex, kind, dataDir, env }) {
+    // On a new database the tables come from the baseline, later in the same run: empty.
+    const tables = await knex.raw(`select to_regclass('igny8_sites') is not null and to_regclass('igny8_site_integrations') is not null as present`);
+    const needed =
+      tables.rows[0].present &&
+      (
+        await knex.raw(
+          `select exists(select 1 from igny8_sites where ${HAS_WP})
+               or exists(select 1 from igny8_site_integrations where ${HAS_PLAINTEXT}) as needed`,
+        )
+      ).rows[0].needed;
+    // A key given is checked even when unused, so a malformed one is heard of now.
+    if (needed || env[SECRET_KEY_ENV] || env[SECRET_KEY_FILE_ENV]) {
+      loadSecretKey({ kind, dataDir, env, persist: false });
+    }
+  },
   async up(ctx) {
     const { trx, note } = ctx;
     const sites = await extent(trx, 'igny8_sites', HAS_WP);

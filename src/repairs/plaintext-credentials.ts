@@ -9,7 +9,8 @@ import { encryptSecret, loadSecretKey, type Envelope } from '../crypto/index.js'
 import { registerSecret } from '../secrets.js';
 import { insertLogged, rowImage, tally, updateLogged, writeLogged } from './log.js';
 import { inScope, names, rows } from './shape.js';
-import type { Repair, RepairContext, RepairKey, TableCounts } from './types.js';
+import { DomainRefusal } from '../errors.js';
+import type { Repair, RepairContext, RepairKey, RepairOptions, TableCounts } from './types.js';
 
 const SITES = 'igny8_sites';
 const INTEGRATIONS = 'igny8_site_integrations';
@@ -60,6 +61,17 @@ function siteImage(alias: string): string {
 
 function key(ctx: RepairContext): Buffer {
   return loadSecretKey({ kind: ctx.options.kind, dataDir: ctx.options.dataDir, env: ctx.options.env }).key;
+}
+
+/** Whether a key can be had (a malformed one is bad input and throws at once). */
+function keyAvailable(options: RepairOptions): boolean {
+  try {
+    loadSecretKey({ kind: options.kind, dataDir: options.dataDir, env: options.env, persist: false });
+    return true;
+  } catch (error) {
+    if (error instanceof DomainRefusal) return false;
+    throw error;
+  }
 }
 
 async function moveSiteCredentials(ctx: RepairContext, siteIds: number[], counts: TableCounts): Promise<void> {
@@ -171,6 +183,9 @@ async function encryptIntegrations(ctx: RepairContext, integrationIds: number[],
 }
 
 export const plaintextCredentials: Repair = {
+  requirements: (options) => [
+    { what: 'IGNY8_SECRET_KEY (or IGNY8_SECRET_KEY_FILE)', met: keyAvailable(options), why: 'to encrypt the credentials it moves' },
+  ],
   checkId: 'plaintext-credentials',
   action: "encrypt the secret (AES-256-GCM, IGNY8_SECRET_KEY) into the site's wordpress integration; clear the plaintext",
   table: () => INTEGRATIONS,

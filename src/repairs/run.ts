@@ -18,6 +18,7 @@ import type {
   RepairOptions,
   RepairOutcome,
   RepairPlan,
+  Requirement,
   TableCounts,
 } from './types.js';
 
@@ -189,6 +190,8 @@ function elapsed(started: number): number {
 export interface RepairRunItem {
   plan: RepairPlan;
   outcome?: RepairOutcome;
+  /** What `--yes` needs for this plan's rows (shown in the plan; an unmet one refuses --yes). */
+  requirements: Requirement[];
 }
 
 export interface RepairRunReport {
@@ -220,9 +223,37 @@ export async function runRepairs(
     );
   }
   if (!options.apply) return { ...(await repairAll(db, checkIds, options, runId)), logReady };
+  await refuseUnmetRequirements(db, checkIds, options);
   // Under the migration lock: the schema cannot change under a repair, and two repairs (or a
   // repair and a migration) take turns instead of interleaving their batches.
   return withMigrationLock(db, () => repairAll(db, checkIds, options, runId), options.onWait);
+}
+
+/** The requirements of a plan with rows to change; none when it has nothing to do. */
+function requirementsOf(repair: Repair, plan: RepairPlan, options: RepairOptions): Requirement[] {
+  if (plan.notApplicable || (plan.keys.length === 0 && !plan.leftOver)) return [];
+  return repair.requirements?.(options) ?? [];
+}
+
+/**
+ * Before the first write of `--yes`: a repair that would need something missing (the secret
+ * key) refuses the whole run, instead of stopping half-way after the repairs before it.
+ */
+async function refuseUnmetRequirements(db: Database, checkIds: readonly string[], options: RunOptions): Promise<void> {
+  const unmet: string[] = [];
+  for (const repair of orderedRepairs().filter((candidate) => checkIds.includes(candidate.checkId))) {
+    const missing = (repair.requirements?.(options) ?? []).filter((need) => !need.met && !need.optional);
+    if (missing.length === 0) continue;
+    const plan = await planRepair(db.knex, repair, { ...options, sample: 0 });
+    for (const need of requirementsOf(repair, plan, options).filter((req) => !req.met && !req.optional)) {
+      unmet.push(`${repair.checkId} (${plan.keys.length} rows): ${need.what}, ${need.why}`);
+    }
+  }
+  if (unmet.length === 0) return;
+  throw new DomainRefusal('repair --yes needs what is not given; nothing was written', {
+    code: 'repair-requirement-missing',
+    details: unmet,
+  });
 }
 
 async function repairAll(
@@ -237,13 +268,14 @@ async function repairAll(
   for (const [index, repair] of repairs.entries()) {
     try {
       const plan = await planRepair(db.knex, repair, options, runId);
+      const requirements = requirementsOf(repair, plan, options);
       if (!options.apply) {
-        report.items.push({ plan });
+        report.items.push({ plan, requirements });
         continue;
       }
       options.onStart?.(plan);
       const outcome = await applyRepair(db.knex, plan, options, runId);
-      report.items.push({ plan, outcome });
+      report.items.push({ plan, outcome, requirements });
     } catch (error) {
       // What ran before stays applied (each repair is its own transaction); say what did not.
       report.failed = { checkId: repair.checkId, error: classifyError(error) };

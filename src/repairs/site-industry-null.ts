@@ -32,6 +32,14 @@ function choiceSql(ctx: RepairContext): { sql: string; bindings: unknown[] } {
 
 export const siteIndustryNull: Repair = {
   checkId: 'site-industry-null',
+  requirements: (options) => [
+    {
+      what: '--default-industry SLUG',
+      met: options.defaultIndustry !== undefined,
+      why: 'for sites whose sectors imply no single industry; without it they are left and reported',
+      optional: true,
+    },
+  ],
   action: "set the industry its sectors imply when there is exactly one; otherwise --default-industry SLUG's",
   table: () => SITES,
   notApplicable: (schema) =>

@@ -39,8 +39,21 @@ export interface LeftOver {
 /** Rows written, per table, by one apply step. */
 export type TableCounts = Record<string, number>;
 
+/** Something a repair needs from outside the database to fix its rows (a key, a flag). */
+export interface Requirement {
+  /** What to set: `IGNY8_SECRET_KEY`, `--default-industry SLUG`. */
+  what: string;
+  met: boolean;
+  /** Why it is needed, in a few words. */
+  why: string;
+  /** Without it the repair still runs and leaves some rows for a person (no refusal). */
+  optional?: boolean;
+}
+
 export interface Repair {
   checkId: string;
+  /** What the repair needs beyond the database; checked before a run writes anything. */
+  requirements?(options: RepairOptions): Requirement[];
   /** One line: what the repair does to each target. */
   action: string;
   /** The table whose ids are this repair's keys; its rows are locked FOR UPDATE before apply. */

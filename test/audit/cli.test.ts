@@ -1,12 +1,12 @@
 // igny8 audit as a user runs it: every format validated structurally, the exit codes of
 // SPEC.md, suppressions from igny8.config.json, and no secret in any output (runCli fails
 // the test if a known test secret appears on stdout or stderr).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_IDS } from '../../src/checks/registry.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, stderrBesidesDatabase } from '../helpers/cli.js';
 import { createTestDatabase, DATABASE_KINDS, serverReachable, type TestDatabase } from '../helpers/databases.js';
 import { makeAccount, prepare, shapeOf } from '../checks/fixtures.js';
 import { parseXml } from './xml.js';
@@ -111,7 +111,7 @@ for (const kind of DATABASE_KINDS) {
       for (const id of CHECK_IDS) expect(result.stdout).toContain(id);
       expect(result.stdout).toMatch(/credit-balance-drift \(1\)\n {2}account:\d+ {2}account=acct-/);
       expect(result.stdout).toMatch(/FAIL \(--fail-on error\): 20 checks, 3 with findings/);
-      expect(result.stderr).toBe(''); // no spinner without a terminal
+      expect(stderrBesidesDatabase(result.stderr)).toBe(''); // no spinner without a terminal
     });
 
     it('exit codes: clean 0, warning-only 0 (1 with --fail-on warning), error findings 1', async () => {
@@ -220,8 +220,18 @@ describe('igny8 audit without a database', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('refuses, creating nothing, where no embedded database exists', async () => {
+    const dataDir = path.join(mkdtempSync(path.join(tmpdir(), 'igny8-audit-missing-')), 'db');
+    const result = await runCli(['audit', '--format', 'json'], { env: { IGNY8_DATA_DIR: dataDir } });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/there is no embedded database in .*db: nothing to read/);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
   it('fails closed on a database with no igny8 tables', async () => {
     const dataDir = path.join(mkdtempSync(path.join(tmpdir(), 'igny8-audit-empty-')), 'db');
+    // `migrate down` opens (and so creates) the database, and finds nothing to revert.
+    expect((await runCli(['migrate', 'down'], { env: { IGNY8_DATA_DIR: dataDir } })).stdout).toMatch(/nothing to revert: no migration is applied/);
     const result = await runCli(['audit', '--format', 'json'], { env: { IGNY8_DATA_DIR: dataDir } });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/no igny8 tables/);

@@ -53,3 +53,8 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.stdin.end(options.input ?? '');
   });
 }
+
+/** stderr without the line every command writes naming its database: what else was said. */
+export function stderrBesidesDatabase(stderr: string): string {
+  return stderr.replace(/^database: .*\n/m, '');
+}
