@@ -76,6 +76,21 @@ describeEachDatabase('the credit service', (fx) => {
     expect((await grantAccountCredits(fx.db.knex, { ...request, account: other.slug })).replayed).toBe(false);
   });
 
+  it('a retry replays when its reason was stored in another Unicode form; invisible text is refused unwritten', async () => {
+    const account = await newAccount(fx.db.knex);
+    // As stored before reasons were normalised: decomposed accents.
+    await withTransaction(fx.db.knex, (trx) =>
+      grantCredits(trx, { accountId: account.id, amount: 7, reason: 're\u0301sume\u0301', idempotencyKey: 'nfd-1' }),
+    );
+    const retry = await grantAccountCredits(fx.db.knex, { account: account.slug, amount: 7, reason: 're\u0301sume\u0301', idempotencyKey: 'nfd-1' });
+    expect(retry.replayed).toBe(true);
+    const hidden = grantAccountCredits(fx.db.knex, { account: account.slug, amount: 7, reason: 'r\u202Eefund' });
+    await expect(hidden).rejects.toBeInstanceOf(ValidationError);
+    await expect(hidden).rejects.toMatchObject({ field: 'reason' });
+    expect(await balance(fx.db.knex, account.id)).toBe(1007);
+    expect(await ledgerCount(fx.db.knex, account.id)).toBe(2);
+  });
+
   it('a replayed key inside a larger transaction leaves that transaction usable', async () => {
     const account = await newAccount(fx.db.knex);
     await withTransaction(fx.db.knex, async (trx) => {
