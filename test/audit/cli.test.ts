@@ -7,9 +7,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_IDS } from '../../src/checks/registry.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase, DATABASE_KINDS, serverReachable, type TestDatabase } from '../helpers/databases.js';
-import { makeAccount, prepare, shapeOf } from '../checks/fixtures.js';
-import { parseXml } from './xml.js';
+import { createTestDatabase, DATABASE_KINDS, prepareDatabase, serverReachable, type TestDatabase } from '../helpers/databases.js';
+import { makeAccount, shapeOf } from '../helpers/check-fixtures.js';
+import { parseXml } from '../helpers/xml.js';
 
 interface Planted {
   drifted: number;
@@ -17,7 +17,7 @@ interface Planted {
 }
 
 async function plant(t: TestDatabase): Promise<Planted> {
-  await prepare(t.db, 'legacy');
+  await prepareDatabase(t.db, 'legacy');
   return t.db.knex.transaction(async (trx) => {
     const shape = await shapeOf(trx);
     const drifted = await makeAccount(trx);
@@ -193,7 +193,7 @@ describe.skipIf(!serverReachable)('igny8 audit --record and --history [postgres]
   let t: TestDatabase;
   beforeAll(async () => {
     t = await createTestDatabase('postgres');
-    await prepare(t.db, 'target');
+    await prepareDatabase(t.db, 'target');
   });
   afterAll(async () => {
     await t.drop();

@@ -8,8 +8,8 @@ import { findCheck } from '../../src/checks/registry.js';
 import type { Check } from '../../src/checks/types.js';
 import { migrateLatest } from '../../src/db/migrator.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
-import { describeEachDatabase } from '../helpers/databases.js';
-import { makeAccount, prepare, shapeOf } from '../checks/fixtures.js';
+import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
+import { makeAccount, shapeOf } from '../helpers/check-fixtures.js';
 
 const only = (...ids: string[]) => ids.map((id) => findCheck(id)!);
 const result = (report: AuditReport, id: string) => report.checks.find((check) => check.id === id)!;
@@ -120,7 +120,7 @@ describeEachDatabase(
       await expect(runAudit(fixture.db.knex, { record: true })).rejects.toThrow(/igny8 migrate/);
     });
   },
-  { setup: (t) => prepare(t.db, 'legacy') },
+  { setup: (t) => prepareDatabase(t.db, 'legacy') },
 );
 
 describeEachDatabase(
@@ -158,7 +158,7 @@ describeEachDatabase(
     setup: async (t) => {
       const run = await migrateLatest(t.db);
       if (run.error) throw run.error;
-      await prepare(t.db, 'target');
+      await prepareDatabase(t.db, 'target');
     },
   },
 );

@@ -2,9 +2,9 @@
 // they leave, refusals and bad input (exit codes, the field named, nothing written), and no
 // password or hash in any output.
 import { beforeAll, expect, it } from 'vitest';
-import { countRows, withTestDatabase } from '../domain/support.js';
+import { countRows } from '../helpers/domain-fixtures.js';
+import { describeEachDatabase, describeOnServer, type TestDatabase, withTestDatabase } from '../helpers/databases.js';
 import { registerTestSecret, runCli, type CliResult } from '../helpers/cli.js';
-import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { createMigratedDatabase } from '../helpers/templates.js';
 
 const PASSWORD = 'Sup3r-Secret-Pa55'; // a known test secret: runCli fails if any output shows it

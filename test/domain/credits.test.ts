@@ -8,7 +8,7 @@ import { registerAccount } from '../../src/domain/register.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { createMigratedDatabase } from '../helpers/templates.js';
-import { brokenLedgerRows, FAST_SCRYPT, uniqueEmail, uniqueName } from './support.js';
+import { brokenLedgerRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
 
 async function newAccount(knex: Knex, plan = 'free'): Promise<{ id: number; slug: string; credits: number }> {
   const registration = await registerAccount(

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DATABASE_KINDS, serverReachable, type TestDatabase } from '../helpers/databases.js';
 import { runCli } from '../helpers/cli.js';
-import { TEST_KEY } from './support.js';
+import { TEST_KEY } from '../helpers/repair-fixtures.js';
 
 for (const kind of DATABASE_KINDS) {
   describe.skipIf(kind === 'postgres' && !serverReachable)(`igny8 repair through the CLI [${kind}]`, () => {

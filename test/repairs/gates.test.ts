@@ -7,7 +7,7 @@ import { migrateLatest, migrationStatus } from '../../src/db/migrator.js';
 import { runRepairs } from '../../src/repairs/run.js';
 import { seedLegacy } from '../../src/seed/legacy.js';
 import { createTestDatabase, DATABASE_KINDS, serverReachable } from '../helpers/databases.js';
-import { checkCount, repairOptions, TEST_ENV } from './support.js';
+import { checkCount, repairOptions, TEST_ENV } from '../helpers/repair-fixtures.js';
 
 /** Which migration each kind blocks (absent: the migrations carry it, or it is a later drift). */
 const GATES: Record<string, string | undefined> = {

@@ -11,7 +11,8 @@ import { seedLegacy, type SeedResult } from '../../src/seed/legacy.js';
 import { inspectSchema } from '../../src/schema/inspect.js';
 import { LEGACY_TABLES } from '../../src/schema/legacy.js';
 import { describeEachDatabase } from '../helpers/databases.js';
-import { all, count, repairOptions, rowCounts, TEST_ENV, TEST_KEY } from './support.js';
+import { repairOptions, TEST_ENV, TEST_KEY } from '../helpers/repair-fixtures.js';
+import { all, count, rowCounts } from '../helpers/sql.js';
 
 type Row = Record<string, unknown>;
 

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { BIN, runCli } from '../helpers/cli.js';
-import { all, checkCount, count, seedAndMigrateToGate, TEST_KEY } from './support.js';
+import { checkCount, seedAndMigrateToGate, TEST_KEY } from '../helpers/repair-fixtures.js';
+import { all, count } from '../helpers/sql.js';
 
 const TABLES = ['igny8_accounts', 'igny8_credit_transactions', 'igny8_repair_log'];
 

@@ -8,7 +8,8 @@ import { findRepair, REPAIRABLE_IDS, resolveRepairIds } from '../../src/repairs/
 import { applyRepair, planRepair, runRepairs } from '../../src/repairs/run.js';
 import { describeEachDatabase } from '../helpers/databases.js';
 import { decryptSecret } from '../../src/crypto/index.js';
-import { all, checkCount, count, repairOptions, seedAndMigrateToGate, TEST_KEY } from './support.js';
+import { checkCount, repairOptions, seedAndMigrateToGate, TEST_KEY } from '../helpers/repair-fixtures.js';
+import { all, count } from '../helpers/sql.js';
 
 const LOG = 'igny8_repair_log';
 

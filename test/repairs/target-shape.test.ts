@@ -8,9 +8,10 @@ import { registerAccount } from '../../src/domain/register.js';
 import { createSite } from '../../src/domain/sites.js';
 import { REPAIRABLE_IDS } from '../../src/repairs/registry.js';
 import { runRepairs } from '../../src/repairs/run.js';
-import { describeEachDatabase } from '../helpers/databases.js';
-import { FAST_SCRYPT, prepareTargetDatabase } from '../domain/support.js';
-import { all, checkCount, count, repairOptions, TEST_KEY } from './support.js';
+import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
+import { FAST_SCRYPT } from '../helpers/domain-fixtures.js';
+import { checkCount, repairOptions, TEST_KEY } from '../helpers/repair-fixtures.js';
+import { all, count } from '../helpers/sql.js';
 
 describeEachDatabase('repairs on the target shape', (fixture) => {
   const ids: Record<string, number> = {};
@@ -18,7 +19,7 @@ describeEachDatabase('repairs on the target shape', (fixture) => {
   it('plants drift in a migrated database the domain commands filled', async () => {
     const { db } = fixture;
     const knex = db.knex;
-    await prepareTargetDatabase(db);
+    await prepareDatabase(db, 'target');
     const register = (email: string, plan: string, accountName: string) =>
       registerAccount(knex, { email, password: 'Sup3r-Secret-Pa55', accountName, plan }, { scryptCost: FAST_SCRYPT });
     const free = await register('free.owner@example.com', 'free', 'Free Co');
