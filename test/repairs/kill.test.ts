@@ -21,6 +21,8 @@ async function fingerprint(t: TestDatabase): Promise<Record<string, string>> {
   return row;
 }
 
+// On the server only: the test reads the database from a second session while the killed
+// process' batch is open, which the embedded database (one process at a time) cannot allow.
 describeOnServer('a repair killed mid-way (SIGKILL) [postgres]', () => {
   let t: TestDatabase;
   beforeAll(async () => {
