@@ -6,8 +6,6 @@ describeEachDatabase(
   'igny8 migrate as child processes',
   (fx) => {
     it('two migrate processes at once: one applies, the other waits and finds nothing pending', async () => {
-      // The test's own handle is closed so that the embedded directory is free for the children.
-      await fx.t.db.close();
       const [one, two] = await Promise.all([
         runCli(['--json', 'migrate'], { env: fx.t.env }),
         runCli(['--json', 'migrate'], { env: fx.t.env }),
@@ -41,5 +39,9 @@ describeEachDatabase(
       expect(result.stderr).toMatch(/--lock-timeout/);
     });
   },
-  { onDisk: true },
+  {
+    onDisk: true,
+    // The test's own handle is closed so that the embedded directory is free for the children.
+    setup: (t) => t.db.close(),
+  },
 );

@@ -235,7 +235,8 @@ async function replay(
   const differences: string[] = [];
   if (original.amount !== delta) differences.push(`amount ${Math.abs(original.amount)} (now ${request.amount})`);
   if (original.type !== type) differences.push(`type ${original.type} (now ${type})`);
-  if (original.description !== request.reason) differences.push('the reason');
+  // Reasons are stored in NFC now; one kept from before in another form is still the same reason.
+  if (original.description.normalize('NFC') !== request.reason.normalize('NFC')) differences.push('the reason');
   if (differences.length > 0) {
     throw new DomainRefusal(
       `idempotency key already used for another change (entry ${original.id}): it differs in ${differences.join(', ')}`,

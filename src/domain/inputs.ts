@@ -4,17 +4,39 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { GRANT_TYPES, MAX_CREDITS } from './credits.js';
+import { textProblem } from './text.js';
 
 const CONTROL = /\p{Cc}/u;
 
-/** Text of 1..max characters, trimmed, without control characters (newlines, NUL, escapes). */
-export function text(max: number) {
-  return z
-    .string()
-    .trim()
+/** The one check every free-text input passes: see textProblem. */
+function storableText(value: string, ctx: z.RefinementCtx<string>): void {
+  const problem = textProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+}
+
+function boundedText(max: number, normalize: boolean) {
+  const trimmed = z.string().trim();
+  return (normalize ? trimmed.normalize('NFC') : trimmed)
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((value) => !CONTROL.test(value), 'must not contain control characters');
+    .superRefine(storableText);
+}
+
+/**
+ * Text of 1..max characters, trimmed, in Unicode NFC (one name is stored one way, however
+ * the keyboard composed it), without control, direction-changing or invisible characters,
+ * with at least one visible character.
+ */
+export function text(max: number) {
+  return boundedText(max, true);
+}
+
+/**
+ * An identifier the caller chose (an idempotency key): checked as text but not normalised,
+ * since keys are compared exactly and a retry must find the key it sent before.
+ */
+export function keyText(max: number) {
+  return boundedText(max, false);
 }
 
 export const nameSchema = text(255);
@@ -98,7 +120,7 @@ export const amountSchema = z
     return amount;
   });
 
-export const idempotencyKeySchema = text(255);
+export const idempotencyKeySchema = keyText(255);
 
 /** A site's domain: a host name, or an http(s) URL of one; at most 200 characters. */
 export const domainSchema = z
@@ -106,6 +128,8 @@ export const domainSchema = z
   .trim()
   .min(1, 'must not be empty')
   .max(200, 'must be at most 200 characters')
+  // The URL parser drops a zero-width space from the host; the value kept would hold it.
+  .superRefine(storableText)
   .refine((value) => isDomain(value), 'must be a host name such as example.com, or an http(s) URL of one');
 
 function isDomain(value: string): boolean {

@@ -4,12 +4,12 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_IDS } from '../../src/checks/registry.js';
 import { runCli, stderrBesidesDatabase } from '../helpers/cli.js';
-import { createTestDatabase, DATABASE_KINDS, serverReachable, type TestDatabase } from '../helpers/databases.js';
-import { makeAccount, prepare, shapeOf } from '../checks/fixtures.js';
-import { parseXml } from './xml.js';
+import { describeEachDatabase, prepareDatabase, type TestDatabase } from '../helpers/databases.js';
+import { makeAccount, shapeOf } from '../helpers/check-fixtures.js';
+import { parseXml } from '../helpers/xml.js';
 
 interface Planted {
   drifted: number;
@@ -17,7 +17,7 @@ interface Planted {
 }
 
 async function plant(t: TestDatabase): Promise<Planted> {
-  await prepare(t.db, 'legacy');
+  await prepareDatabase(t.db, 'legacy');
   return t.db.knex.transaction(async (trx) => {
     const shape = await shapeOf(trx);
     const drifted = await makeAccount(trx);
@@ -32,22 +32,18 @@ async function plant(t: TestDatabase): Promise<Planted> {
   });
 }
 
-for (const kind of DATABASE_KINDS) {
-  describe.skipIf(kind === 'postgres' && !serverReachable)(`igny8 audit [${kind}]`, () => {
-    let t: TestDatabase;
+describeEachDatabase(
+  'igny8 audit',
+  (fx) => {
     let planted: Planted;
     let env: Record<string, string>;
     const audit = (args: string[], options: { cwd?: string } = {}) => runCli(['audit', ...args], { env, ...options });
 
     beforeAll(async () => {
-      t = await createTestDatabase(kind, { onDisk: true });
-      planted = await plant(t);
-      env = t.env;
+      planted = await plant(fx.t);
+      env = fx.t.env;
       // The embedded database admits one process: hand it to the child processes.
-      if (kind === 'pglite') await t.db.close();
-    });
-    afterAll(async () => {
-      await t.drop().catch(() => undefined);
+      if (fx.kind === 'pglite') await fx.t.db.close();
     });
 
     it('json: one document with every check, counts, samples, totals and schema version', async () => {
@@ -186,32 +182,33 @@ for (const kind of DATABASE_KINDS) {
       expect(list.map((c: { id: string }) => c.id)).toEqual(CHECK_IDS);
       expect(list.find((c: { id: string }) => c.id === 'duplicate-emails')).toMatchObject({ severity: 'error', repairable: false });
     });
-  });
-}
+  },
+  { onDisk: true },
+);
 
-describe.skipIf(!serverReachable)('igny8 audit --record and --history [postgres]', () => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await createTestDatabase('postgres');
-    await prepare(t.db, 'target');
-  });
-  afterAll(async () => {
-    await t.drop();
-  });
+describeEachDatabase(
+  'igny8 audit --record and --history',
+  (fx) => {
+    beforeAll(async () => {
+      if (fx.kind === 'pglite') await fx.t.db.close();
+    });
 
-  it('appends a run per --record, never replacing one, and lists them', async () => {
-    const first = await runCli(['audit', '--record', '--format', 'json'], { env: t.env });
-    const second = await runCli(['audit', '--record', '--format', 'json'], { env: t.env });
-    expect([first.code, second.code]).toEqual([0, 0]);
-    const ids = [JSON.parse(first.stdout).runId, JSON.parse(second.stdout).runId];
-    expect(ids[0]).not.toBe(ids[1]);
-    const history = await runCli(['--json', 'audit', '--history'], { env: t.env });
-    expect(history.code).toBe(0);
-    expect(JSON.parse(history.stdout).runs.map((run: { runId: string }) => run.runId)).toEqual(ids);
-    const table = await runCli(['audit', '--history'], { env: t.env });
-    expect(table.stdout).toContain(ids[1]);
-  });
-});
+    it('appends a run per --record, never replacing one, and lists them', async () => {
+      const env = fx.t.env;
+      const first = await runCli(['audit', '--record', '--format', 'json'], { env });
+      const second = await runCli(['audit', '--record', '--format', 'json'], { env });
+      expect([first.code, second.code]).toEqual([0, 0]);
+      const ids = [JSON.parse(first.stdout).runId, JSON.parse(second.stdout).runId];
+      expect(ids[0]).not.toBe(ids[1]);
+      const history = await runCli(['--json', 'audit', '--history'], { env });
+      expect(history.code).toBe(0);
+      expect(JSON.parse(history.stdout).runs.map((run: { runId: string }) => run.runId)).toEqual(ids);
+      const table = await runCli(['audit', '--history'], { env });
+      expect(table.stdout).toContain(ids[1]);
+    });
+  },
+  { onDisk: true, migrated: true },
+);
 
 describe('igny8 audit without a database', () => {
   it('exits 4 when the server is unreachable, never printing the URL password', async () => {

@@ -4,8 +4,8 @@
 import { expect, it } from 'vitest';
 import { runAudit, type AuditReport } from '../../src/audit/run.js';
 import { migrateLatest } from '../../src/db/migrator.js';
-import { describeEachDatabase } from '../helpers/databases.js';
-import { makeAccount, prepare, shapeOf } from '../checks/fixtures.js';
+import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
+import { makeAccount, shapeOf } from '../helpers/check-fixtures.js';
 
 const SECRET_KEY = 'a'.repeat(64);
 
@@ -82,5 +82,5 @@ describeEachDatabase(
       }
     });
   },
-  { setup: (t) => prepare(t.db, 'legacy') },
+  { setup: (t) => prepareDatabase(t.db, 'legacy') },
 );

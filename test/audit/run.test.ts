@@ -1,15 +1,14 @@
 // The audit runner: suppressions (counted in SQL, with and without expiry), the verdict
 // against --fail-on, fail-closed behaviour, --account, and --record history.
-import { expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../src/audit/config.js';
 import { auditHistory } from '../../src/audit/history.js';
 import { runAudit, type AuditReport } from '../../src/audit/run.js';
 import { findCheck } from '../../src/checks/registry.js';
 import type { Check } from '../../src/checks/types.js';
-import { migrateLatest } from '../../src/db/migrator.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
-import { describeEachDatabase } from '../helpers/databases.js';
-import { makeAccount, prepare, shapeOf } from '../checks/fixtures.js';
+import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
+import { makeAccount, shapeOf } from '../helpers/check-fixtures.js';
 
 const only = (...ids: string[]) => ids.map((id) => findCheck(id)!);
 const result = (report: AuditReport, id: string) => report.checks.find((check) => check.id === id)!;
@@ -21,7 +20,8 @@ describeEachDatabase(
     let drifted: number[] = [];
     let slug = '';
 
-    it('has three drifted balances and a warning-only finding to work with', async () => {
+    // Three drifted balances and a warning-only finding to work with.
+    beforeAll(async () => {
       await fixture.db.knex.transaction(async (trx) => {
         const shape = await shapeOf(trx);
         for (let index = 0; index < 3; index++) {
@@ -34,6 +34,9 @@ describeEachDatabase(
         slug = (await makeAccount(trx)).slug;
       });
       drifted = drifted.sort((a, b) => a - b);
+    });
+
+    it('finds the three drifted balances and the warning-only finding, and fails the run', async () => {
       const report = await runAudit(fixture.db.knex, { checks: only('credit-balance-drift', 'site-access-missing'), now: NOW });
       expect(result(report, 'credit-balance-drift').count).toBe(3);
       expect(result(report, 'site-access-missing').count).toBe(1);
@@ -101,8 +104,8 @@ describeEachDatabase(
       expect(report.failure).toMatch(/broken/);
     });
 
-    it('on a server, checks on several connections share one snapshot and give the same counts', async () => {
-      if (!fixture.db.concurrent) return;
+    // The embedded database has one connection: there is nothing to spread the checks over.
+    it.runIf(fixture.kind === 'postgres')('on a server, checks on several connections share one snapshot and give the same counts', async () => {
       const one = await runAudit(fixture.db.knex, { failOn: 'never' });
       const three = await runAudit(fixture.db.knex, { failOn: 'never', concurrency: 3 });
       expect(three.checks.map((c) => [c.id, c.status, c.count])).toEqual(one.checks.map((c) => [c.id, c.status, c.count]));
@@ -120,7 +123,7 @@ describeEachDatabase(
       await expect(runAudit(fixture.db.knex, { record: true })).rejects.toThrow(/igny8 migrate/);
     });
   },
-  { setup: (t) => prepare(t.db, 'legacy') },
+  { setup: (t) => prepareDatabase(t.db, 'legacy') },
 );
 
 describeEachDatabase(
@@ -154,13 +157,7 @@ describeEachDatabase(
       expect(second.schemaVersion).toMatch(/^\d{4}_/);
     });
   },
-  {
-    setup: async (t) => {
-      const run = await migrateLatest(t.db);
-      if (run.error) throw run.error;
-      await prepare(t.db, 'target');
-    },
-  },
+  { setup: (t) => prepareDatabase(t.db, 'target') },
 );
 
 it('config: a suppression needs a reason, a known check and a real date; errors name the key path', () => {

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { CHECKS } from '../../src/checks/registry.js';
-import { describeEachDatabase } from '../helpers/databases.js';
-import { check, inRollback, keys, makeAccount, prepare, shapeOf, type Fixture, type Shape } from './fixtures.js';
+import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
+import { check, inRollback, keys, makeAccount, shapeOf, type Fixture, type Shape } from '../helpers/check-fixtures.js';
 
 type ShapeName = 'legacy' | 'target';
 
@@ -279,6 +279,6 @@ for (const name of ['legacy', 'target'] as const) {
         });
       }
     },
-    { setup: (t) => prepare(t.db, name) },
+    { setup: (t) => prepareDatabase(t.db, name) },
   );
 }

@@ -4,8 +4,8 @@
 // one finding, reported against the site's account.
 import { expect, it } from 'vitest';
 import type { Knex } from 'knex';
-import { describeEachDatabase } from '../helpers/databases.js';
-import { check, inRollback, makeAccount, prepare } from './fixtures.js';
+import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
+import { check, inRollback, makeAccount } from '../helpers/check-fixtures.js';
 
 async function dropCompositeKeys(trx: Knex.Transaction): Promise<void> {
   const outcome = await check(trx, 'cross-tenant-reference');
@@ -53,5 +53,5 @@ describeEachDatabase(
       });
     });
   },
-  { setup: (t) => prepare(t.db, 'target') },
+  { setup: (t) => prepareDatabase(t.db, 'target') },
 );

@@ -4,8 +4,8 @@
 // only in a C locale, Unicode elsewhere) decides what a duplicate is in both.
 import { expect, it } from 'vitest';
 import type { Knex } from 'knex';
-import { describeEachDatabase } from '../helpers/databases.js';
-import { check, inRollback, makeAccount, prepare, shapeOf } from './fixtures.js';
+import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
+import { check, inRollback, makeAccount, shapeOf } from '../helpers/check-fixtures.js';
 
 const EMAILS = [
   // a lowercase member and two capitalised ones: one group of three
@@ -98,5 +98,5 @@ describeEachDatabase(
       });
     });
   },
-  { setup: (t) => prepare(t.db, 'legacy') },
+  { setup: (t) => prepareDatabase(t.db, 'legacy') },
 );

@@ -1,8 +1,8 @@
 // payment-method-drift names one problem per account, in the order a person fixes them, with
 // the methods it compared: every problem on the legacy shape, where all three places exist.
 import { expect, it } from 'vitest';
-import { describeEachDatabase } from '../helpers/databases.js';
-import { check, inRollback, makeAccount, prepare } from './fixtures.js';
+import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
+import { check, inRollback, makeAccount } from '../helpers/check-fixtures.js';
 
 describeEachDatabase(
   'payment-method-drift on the legacy shape',
@@ -44,5 +44,5 @@ describeEachDatabase(
       });
     });
   },
-  { setup: (t) => prepare(t.db, 'legacy') },
+  { setup: (t) => prepareDatabase(t.db, 'legacy') },
 );

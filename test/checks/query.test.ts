@@ -1,8 +1,8 @@
 // A check may plan its one statement with its own settings (GROUP_IN_ORDER); the transaction it
 // runs in must plan the next statement as configured again.
 import { expect, it } from 'vitest';
-import { describeEachDatabase } from '../helpers/databases.js';
-import { check, inRollback, makeAccount, prepare } from './fixtures.js';
+import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
+import { check, inRollback, makeAccount } from '../helpers/check-fixtures.js';
 
 describeEachDatabase(
   'planner settings of one check',
@@ -18,5 +18,5 @@ describeEachDatabase(
       });
     });
   },
-  { setup: (t) => prepare(t.db, 'legacy') },
+  { setup: (t) => prepareDatabase(t.db, 'legacy') },
 );

@@ -2,9 +2,9 @@
 // they leave, refusals and bad input (exit codes, the field named, nothing written), and no
 // password or hash in any output.
 import { beforeAll, expect, it } from 'vitest';
-import { countRows, withTestDatabase } from '../domain/support.js';
+import { countRows } from '../helpers/domain-fixtures.js';
+import { describeEachDatabase, describeOnServer, type TestDatabase, withTestDatabase } from '../helpers/databases.js';
 import { registerTestSecret, runCli, stderrBesidesDatabase, type CliResult } from '../helpers/cli.js';
-import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { createMigratedDatabase } from '../helpers/templates.js';
 
 const PASSWORD = 'Sup3r-Secret-Pa55'; // a known test secret: runCli fails if any output shows it
@@ -169,6 +169,41 @@ describeEachDatabase(
       expect(none.stderr).toMatch(/--password-stdin/);
     });
 
+    it('names keep the joiners Persian, Hindi and emoji need, are stored in NFC; keys are kept as sent', async () => {
+      const persian = 'می\u200Cخواهم'; // ZWNJ between letters
+      const hindi = 'क्\u200Dषमा'; // ZWJ after the virama
+      const family = '👨\u200D👩\u200D👧';
+      const key = `cle\u0301-${family}`;
+      const registered = await run(
+        ['--json', 'register', '--email', 'joiners@example.com', '--password-stdin', '--account-name', persian, '--first-name', hindi, '--last-name', 'Cafe\u0301', '--plan', 'free'],
+        PASSWORD,
+      );
+      expect(registered.code, registered.stderr).toBe(0);
+      const account = (JSON.parse(registered.stdout) as RegistrationJson).account;
+      const site = await run(['--json', 'create-site', '--account', account.slug, '--name', `Famille ${family} Cafe\u0301`, '--domain', 'joiners.example', '--industry', 'technology', '--description', 'e\u0301te\u0301']);
+      expect(site.code, site.stderr).toBe(0);
+      const siteSlug = (JSON.parse(site.stdout) as { slug: string }).slug;
+      const sector = await run(['create-sector', '--site', siteSlug, '--account', account.slug, '--industry-sector', 'saas', '--name', hindi]);
+      expect(sector.code, sector.stderr).toBe(0);
+      const grant = ['grant-credits', '--account', account.slug, '--amount', '5', '--reason', `${family} re\u0301sume\u0301`, '--idempotency-key', key];
+      expect((await run(grant)).code).toBe(0);
+      const retry = await run(grant);
+      expect(retry.code, retry.stderr).toBe(0);
+      expect(retry.stdout).toMatch(/already granted: .*nothing changed/);
+      await withTestDatabase(fx.t, async (db) => {
+        const [stored] = await db.knex('igny8_accounts').where('id', account.id).select('name');
+        expect(stored.name).toBe(persian);
+        const [user] = await db.knex('igny8_users').where('account_id', account.id).select('first_name', 'last_name');
+        expect(user).toEqual({ first_name: hindi, last_name: 'Café' });
+        const [storedSite] = await db.knex('igny8_sites').where('account_id', account.id).select('id', 'name', 'description');
+        expect(storedSite).toMatchObject({ name: `Famille ${family} Café`, description: 'été' });
+        const sectors = await db.knex('igny8_sectors').where('site_id', storedSite.id).pluck('name');
+        expect(sectors).toEqual([hindi]);
+        const ledger = await db.knex('igny8_credit_transactions').where('account_id', account.id).whereNotNull('idempotency_key').whereNot('idempotency_key', 'signup').select('description', 'idempotency_key');
+        expect(ledger).toEqual([{ description: `${family} résumé`, idempotency_key: key }]);
+      });
+    });
+
     const TEN_KB = 'x'.repeat(10 * 1024);
     const register = (flags: string[], password = PASSWORD) => ({
       args: ['register', '--password-stdin', ...flags],
@@ -185,6 +220,14 @@ describeEachDatabase(
       ['SQL in the plan', registerWith({ plan: "free'; drop table igny8_users; --" }), /--plan: must be a slug/],
       ['a 10 kB account name', registerWith({ name: TEN_KB }), /--account-name: must be at most 255 characters/],
       ['a control character in the name', registerWith({ name: 'Acme\u001b[31mLtd' }), /--account-name: must not contain control characters/],
+      ['three zero-width spaces as the name', registerWith({ name: '\u200B\u200B\u200B' }), /--account-name: must not contain invisible formatting characters \(U\+200B at character 1\)/],
+      ['a soft hyphen in the first name', registerWith({ extra: ['--first-name', 'An\u00ADna'] }), /--first-name: must not contain invisible formatting characters \(U\+00AD at character 3\)/],
+      ['a Hangul filler as the last name', registerWith({ extra: ['--last-name', '\u3164'] }), /--last-name: must contain a visible character/],
+      ['hidden tag characters in the city', registerWith({ extra: ['--billing-city', 'Paris\u{E0068}\u{E0069}'] }), /--billing-city: must not contain invisible formatting characters \(U\+E0068/],
+      ['a right-to-left override in the site name', { args: ['create-site', '--account', 'test-account', '--name', 'Evil\u202Egnp.exe', '--domain', 's.com', '--industry', 'technology'] }, /--name: must not contain direction-changing characters \(U\+202E at character 5\)/],
+      ['an isolate in the description', { args: ['create-site', '--account', 'test-account', '--name', 'S', '--domain', 's.com', '--industry', 'technology', '--description', 'a\u2066b'] }, /--description: must not contain direction-changing characters \(U\+2066/],
+      ['a zero-width space in the domain', { args: ['create-site', '--account', 'test-account', '--name', 'S', '--domain', 'https://exa\u200Bmple.com', '--industry', 'technology'] }, /--domain: must not contain invisible formatting characters \(U\+200B/],
+      ['a joiner that joins nothing in the sector name', { args: ['create-sector', '--site', 'test-site', '--industry-sector', 'saas', '--name', 'Web \u200CDev'] }, /--name: may hold a zero-width joiner or non-joiner only between letters or emoji \(U\+200C/],
       ['an unknown payment method', registerWith({ extra: ['--payment-method', 'bitcoin'] }), /--payment-method: must be one of/],
       ['an unknown industry', { args: ['create-site', '--account', 'test-account', '--name', 'S', '--domain', 's.com', '--industry', 'mining'] }, /--industry: no industry "mining"/],
       ['an unknown account', { args: ['create-site', '--account', 'nobody', '--name', 'S', '--domain', 's.com', '--industry', 'technology'] }, /--account: no account with slug "nobody"/],
@@ -199,6 +242,8 @@ describeEachDatabase(
       ['SQL in the account', { args: ['grant-credits', '--account', "x' or '1'='1", '--amount', '5', '--reason', 'r'] }, /--account: must be a slug/],
       ['an unknown account to credit', { args: ['grant-credits', '--account', 'ghost', '--amount', '5', '--reason', 'r'] }, /--account: no account with slug "ghost"/],
       ['a newline in the reason', { args: ['grant-credits', '--account', 'test-account', '--amount', '5', '--reason', 'a\nb'] }, /--reason: must not contain control characters/],
+      ['a left-to-right mark in the reason', { args: ['grant-credits', '--account', 'test-account', '--amount', '5', '--reason', 'goodwill\u200E'] }, /--reason: must not contain direction-changing characters \(U\+200E at character 9\)/],
+      ['a word joiner in the key', { args: ['grant-credits', '--account', 'test-account', '--amount', '5', '--reason', 'r', '--idempotency-key', 'ticket\u206043'] }, /--idempotency-key: must not contain invisible formatting characters \(U\+2060/],
       ['an unknown account to show', { args: ['account', 'show', 'ghost@example.com'] }, /SLUG\|EMAIL: no user with email "ghost@example.com"/],
       ['SQL in the account to show', { args: ['account', 'show', "'; select 1; --"] }, /SLUG\|EMAIL: must be an account slug or a user email/],
     ];
@@ -212,7 +257,7 @@ describeEachDatabase(
         expect(result.stdout, what).toBe('');
       }
       expect(await withTestDatabase(fx.t, (db) => countRows(db.knex))).toEqual(before);
-    }, 240_000); // two dozen child processes: generous on a busy machine
+    }, 240_000); // three dozen child processes: generous on a busy machine
 
     it('everything the commands created passes the audit', async () => {
       const audit = await run(['--json', 'audit', '--fail-on', 'warning']);

@@ -1,13 +1,12 @@
 // Many igny8 processes at once on one embedded database: they take turns, and nothing any of
 // them wrote is lost. Before the directory lock was atomic, 2 of 11 rounds of 8 concurrent
 // grants lost grants while every process exited 0.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccount } from '../../src/domain/register.js';
 import { runCli } from '../helpers/cli.js';
-import type { TestDatabase } from '../helpers/databases.js';
+import { type TestDatabase, withTestDatabase } from '../helpers/databases.js';
 import { createMigratedDatabase } from '../helpers/templates.js';
-import { brokenLedgerRows, FAST_SCRYPT, withTestDatabase } from '../domain/support.js';
+import { brokenLedgerRows, FAST_SCRYPT } from '../helpers/domain-fixtures.js';
 
 const ROUNDS = 30;
 const PROCESSES = 8;

@@ -84,6 +84,7 @@ describe('embedded database lock', () => {
     writeFileSync(lockPath(dataDir), String(deadPid()));
     const lock = await acquireDataDirLock(dataDir, { waitMs: 2_000 });
     lock.release();
+    expect(existsSync(lockPath(dataDir))).toBe(false);
   });
 
   it.runIf(existsSync('/proc/self/stat'))('a reused pid does not keep a dead owner alive', async () => {
@@ -93,6 +94,7 @@ describe('embedded database lock', () => {
     // This test's own pid is alive, but it did not start at time 1: the owner is gone.
     writeFileSync(path.join(lock, `${process.pid}-1-0badc0de`), '');
     (await acquireDataDirLock(dataDir, { waitMs: 2_000 })).release();
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('a holder killed with SIGKILL is taken over by the next process', async () => {

@@ -11,14 +11,12 @@ describe('igny8 demo', () => {
   afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
   it('walks legacy data → audit → migrate (refused) → repair → migrate → clean audit, and exits 0', async () => {
-    const started = Date.now();
     // A DATABASE_URL that would fail if it were used: the demo must never touch it.
     const result = await runCli(['demo'], {
       cwd,
       env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/not-yours', IGNY8_DATA_DIR: undefined },
       timeoutMs: 90_000,
     });
-    const seconds = (Date.now() - started) / 1000;
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.code).toBe(0);
     const steps = [
@@ -36,7 +34,6 @@ describe('igny8 demo', () => {
     expect(result.stdout).toMatch(/0 with findings \(0 error rows, 0 warning rows\)[\s\S]*exit code 0/);
     expect(result.stdout).toContain('The demo database was removed.');
     expect(existsSync(path.join(cwd, '.igny8'))).toBe(false);
-    expect(seconds).toBeLessThan(60);
   }, 120_000);
 
   it('refuses --database-url: the demo only ever uses a database of its own', async () => {

@@ -8,7 +8,7 @@ import { verifyPassword } from '../../src/domain/passwords.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { createMigratedDatabase } from '../helpers/templates.js';
-import { brokenLedgerRows, countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from './support.js';
+import { brokenLedgerRows, countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
 
 function paidInput(overrides: Partial<RegisterInput> = {}): RegisterInput {
   return {

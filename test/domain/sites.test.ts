@@ -7,7 +7,7 @@ import { createSite } from '../../src/domain/sites.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { createTestDatabase, describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { createMigratedDatabase } from '../helpers/templates.js';
-import { countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from './support.js';
+import { countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
 
 async function newAccount(knex: Knex, plan: string) {
   const r = await registerAccount(

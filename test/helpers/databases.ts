@@ -8,6 +8,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { connect, type Database, type DatabaseKind } from '../../src/db/connect.js';
+import { migrateLatest } from '../../src/db/migrator.js';
+import { syncCatalog } from '../../src/domain/catalog.js';
 
 export const SERVER_URL = process.env.IGNY8_TEST_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const serverRequired = process.env.IGNY8_REQUIRE_SERVER === '1' || process.env.CI === 'true';
@@ -116,6 +118,28 @@ export async function openEmbeddedTestDatabase(
 }
 
 export const DATABASE_KINDS: readonly DatabaseKind[] = ['pglite', 'postgres'];
+
+/** The legacy shape (the baseline migration only) or the target shape, with the catalog synced. */
+export async function prepareDatabase(db: Database, shape: 'legacy' | 'target'): Promise<void> {
+  const run = await migrateLatest(db, shape === 'legacy' ? { to: '0001_legacy_baseline' } : {});
+  if (run.error) throw run.error;
+  await db.knex.transaction((trx) => syncCatalog(trx));
+}
+
+/**
+ * Runs `work` on the test database from this process while child processes use it too:
+ * the embedded database admits one process at a time, so it is opened from its directory
+ * for `work` and closed again.
+ */
+export async function withTestDatabase<T>(t: TestDatabase, work: (db: Database) => Promise<T>): Promise<T> {
+  if (t.kind === 'postgres') return work(t.db);
+  const db = await connect({ dataDir: t.dataDir });
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
 
 export interface DatabaseFixture {
   readonly kind: DatabaseKind;

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
-import { connect, type Database, type DatabaseKind } from '../../src/db/connect.js';
-import { listMigrationFiles, migrateLatest } from '../../src/db/migrator.js';
-import { syncCatalog } from '../../src/domain/catalog.js';
+import { connect, type DatabaseKind } from '../../src/db/connect.js';
+import { listMigrationFiles } from '../../src/db/migrator.js';
 import {
   openEmbeddedTestDatabase,
   openServerTestDatabase,
+  prepareDatabase,
   SERVER_URL,
   serverUrlFor,
   type TestDatabase,
@@ -25,18 +25,12 @@ function templateKey(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-async function prepare(db: Database): Promise<void> {
-  const run = await migrateLatest(db);
-  if (run.error) throw run.error;
-  await db.knex.transaction((trx) => syncCatalog(trx));
-}
-
 async function pgliteTemplate(key: string): Promise<Blob> {
   const file = path.join(tmpdir(), `igny8-template-${key}.tar`);
   if (!existsSync(file)) {
     const db = await connect({ memory: true });
     try {
-      await prepare(db);
+      await prepareDatabase(db, 'target');
       const pglite = (db.knex.client as unknown as { pglite: PGlite }).pglite;
       const dump = await pglite.dumpDataDir('none');
       const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
@@ -57,7 +51,7 @@ async function serverTemplate(client: pg.Client, key: string): Promise<string> {
   await client.query(`create database ${building}`);
   const db = await connect({ databaseUrl: serverUrlFor(building), poolMax: 2 });
   try {
-    await prepare(db);
+    await prepareDatabase(db, 'target');
   } finally {
     await db.close();
   }

@@ -1,29 +1,19 @@
 // `igny8 repair` as an operator runs it: the plan without --yes writes nothing, the exit
 // codes and messages of each refusal, --json, and the journey through the built CLI.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, DATABASE_KINDS, serverReachable, type TestDatabase } from '../helpers/databases.js';
+import { beforeAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { TEST_KEY } from './support.js';
+import { describeEachDatabase } from '../helpers/databases.js';
+import { TEST_KEY } from '../helpers/repair-fixtures.js';
 
-for (const kind of DATABASE_KINDS) {
-  describe.skipIf(kind === 'postgres' && !serverReachable)(`igny8 repair through the CLI [${kind}]`, () => {
-    let t: TestDatabase;
-    let env: Record<string, string>;
-    const cli = (...args: string[]) => runCli(args, { env });
+describeEachDatabase(
+  'igny8 repair through the CLI',
+  (fx) => {
+    const cli = (...args: string[]) => runCli(args, { env: { ...fx.t.env, IGNY8_SECRET_KEY: TEST_KEY } });
 
+    // A legacy database with repairable defects, seeded as a user would.
     beforeAll(async () => {
-      t = await createTestDatabase(kind, { onDisk: true });
-      // The child processes open the embedded database themselves.
-      if (kind === 'pglite') await t.db.close();
-      env = { ...t.env, IGNY8_SECRET_KEY: TEST_KEY };
-    });
-    afterAll(async () => {
-      await t.drop().catch(() => undefined);
-    });
-
-    it('seeds a legacy database with repairable defects', async () => {
       const seeded = await cli('seed', 'legacy', '--accounts', '80', '--defect-rate', '0.4', '--seed', '5', '--defects', 'repairable');
-      expect(seeded.code).toBe(0);
+      expect(seeded.code, seeded.stderr).toBe(0);
     });
 
     it('refuses --yes (exit 3) until `igny8 migrate` has added the repair log', async () => {
@@ -94,5 +84,12 @@ for (const kind of DATABASE_KINDS) {
       const audit = await cli('audit');
       expect(audit.code).toBe(0);
     });
-  });
-}
+  },
+  {
+    onDisk: true,
+    setup: async (t) => {
+      // The child processes open the embedded database themselves.
+      if (t.kind === 'pglite') await t.db.close();
+    },
+  },
+);

@@ -1,7 +1,7 @@
 // The whole journey an operator takes with a broken production database: seed legacy →
 // audit → migrate (refused, naming the repair) → repair --all --yes → migrate → clean audit,
 // with every legacy value found again in its new place and the row counts accounted for.
-import { expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { runAudit } from '../../src/audit/run.js';
 import { decryptSecret } from '../../src/crypto/index.js';
 import { migrateLatest, migrationStatus } from '../../src/db/migrator.js';
@@ -11,7 +11,8 @@ import { seedLegacy, type SeedResult } from '../../src/seed/legacy.js';
 import { inspectSchema } from '../../src/schema/inspect.js';
 import { LEGACY_TABLES } from '../../src/schema/legacy.js';
 import { describeEachDatabase } from '../helpers/databases.js';
-import { all, count, repairOptions, rowCounts, TEST_ENV, TEST_KEY } from './support.js';
+import { repairOptions, TEST_ENV, TEST_KEY } from '../helpers/repair-fixtures.js';
+import { all, count, rowCounts } from '../helpers/sql.js';
 
 type Row = Record<string, unknown>;
 
@@ -27,12 +28,16 @@ describeEachDatabase('the legacy journey: seed, audit, migrate refused, repair -
   let legacyCounts: Record<string, number>;
   const legacy: Record<string, Row[]> = {};
 
-  it('audits exactly the defects seed legacy planted', async () => {
+  // A legacy database as `igny8 seed legacy` makes it, and every row of it as it was.
+  beforeAll(async () => {
     const { db } = fixture;
     seeded = await seedLegacy(db, { accounts: 150, defectRate: 0.45, seed: 11, defects: ['repairable'] });
     legacyCounts = await rowCounts(db.knex, LEGACY_TABLES);
     for (const table of LEGACY_TABLES) legacy[table] = await all(db.knex, `select * from ${table} order by id`);
-    const report = await runAudit(db.knex, { sample: 0 });
+  });
+
+  it('audits exactly the defects seed legacy planted', async () => {
+    const report = await runAudit(fixture.db.knex, { sample: 0 });
     for (const check of report.checks.filter((result) => result.status === 'findings' || result.status === 'ok')) {
       expect({ id: check.id, count: check.count }).toEqual({ id: check.id, count: seeded.planted[check.id] ?? 0 });
     }

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { BIN, runCli } from '../helpers/cli.js';
-import { all, checkCount, count, seedAndMigrateToGate, TEST_KEY } from './support.js';
+import { checkCount, seedAndMigrateToGate, TEST_KEY } from '../helpers/repair-fixtures.js';
+import { all, count } from '../helpers/sql.js';
 
 const TABLES = ['igny8_accounts', 'igny8_credit_transactions', 'igny8_repair_log'];
 
@@ -20,6 +21,8 @@ async function fingerprint(t: TestDatabase): Promise<Record<string, string>> {
   return row;
 }
 
+// On the server only: the test reads the database from a second session while the killed
+// process' batch is open, which the embedded database (one process at a time) cannot allow.
 describeOnServer('a repair killed mid-way (SIGKILL) [postgres]', () => {
   let t: TestDatabase;
   beforeAll(async () => {

@@ -2,18 +2,20 @@
 // zero, a second run changes nothing, rows changed between plan and apply are refused with
 // nothing written, --account limits a repair to one tenant, batches are bounded, and the
 // log's "after" of every changed row is what the row now holds.
-import { expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { findRepair, REPAIRABLE_IDS, resolveRepairIds } from '../../src/repairs/registry.js';
 import { applyRepair, planRepair, runRepairs } from '../../src/repairs/run.js';
 import { describeEachDatabase } from '../helpers/databases.js';
 import { decryptSecret } from '../../src/crypto/index.js';
-import { all, checkCount, count, repairOptions, seedAndMigrateToGate, TEST_KEY } from './support.js';
+import { checkCount, repairOptions, seedAndMigrateToGate, TEST_KEY } from '../helpers/repair-fixtures.js';
+import { all, count } from '../helpers/sql.js';
 
 const LOG = 'igny8_repair_log';
 
 describeEachDatabase('repairs one by one', (fixture) => {
-  it('sets up a legacy database stopped at the first gated migration', async () => {
+  // A legacy database stopped at the first gated migration, with drift enough to repair.
+  beforeAll(async () => {
     const seeded = await seedAndMigrateToGate(fixture.db, { accounts: 120, seed: 3 });
     expect(seeded.planted['credit-balance-drift']).toBeGreaterThan(2);
     expect(await count(fixture.db.knex, LOG)).toBe(0);

@@ -1,24 +1,26 @@
 // After the migrations, drift can still appear (a balance edited by hand, an access row
 // deleted, a secret pasted into an integration). The repairs work on the target shape too,
 // through its names (igny8_accounts, account_id, idempotency_key, billing_snapshot).
-import { expect, it } from 'vitest';
-import { runAudit } from '../../src/audit/run.js';
+import { beforeAll, expect, it } from 'vitest';
+import { runAudit, type AuditReport } from '../../src/audit/run.js';
 import { decryptSecret } from '../../src/crypto/index.js';
 import { registerAccount } from '../../src/domain/register.js';
 import { createSite } from '../../src/domain/sites.js';
 import { REPAIRABLE_IDS } from '../../src/repairs/registry.js';
 import { runRepairs } from '../../src/repairs/run.js';
 import { describeEachDatabase } from '../helpers/databases.js';
-import { FAST_SCRYPT, prepareTargetDatabase } from '../domain/support.js';
-import { all, checkCount, count, repairOptions, TEST_KEY } from './support.js';
+import { FAST_SCRYPT } from '../helpers/domain-fixtures.js';
+import { checkCount, repairOptions, TEST_KEY } from '../helpers/repair-fixtures.js';
+import { all, count } from '../helpers/sql.js';
 
 describeEachDatabase('repairs on the target shape', (fixture) => {
   const ids: Record<string, number> = {};
+  let auditBeforeDrift: AuditReport;
+  let auditAfterDrift: AuditReport;
 
-  it('plants drift in a migrated database the domain commands filled', async () => {
-    const { db } = fixture;
-    const knex = db.knex;
-    await prepareTargetDatabase(db);
+  // A migrated database the domain commands filled, then drift planted by hand.
+  beforeAll(async () => {
+    const knex = fixture.db.knex;
     const register = (email: string, plan: string, accountName: string) =>
       registerAccount(knex, { email, password: 'Sup3r-Secret-Pa55', accountName, plan }, { scryptCost: FAST_SCRYPT });
     const free = await register('free.owner@example.com', 'free', 'Free Co');
@@ -30,7 +32,7 @@ describeEachDatabase('repairs on the target shape', (fixture) => {
     const site = await createSite(knex, { account: free.account.slug, name: 'Blog', domain: 'blog.example.com', industry: 'technology' });
     ids.site = site.id;
     await knex.raw(`insert into igny8_users (email, password, role, account_id) values ('second@example.com', 'x', 'admin', ?)`, [ids.other]);
-    expect((await runAudit(knex, { sample: 0 })).exitCode).toBe(0);
+    auditBeforeDrift = await runAudit(knex, { sample: 0 });
 
     await knex.raw(`update igny8_plans set included_credits = 5 where slug = 'growth'`); // plan-catalog-drift
     await knex.raw(`update igny8_accounts set credits = credits + 7 where id = ?`, [ids.free]); // credit-balance-drift
@@ -57,8 +59,12 @@ describeEachDatabase('repairs on the target shape', (fixture) => {
        values (?, 'subscription', 100, 100, 'signup credits', 'signup')`,
       [ids.short],
     );
-    const audit = await runAudit(knex, { sample: 0 });
-    const found = Object.fromEntries(audit.checks.filter((check) => check.count > 0).map((check) => [check.id, check.count]));
+    auditAfterDrift = await runAudit(knex, { sample: 0 });
+  });
+
+  it('the audit finds nothing in what the domain commands made, and each planted drift once', () => {
+    expect(auditBeforeDrift.exitCode).toBe(0);
+    const found = Object.fromEntries(auditAfterDrift.checks.filter((check) => check.count > 0).map((check) => [check.id, check.count]));
     expect(found).toEqual({
       'plan-catalog-drift': 1,
       'credit-balance-drift': 1,
@@ -127,4 +133,4 @@ describeEachDatabase('repairs on the target shape', (fixture) => {
     expect(await count(knex, 'igny8_account_payment_methods', 'account_id = ? and is_default', [ids.paid])).toBe(1);
     expect(await count(knex, 'igny8_account_payment_methods', 'account_id = ?', [ids.paid])).toBe(1);
   });
-});
+}, { migrated: true });

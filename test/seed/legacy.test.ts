@@ -1,7 +1,7 @@
 // seed legacy: for several seeds and defect rates, the audit reports exactly the counts the
 // seed planted; the data respects every foreign key (the bulk load skips their triggers);
 // samples never carry the planted WordPress secrets; a non-empty database is refused.
-import { expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { runAudit } from '../../src/audit/run.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { inspectSchema } from '../../src/schema/inspect.js';
@@ -42,8 +42,11 @@ for (const combination of COMBINATIONS) {
   describeEachDatabase(`seed legacy ${JSON.stringify(combination)}`, (fixture) => {
     let seeded: SeedResult;
 
-    it('builds the legacy shape and prints what it planted', async () => {
+    beforeAll(async () => {
       seeded = await seedLegacy(fixture.db, combination);
+    });
+
+    it('builds the legacy shape and prints what it planted', async () => {
       expect(legacyShapeDifferences(await inspectSchema(fixture.db.knex))).toEqual([]);
       // the foreign-key indexes, rebuilt after the load, are all there under the baseline's names
       const indexes = await fixture.db.knex.raw(`select indexname from pg_indexes where schemaname = current_schema()`);

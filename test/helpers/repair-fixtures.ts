@@ -1,5 +1,5 @@
 // Shared by the repair tests: a legacy database seeded with repairable defects, the options
-// every in-process repair run needs, and small readers.
+// every in-process repair run needs, and the count the audit reports for one check.
 import type { Knex } from 'knex';
 import { runAudit } from '../../src/audit/run.js';
 import { findCheck } from '../../src/checks/index.js';
@@ -37,23 +37,4 @@ export async function checkCount(knex: Knex, id: string): Promise<number> {
   const report = await runAudit(knex, { checks: [check], sample: 0 });
   const result = report.checks[0];
   return result.status === 'findings' || result.status === 'ok' ? result.count : -1;
-}
-
-export async function count(knex: Knex, table: string, where = 'true', bindings: unknown[] = []): Promise<number> {
-  const result = await knex.raw(`select count(*)::int as n from ${table} where ${where}`, bindings as Knex.RawBinding[]);
-  return Number(result.rows[0].n);
-}
-
-export async function all<T = Record<string, unknown>>(knex: Knex, sql: string, bindings: unknown[] = []): Promise<T[]> {
-  const result = await knex.raw(sql, bindings as Knex.RawBinding[]);
-  return result.rows as T[];
-}
-
-/** Rows per table, in one statement. */
-export async function rowCounts(knex: Knex, tables: readonly string[]): Promise<Record<string, number>> {
-  const [row] = await all<Record<string, number>>(
-    knex,
-    `select ${tables.map((table) => `(select count(*)::int from ${table}) as "${table}"`).join(', ')}`,
-  );
-  return Object.fromEntries(tables.map((table) => [table, Number(row[table])]));
 }

@@ -1,33 +1,12 @@
-// Shared by the domain tests: a database in the target shape with the catalog, row counts
+// Shared by the domain tests: unique names and emails, a cheap password cost, row counts
 // that show "nothing written", and the ledger chain as the audit reads it.
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { connect, type Database } from '../../src/db/connect.js';
-import { migrateLatest } from '../../src/db/migrator.js';
-import { withTransaction } from '../../src/db/transaction.js';
-import { syncCatalog } from '../../src/domain/catalog.js';
 import type { ScryptCost } from '../../src/domain/passwords.js';
-import type { TestDatabase } from '../helpers/databases.js';
+import { rowCounts } from './sql.js';
 
 /** A cheap scrypt cost, only for tests whose subject is not the password. */
 export const FAST_SCRYPT: ScryptCost = { log2N: 4, r: 8, p: 1 };
-
-export async function prepareTargetDatabase(db: Database): Promise<void> {
-  const run = await migrateLatest(db);
-  if (run.error) throw run.error;
-  await withTransaction(db.knex, (trx) => syncCatalog(trx));
-}
-
-/** Opens the test database (PGlite: reopened from its directory, then closed again). */
-export async function withTestDatabase<T>(t: TestDatabase, work: (db: Database) => Promise<T>): Promise<T> {
-  if (t.kind === 'postgres') return work(t.db);
-  const db = await connect({ dataDir: t.dataDir });
-  try {
-    return await work(db);
-  } finally {
-    await db.close();
-  }
-}
 
 export function uniqueEmail(prefix = 'user'): string {
   return `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
@@ -49,13 +28,9 @@ export const DOMAIN_TABLES = [
   'igny8_site_user_access',
 ] as const;
 
-export async function countRows(knex: Knex | Knex.Transaction): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (const table of DOMAIN_TABLES) {
-    const [{ count }] = (await knex(table).count({ count: '*' })) as Array<{ count: number }>;
-    counts[table] = count;
-  }
-  return counts;
+/** The rows of every table the domain commands write. */
+export function countRows(knex: Knex): Promise<Record<string, number>> {
+  return rowCounts(knex, DOMAIN_TABLES);
 }
 
 /** Ledger rows whose balance_after is not the previous row's plus the amount (from 0). */

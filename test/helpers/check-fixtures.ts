@@ -3,22 +3,12 @@
 // Tests run inside a transaction that is rolled back, so each sees only its own rows.
 import type { Knex } from 'knex';
 import { createCheckContext } from '../../src/audit/context.js';
-import { migrateLatest } from '../../src/db/migrator.js';
-import type { Database } from '../../src/db/connect.js';
-import { syncCatalog } from '../../src/domain/catalog.js';
 import { findCheck } from '../../src/checks/registry.js';
 import type { CheckOutcome } from '../../src/checks/types.js';
 import { inspectSchema } from '../../src/schema/inspect.js';
 
 export type Plan = 'free' | 'starter' | 'growth' | 'scale';
 const CREDITS: Record<Plan, number> = { free: 1000, starter: 1000, growth: 2000, scale: 4000 };
-
-/** A database in the legacy shape (baseline only) or the target shape, with the catalog. */
-export async function prepare(db: Database, shape: 'legacy' | 'target'): Promise<void> {
-  const run = await migrateLatest(db, shape === 'legacy' ? { to: '0001_legacy_baseline' } : {});
-  if (run.error) throw run.error;
-  await db.knex.transaction((trx) => syncCatalog(trx));
-}
 
 class Rollback extends Error {}
 
