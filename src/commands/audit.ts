@@ -100,6 +100,7 @@ ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unr
               renderTable(
                 ['check', 'severity', 'repair', 'title'],
                 list.map((check) => [check.id, check.severity, check.repairable ? 'yes' : 'no', check.title]),
+                { width: runtime.out.width },
               ),
             );
           }
@@ -126,6 +127,7 @@ ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unr
                     .map(([id, count]) => `${id}=${count}`)
                     .join(', ') || 'none',
                 ]),
+                { width: runtime.out.width },
               ),
             );
             if (runs.length === 0) runtime.out.print('no recorded runs: `igny8 audit --record` adds one');
@@ -150,7 +152,7 @@ ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unr
         if (format === 'json') runtime.out.data(auditDocument(report));
         else if (format === 'junit') runtime.out.print(renderJunit(report));
         else if (format === 'github') for (const line of renderGithub(report)) runtime.out.print(line);
-        else for (const line of renderAuditTable(report, runtime.out.color)) runtime.out.print(line);
+        else for (const line of renderAuditTable(report, runtime.out.color, runtime.out.width)) runtime.out.print(line);
         if (report.failure) runtime.out.error(report.failure);
         runtime.exitCode = report.exitCode;
       }),

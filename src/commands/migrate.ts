@@ -13,6 +13,7 @@ import {
 import { renderRunResults, renderStatus } from '../render/migrations.js';
 import { parseInput } from './validate.js';
 import { runWith, type Runtime } from './runtime.js';
+import { plural } from '../render/text.js';
 
 const interval = z
   .string()
@@ -31,7 +32,7 @@ function timeoutOptions(command: Command): Command {
 
 function report(runtime: Runtime, run: RunReport, extra: Record<string, unknown> = {}): void {
   runtime.out.result({ ...extra, results: run.results }, () => {
-    for (const line of renderRunResults(run.results, runtime.out.color)) runtime.out.print(line);
+    for (const line of renderRunResults(run.results, runtime.out.color, runtime.out.width)) runtime.out.print(line);
   });
   if (run.error) throw run.error;
 }
@@ -67,7 +68,7 @@ export default function configureMigrate(migrate: Command): void {
       runWith(async (_options, runtime) => {
         const rows = await migrationStatus(await runtime.database());
         runtime.out.result({ migrations: rows }, () => {
-          for (const line of renderStatus(rows, runtime.out.color)) runtime.out.print(line);
+          for (const line of renderStatus(rows, runtime.out.color, runtime.out.width)) runtime.out.print(line);
         });
       }),
     );
@@ -92,7 +93,7 @@ export default function configureMigrate(migrate: Command): void {
       runWith(async (_options, runtime) => {
         const result = await adoptLegacyDatabase(await runtime.database());
         runtime.out.result(result, () => {
-          runtime.out.print(`adopted: the legacy shape matches (${result.tables} tables); ${result.baseline} recorded as applied`);
+          runtime.out.print(`adopted: the legacy shape matches (${plural(result.tables, 'table')}); ${result.baseline} recorded as applied`);
           if (result.extraColumns.length > 0) {
             runtime.out.print(`columns beyond the legacy shape, kept as they are: ${result.extraColumns.join(', ')}`);
           }

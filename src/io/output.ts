@@ -3,12 +3,13 @@
 // colour follows --no-color / NO_COLOR / the terminal, spinners appear only on a TTY.
 import { Chalk, type ChalkInstance } from 'chalk';
 import { scrubSecrets } from '../secrets.js';
+import { outputWidth, wrapText } from '../render/text.js';
 
 export interface OutputOptions {
   json?: boolean;
   quiet?: boolean;
   color?: boolean;
-  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   env?: NodeJS.ProcessEnv;
 }
@@ -26,7 +27,9 @@ export class Output {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly color: ChalkInstance;
-  private readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  /** The widest a line of stdout may be: tables and long lines are fitted to it. */
+  readonly width: number;
+  private readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
   constructor(options: OutputOptions = {}) {
@@ -38,11 +41,17 @@ export class Output {
     const colorWanted =
       options.color !== false && !('NO_COLOR' in env && env.NO_COLOR !== '') && Boolean(this.stdout.isTTY);
     this.color = new Chalk({ level: colorWanted || env.FORCE_COLOR ? 1 : 0 });
+    this.width = outputWidth(this.stdout, env);
   }
 
   /** The command's result for a person; nothing when --json is on. */
   print(text = ''): void {
     if (!this.json) this.stdout.write(`${scrubSecrets(text)}\n`);
+  }
+
+  /** Like print, wrapped on word boundaries to the output width (for prose, never for data). */
+  printWrapped(text: string): void {
+    for (const line of wrapText(text, this.width)) this.print(line);
   }
 
   /** The command's result for a machine: one JSON document on stdout. */
