@@ -102,7 +102,10 @@ export function renderAccount(view: AccountView, width: number): string[] {
     field('created', when(a.createdAt)),
   ];
   // Field values wrap under themselves, past the label column.
-  const lines = header.flatMap((line) => wrapText(line, width, { hang: ' '.repeat(16) }));
+  const lines = [
+    ...wrapText(header[0], width),
+    ...header.slice(1).flatMap((line) => wrapText(line, width, { hang: ' '.repeat(16) })),
+  ];
   lines.push(
     '',
     'users',

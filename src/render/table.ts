@@ -23,7 +23,7 @@ export interface TableOptions {
 
 // Below this a truncated column says too little to be worth the cut.
 const TRUNCATED_MIN = 12;
-// What a column keeps when even its longest word cannot fit: room for a few characters and '…'.
+// The least a column keeps when even its longest word cannot fit: a few characters and '…'.
 const SQUEEZED_MIN = 4;
 
 const text = (cell: Cell): string => (cell === null || cell === undefined ? '' : String(cell));
@@ -70,7 +70,23 @@ export function fitColumns(columns: Column[], rows: string[][], width: number): 
   const truncatedGiveFirst = columns.map((column, i) => (column.overflow === 'truncate' ? wordFloor[i] : natural[i]));
   if (truncatedGiveFirst.reduce((sum, w) => sum + w, 0) <= available) return shareWidths(natural, truncatedGiveFirst, available);
   if (wordFloor.reduce((sum, w) => sum + w, 0) <= available) return shareWidths(natural, wordFloor, available);
-  return shareWidths(natural, natural.map((w) => Math.min(w, SQUEEZED_MIN)), available);
+  // Even the longest words do not fit: the columns with the longest words are cut down to a
+  // common cap (their words get an ellipsis), so that short columns stay whole.
+  return shareWidths(natural, capped(wordFloor, available), available);
+}
+
+/** `widths` with the widest capped, at the largest cap whose total fits `available`. */
+function capped(widths: number[], available: number): number[] {
+  const at = (cap: number) => widths.map((width) => Math.min(width, Math.max(SQUEEZED_MIN, cap)));
+  const total = (cap: number) => at(cap).reduce((sum, width) => sum + width, 0);
+  let low = 0;
+  let high = Math.max(...widths);
+  while (low < high) {
+    const cap = Math.ceil((low + high) / 2);
+    if (total(cap) <= available) low = cap;
+    else high = cap - 1;
+  }
+  return at(low);
 }
 
 export function renderTable(head: Array<string | Column>, rows: Cell[][], options: TableOptions): string {
