@@ -184,11 +184,13 @@ export function verdict(results: readonly CheckResult[], failOn: FailOn): { exit
   if (ran.length === 0) {
     return { exitCode: ExitCode.findings, failure: 'no check ran: none applies to this database (fail closed)' };
   }
-  const gating = results.filter(
-    (result) =>
-      result.status === 'findings' && (failOn === 'warning' || (failOn === 'error' && result.severity === 'error')),
-  );
+  const gating = results.filter((result) => failsGate(result, failOn));
   return { exitCode: gating.length > 0 ? ExitCode.findings : ExitCode.ok, failure: null };
+}
+
+/** Whether a check's findings fail the run at this --fail-on (findings below it pass). */
+export function failsGate(result: Pick<CheckResult, 'status' | 'severity'>, failOn: FailOn): boolean {
+  return result.status === 'findings' && (failOn === 'warning' || (failOn === 'error' && result.severity === 'error'));
 }
 
 /** Per-transaction settings: big aggregates stay in memory instead of spilling to disk, and
