@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { classifyError, ExitCode, InternalError } from './errors.js';
+import { helpConfiguration, helpFooter } from './io/help.js';
 import { Output } from './io/output.js';
 import { activeRuntime } from './commands/runtime.js';
 import { scrubSecrets } from './secrets.js';
@@ -17,8 +18,13 @@ Exit codes:
   4   database unreachable or permission denied
   70  internal error
 
-Database: --database-url or DATABASE_URL for a PostgreSQL server; otherwise the embedded
-database in ./.igny8/db (IGNY8_DATA_DIR moves it).`;
+Database: --database-url or DATABASE_URL for a PostgreSQL server; otherwise the embedded database in ./.igny8/db (IGNY8_DATA_DIR moves it).
+
+Environment:
+  NO_COLOR=1       no colour (--no-color too; either wins over FORCE_COLOR)
+  FORCE_COLOR=1    colour even when the output is not a terminal (0: none)
+  COLUMNS=N        table width when the output is not a terminal (default: 100)
+  IGNY8_DEBUG=1    an internal error (exit 70) also prints its stack trace`;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -32,18 +38,20 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
     .option('--database-url <url>', 'PostgreSQL server URL (default: $DATABASE_URL, else the embedded database)')
     .option('--json', 'machine-readable output on stdout, nothing else there')
     .option('-q, --quiet', 'only results and errors')
-    .option('--no-color', 'no colour (also NO_COLOR)')
+    .option('--no-color', 'no colour (wins over NO_COLOR and FORCE_COLOR)')
+    .configureHelp(helpConfiguration())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(scrubSecrets(text)) })
-    .addHelpText('after', EXIT_CODES);
+    .addHelpText('after', helpFooter(EXIT_CODES));
   await registerCommands(program, args);
   return program;
 }
 
 function report(error: unknown): number {
   const failure = classifyError(error);
-  const out = activeRuntime?.out ?? new Output({ json: false, color: !('NO_COLOR' in process.env) });
+  // Before a command's runtime exists, --no-color is read from the arguments themselves.
+  const out = activeRuntime?.out ?? new Output({ color: process.argv.includes('--no-color') ? false : undefined });
   const prefix = failure instanceof InternalError ? 'internal error: ' : '';
   out.error(`${prefix}${failure.message}`);
   for (const line of failure.details) out.error(`  ${line}`);

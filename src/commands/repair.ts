@@ -14,6 +14,7 @@ import type { Sample } from '../checks/types.js';
 import { parseInput } from './validate.js';
 import { runWith, type Runtime } from './runtime.js';
 import { plural } from '../render/text.js';
+import { helpFooter } from '../io/help.js';
 
 const slug = z.string().trim().min(1, 'must not be empty').max(255).regex(/^[a-z0-9][a-z0-9-]*$/, 'a slug: lowercase letters, digits and dashes');
 
@@ -119,14 +120,12 @@ export default function configureRepair(command: Command): void {
     .option('--batch-size <n>', 'rows per transaction', '10000')
     .addHelpText(
       'after',
-      `
+      helpFooter(`
 Repairable checks, in the order --all runs them:
   ${REPAIRABLE_IDS.join('\n  ')}
 Other checks have no automatic repair: a person decides (igny8 audit --check ID lists the rows).
 
-Each repair recounts its rows under row locks and refuses (exit 3, nothing written) if they
-changed since the plan; every changed row goes to igny8_repair_log with its before and after,
-under one run id per invocation. See docs/repair.md.`,
+Each repair recounts its rows under row locks and refuses (exit 3, nothing written) if they changed since the plan; every changed row goes to igny8_repair_log with its before and after, under one run id per invocation. See docs/repair.md.`),
     )
     .action(
       runWith<Flags>(async (flags, runtime, ids) => {
