@@ -27,7 +27,8 @@ function optionDescription(option: Option): string {
 }
 
 export function helpConfiguration(): HelpConfiguration {
-  return { showGlobalOptions: true, helpWidth: helpWidth(), optionDescription };
+  // Commander stops wrapping descriptions narrower than 40 columns; a narrow terminal still wants them wrapped.
+  return { showGlobalOptions: true, helpWidth: helpWidth(), minWidthToWrap: 20, optionDescription };
 }
 
 /**
