@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { classifyError, ExitCode, InternalError, LockTimeout } from './errors.js';
+import { helpConfiguration, helpFooter } from './io/help.js';
 import { Output } from './io/output.js';
 import { activeRuntime } from './commands/runtime.js';
 import { scrubSecrets } from './secrets.js';
@@ -14,13 +15,18 @@ Exit codes:
   1   audit findings at or above --fail-on
   2   bad usage or invalid input (the message names the field)
   3   refused by a domain rule (email taken, limit reached, precondition failed)
-  4   database unreachable or permission denied
+  4   database unreachable, connection lost, or permission denied
   70  internal error
+  130 interrupted (SIGINT), 143 stopped (SIGTERM): the open transaction rolled back
 
-Database, the first that applies: --database-url (-d; a URL or a key=value string),
-DATABASE_URL, a server named by PGHOST, PGHOSTADDR, PGDATABASE or PGSERVICE (the other PG*
-variables and ~/.pgpass fill in the rest, as for psql), else the embedded database in
-./.igny8/db (IGNY8_DATA_DIR moves it).`;
+Database, the first that applies: --database-url (-d; a URL or a key=value string), DATABASE_URL, a server named by PGHOST, PGHOSTADDR, PGDATABASE or PGSERVICE (the other PG* variables and ~/.pgpass fill in the rest, as for psql), else the embedded database in ./.igny8/db (IGNY8_DATA_DIR moves it).
+
+Environment:
+  NO_COLOR=1       no colour (--no-color too; either wins over FORCE_COLOR)
+  FORCE_COLOR=1    colour even when the output is not a terminal (0: none)
+  COLUMNS=N        table width when the output is not a terminal (default: 100)
+  IGNY8_SECRET_KEY the key that encrypts stored credentials (or IGNY8_SECRET_KEY_FILE)
+  IGNY8_DEBUG=1    an internal error (exit 70) also prints its stack trace`;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -34,11 +40,12 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
     .option('-d, --database-url <url>', 'PostgreSQL server: a URL or a libpq key=value string (default: $DATABASE_URL, PGHOST..., else the embedded database)')
     .option('--json', 'machine-readable output on stdout, nothing else there')
     .option('-q, --quiet', 'only results and errors')
-    .option('--no-color', 'no colour (also NO_COLOR)')
+    .option('--no-color', 'no colour (wins over NO_COLOR and FORCE_COLOR)')
+    .configureHelp(helpConfiguration())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(scrubSecrets(text)) })
-    .addHelpText('after', EXIT_CODES);
+    .addHelpText('after', helpFooter(EXIT_CODES));
   await registerCommands(program, args);
   return program;
 }
@@ -63,7 +70,8 @@ async function explainLockTimeout(failure: LockTimeout): Promise<void> {
 async function report(error: unknown): Promise<number> {
   const failure = classifyError(error);
   if (failure instanceof LockTimeout) await explainLockTimeout(failure);
-  const out = activeRuntime?.out ?? new Output({ json: false, color: !('NO_COLOR' in process.env) });
+  // Before a command's runtime exists, --no-color is read from the arguments themselves.
+  const out = activeRuntime?.out ?? new Output({ color: process.argv.includes('--no-color') ? false : undefined });
   const prefix = failure instanceof InternalError ? 'internal error: ' : '';
   out.error(`${prefix}${failure.message}`);
   for (const line of failure.details) out.error(`  ${line}`);

@@ -10,6 +10,7 @@ import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
 import { suppressionsFor, type Suppression } from './config.js';
 import { createCheckContext } from './context.js';
 import { historyTablesPresent, recordAudit } from './history.js';
+import { plural } from '../render/text.js';
 
 export type FailOn = 'error' | 'warning' | 'never';
 export type CheckStatus = 'ok' | 'findings' | 'suppressed' | 'enforced' | 'not-applicable' | 'error';
@@ -129,7 +130,7 @@ async function runOne(base: CheckContext, check: Check, options: AuditOptions, n
       result.samples = outcome.samples;
       result.status = outcome.count > 0 ? 'findings' : 'ok';
       if (result.suppressed > 0) {
-        result.notes.push(`${result.suppressed} row${result.suppressed === 1 ? '' : 's'} suppressed by key`);
+        result.notes.push(`${plural(result.suppressed, 'row')} suppressed by key`);
       }
       if (plan.whole && outcome.count > 0) {
         result.status = 'suppressed';
@@ -179,17 +180,19 @@ function totalsOf(results: readonly CheckResult[]): AuditTotals {
 export function verdict(results: readonly CheckResult[], failOn: FailOn): { exitCode: number; failure: string | null } {
   const errored = results.filter((result) => result.status === 'error');
   if (errored.length > 0) {
-    return { exitCode: ExitCode.findings, failure: `${errored.length} check${errored.length === 1 ? '' : 's'} failed to run: ${errored.map((result) => result.id).join(', ')}` };
+    return { exitCode: ExitCode.findings, failure: `${plural(errored.length, 'check')} failed to run: ${errored.map((result) => result.id).join(', ')}` };
   }
   const ran = results.filter((result) => result.status !== 'not-applicable');
   if (ran.length === 0) {
     return { exitCode: ExitCode.findings, failure: 'no check ran: none applies to this database (fail closed)' };
   }
-  const gating = results.filter(
-    (result) =>
-      result.status === 'findings' && (failOn === 'warning' || (failOn === 'error' && result.severity === 'error')),
-  );
+  const gating = results.filter((result) => failsGate(result, failOn));
   return { exitCode: gating.length > 0 ? ExitCode.findings : ExitCode.ok, failure: null };
+}
+
+/** Whether a check's findings fail the run at this --fail-on (findings below it pass). */
+export function failsGate(result: Pick<CheckResult, 'status' | 'severity'>, failOn: FailOn): boolean {
+  return result.status === 'findings' && (failOn === 'warning' || (failOn === 'error' && result.severity === 'error'));
 }
 
 /** Per-transaction settings: big aggregates stay in memory instead of spilling to disk, and

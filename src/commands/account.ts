@@ -32,7 +32,7 @@ export default function configureAccount(command: Command): void {
         const db = await runtime.database({ readOnly: true });
         const view = await withFlagNames(() => showAccount(db.knex, key, input.ledger), { account: 'SLUG|EMAIL' });
         runtime.out.result(view, () => {
-          for (const line of renderAccount(view)) runtime.out.print(line);
+          for (const line of renderAccount(view, runtime.out.width)) runtime.out.print(line);
         });
       }),
     );

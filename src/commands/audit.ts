@@ -13,21 +13,9 @@ import { renderJunit } from '../render/junit.js';
 import { renderTable } from '../render/table.js';
 import { parseInput } from './validate.js';
 import { runWith } from './runtime.js';
+import { helpFooter } from '../io/help.js';
 
 const FORMATS = ['table', 'json', 'junit', 'github'] as const;
-
-/** Breaks a long comma list into indented lines for --help. */
-function wrap(text: string, width: number): string {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + word.length + 1 > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  return [...lines, line].map((text) => `  ${text}`).join('\n');
-}
 
 const inputSchema = z.object({
   check: z.array(z.string()).optional(),
@@ -71,11 +59,11 @@ export default function configureAudit(command: Command): void {
     .option('--config <path>', 'suppressions file (default: ./igny8.config.json when present)')
     .addHelpText(
       'after',
-      `
+      helpFooter(`
 Checks (details: --list):
-${wrap(CHECK_IDS.join(', '), 88)}
-Exit codes: 0 clean below --fail-on, 1 findings at or above it (or a check failed, or none
-ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unreachable.`,
+  ${CHECK_IDS.join(', ')}
+
+Exit codes: 0 clean below --fail-on, 1 findings at or above it (or a check failed, or none ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unreachable.`),
     )
     .action(
       runWith<AuditFlags>(async (flags, runtime) => {
@@ -100,6 +88,7 @@ ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unr
               renderTable(
                 ['check', 'severity', 'repair', 'title'],
                 list.map((check) => [check.id, check.severity, check.repairable ? 'yes' : 'no', check.title]),
+                { width: runtime.out.width },
               ),
             );
           }
@@ -126,6 +115,7 @@ ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unr
                     .map(([id, count]) => `${id}=${count}`)
                     .join(', ') || 'none',
                 ]),
+                { width: runtime.out.width },
               ),
             );
             if (runs.length === 0) runtime.out.print('no recorded runs: `igny8 audit --record` adds one');
@@ -151,7 +141,7 @@ ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unr
         if (format === 'json') runtime.out.data(auditDocument(report));
         else if (format === 'junit') runtime.out.print(renderJunit(report));
         else if (format === 'github') for (const line of renderGithub(report)) runtime.out.print(line);
-        else for (const line of renderAuditTable(report, runtime.out.color)) runtime.out.print(line);
+        else for (const line of renderAuditTable(report, runtime.out.color, runtime.out.width)) runtime.out.print(line);
         if (report.failure) runtime.out.error(report.failure);
         runtime.exitCode = report.exitCode;
       }),

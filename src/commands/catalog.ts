@@ -4,6 +4,7 @@ import { readCatalog, syncCatalog, type CatalogChange } from '../domain/catalog.
 import { withTransaction } from '../db/transaction.js';
 import { renderTable } from '../render/table.js';
 import { runWith } from './runtime.js';
+import { plural } from '../render/text.js';
 
 function describeChange(change: CatalogChange): string {
   const fields = Object.entries(change.fields)
@@ -25,7 +26,7 @@ export default function configureCatalog(catalog: Command): void {
         runtime.out.result({ changed: changes.length, changes }, () => {
           if (changes.length === 0) runtime.out.print('catalog in sync: nothing changed');
           for (const change of changes) runtime.out.print(describeChange(change));
-          if (changes.length > 0) runtime.out.print(`${changes.length} change${changes.length === 1 ? '' : 's'} written`);
+          if (changes.length > 0) runtime.out.print(`${plural(changes.length, 'change')} written`);
         });
       }),
     );
@@ -50,6 +51,7 @@ export default function configureCatalog(catalog: Command): void {
                 Number(plan.max_users),
                 plan.max_sectors_per_site === 0 ? 'unlimited' : (plan.max_sectors_per_site as number | null),
               ]),
+              { width: runtime.out.width },
             ),
           );
           runtime.out.print(
@@ -60,6 +62,7 @@ export default function configureCatalog(catalog: Command): void {
                 String(industry.name),
                 industry.sectors.map((sector) => String(sector.slug)).join(', '),
               ]),
+              { width: runtime.out.width },
             ),
           );
         });

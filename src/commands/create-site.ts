@@ -10,9 +10,9 @@ import { parseInput } from './validate.js';
 export default function configureCreateSite(command: Command): void {
   command
     .requiredOption('--account <slug>', "the account's slug")
-    .requiredOption('--name <name>', "the site's name (its slug is made from it)")
+    .requiredOption('--name <name>', "the site's name; its slug is made from it")
     .requiredOption('--domain <domain>', 'a host name or http(s) URL, e.g. https://example.com')
-    .requiredOption('--industry <slug>', 'the industry (required; see `igny8 catalog show`)')
+    .requiredOption('--industry <slug>', 'the industry; see `igny8 catalog show`')
     .option('--by <email>', 'the creating user, a member of the account (default: the owner)')
     .option('--description <text>', 'a description')
     .action(

@@ -34,17 +34,17 @@ export default function configureDemo(command: Command): void {
           onStep(step) {
             spinner.stop();
             if (out.json) return;
-            out.print(out.color.bold(`${step.number}. ${step.title}`));
-            out.print(`   ${out.color.dim(step.why)}`);
-            for (const line of step.lines) out.print(`   ${line}`);
+            out.printWrapped(out.color.bold(`${step.number}. ${step.title}`));
+            out.printWrapped(`   ${out.color.dim(step.why)}`);
+            for (const line of step.lines) out.printWrapped(`   ${line}`);
             out.print();
           },
         }).finally(() => spinner.stop());
         out.result(report, () => {
-          out.print(
+          out.printWrapped(
             `done in ${(report.durationMs / 1000).toFixed(1)} s. ${report.kept ? `The demo database is kept in ${report.directory}` : 'The demo database was removed.'}`,
           );
-          out.print('On your own database: `igny8 migrate adopt` (an existing legacy database), `igny8 audit`, `igny8 repair --all`, `igny8 migrate`.');
+          out.printWrapped('On your own database: `igny8 migrate adopt` (an existing legacy database), `igny8 audit`, `igny8 repair --all`, `igny8 migrate`.');
         });
         runtime.exitCode = report.finalAuditExitCode;
       }),

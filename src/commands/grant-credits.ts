@@ -13,7 +13,7 @@ export default function configureGrantCredits(command: Command): void {
   command
     .requiredOption('--account <slug>', "the account's slug")
     .requiredOption('--amount <n>', 'credits to grant, 1 to 2147483647')
-    .requiredOption('--reason <text>', 'why (kept in the ledger)')
+    .requiredOption('--reason <text>', 'why, kept in the ledger')
     .option('--idempotency-key <key>', 'a retry with the same key grants nothing twice')
     .addOption(new Option('--type <type>', 'the ledger entry type').choices(GRANT_TYPES).default('adjustment'))
     .action(

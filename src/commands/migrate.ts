@@ -14,6 +14,7 @@ import {
 import { renderRunResult, renderRunSummary, renderStatus } from '../render/migrations.js';
 import { parseInput } from './validate.js';
 import { runWith, type Runtime } from './runtime.js';
+import { plural } from '../render/text.js';
 
 const interval = z
   .string()
@@ -50,7 +51,7 @@ function streamed(runtime: Runtime, verb: string) {
     onResult: (result: MigrationRunResult) => {
       if (result.name === current) current = undefined;
       done.push(result);
-      for (const line of renderRunResult(result, runtime.out.color)) runtime.out.progress(line);
+      for (const line of renderRunResult(result, runtime.out.color, runtime.out.width)) runtime.out.progress(line);
     },
   };
 }
@@ -92,7 +93,7 @@ export default function configureMigrate(migrate: Command): void {
       runWith(async (_options, runtime) => {
         const rows = await migrationStatus(await runtime.database({ readOnly: true }));
         runtime.out.result({ migrations: rows }, () => {
-          for (const line of renderStatus(rows, runtime.out.color)) runtime.out.print(line);
+          for (const line of renderStatus(rows, runtime.out.color, runtime.out.width)) runtime.out.print(line);
         });
       }),
     );
@@ -122,7 +123,7 @@ export default function configureMigrate(migrate: Command): void {
       runWith(async (_options, runtime) => {
         const result = await adoptLegacyDatabase(await runtime.database());
         runtime.out.result(result, () => {
-          runtime.out.print(`adopted: the legacy shape matches (${result.tables} tables); ${result.baseline} recorded as applied`);
+          runtime.out.print(`adopted: the legacy shape matches (${plural(result.tables, 'table')}); ${result.baseline} recorded as applied`);
           if (result.extraColumns.length > 0) {
             runtime.out.print(`columns beyond the legacy shape, kept as they are: ${result.extraColumns.join(', ')}`);
           }

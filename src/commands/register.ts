@@ -13,12 +13,12 @@ type RegisterOptions = Record<string, unknown> & { passwordStdin?: boolean; pass
 
 export default function configureRegister(command: Command): void {
   command
-    .requiredOption('--email <email>', "the owner's email (unique, ignoring case)")
+    .requiredOption('--email <email>', "the owner's email, unique ignoring case")
     .option('--password-stdin', 'read the password from stdin')
     .addOption(new Option('--password <password>', 'the password on the command line (unsafe: prefer --password-stdin)').hideHelp())
-    .requiredOption('--account-name <name>', "the account's name (its slug is made from it)")
-    .requiredOption('--plan <slug>', 'free, starter, growth, scale (see `igny8 catalog show`)')
-    .option('--payment-method <type>', `paid plans: ${PAYMENT_METHODS.join(', ')} (default stripe)`)
+    .requiredOption('--account-name <name>', "the account's name; its slug is made from it")
+    .requiredOption('--plan <slug>', 'free, starter, growth or scale; see `igny8 catalog show`')
+    .option('--payment-method <type>', `paid plans: ${PAYMENT_METHODS.join(', ')} (default: stripe)`)
     .option('--billing-email <email>', "where invoices go (default: the owner's email)")
     .option('--first-name <name>', "the owner's first name")
     .option('--last-name <name>', "the owner's last name")
@@ -27,7 +27,13 @@ export default function configureRegister(command: Command): void {
     .option('--billing-country <code>', 'billing country, two letters (ISO 3166)')
     .addHelpText(
       'after',
-      '\nExample:\n  printf %s "$PASSWORD" | igny8 register --email ann@example.com --password-stdin --account-name "Ann Ltd" --plan starter --payment-method bank_transfer',
+      [
+        '',
+        'Example:',
+        '  printf %s "$PASSWORD" | igny8 register --email ann@example.com \\',
+        '    --password-stdin --account-name "Ann Ltd" --plan starter \\',
+        '    --payment-method bank_transfer',
+      ].join('\n'),
     )
     .action(
       runWith<RegisterOptions>(async (options, runtime) => {

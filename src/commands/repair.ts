@@ -13,6 +13,8 @@ import type { RepairOutcome, RepairPlan } from '../repairs/types.js';
 import type { Sample } from '../checks/types.js';
 import { parseInput } from './validate.js';
 import { runWith, type Runtime } from './runtime.js';
+import { plural } from '../render/text.js';
+import { helpFooter } from '../io/help.js';
 
 const slug = z.string().trim().min(1, 'must not be empty').max(255).regex(/^[a-z0-9][a-z0-9-]*$/, 'a slug: lowercase letters, digits and dashes');
 
@@ -37,10 +39,6 @@ interface Flags {
   batchSize: string;
 }
 
-function plural(count: number, word: string): string {
-  return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
-}
-
 function sampleLine(sample: Sample): string {
   const { key, account, ...fields } = sample;
   const rest = Object.entries(fields)
@@ -58,20 +56,20 @@ function writtenText(outcome: RepairOutcome): string {
 function renderPlan(runtime: Runtime, plan: RepairPlan, outcome?: RepairOutcome): void {
   const { out } = runtime;
   if (plan.notApplicable) {
-    out.print(`${out.color.dim(plan.checkId)}: nothing to do (${plan.notApplicable})`);
+    out.printWrapped(`${out.color.dim(plan.checkId)}: nothing to do (${plan.notApplicable})`);
     return;
   }
   if (outcome) {
     const head = outcome.repaired === 0 ? out.color.green(plan.checkId) : out.color.bold(plan.checkId);
-    out.print(
-      `${head}: ${outcome.repaired === 0 ? 'nothing to repair' : `repaired ${plural(outcome.repaired, 'row')}; rows written: ${writtenText(outcome)} (${outcome.batches} batch${outcome.batches === 1 ? '' : 'es'}, ${outcome.durationMs} ms)`}`,
+    out.printWrapped(
+      `${head}: ${outcome.repaired === 0 ? 'nothing to repair' : `repaired ${plural(outcome.repaired, 'row')}; rows written: ${writtenText(outcome)} (${plural(outcome.batches, 'batch', 'batches')}, ${outcome.durationMs} ms)`}`,
     );
   } else {
-    out.print(`${out.color.bold(plan.checkId)}: ${plan.keys.length === 0 ? 'nothing to repair' : `${plural(plan.keys.length, 'row')} would change — ${plan.action}`}`);
-    for (const sample of plan.examples) out.print(sampleLine(sample));
-    if (plan.keys.length > plan.examples.length && plan.examples.length > 0) out.print(`    … and ${plan.keys.length - plan.examples.length} more`);
+    out.printWrapped(`${out.color.bold(plan.checkId)}: ${plan.keys.length === 0 ? 'nothing to repair' : `${plural(plan.keys.length, 'row')} would change — ${plan.action}`}`);
+    for (const sample of plan.examples) out.printWrapped(sampleLine(sample));
+    if (plan.keys.length > plan.examples.length && plan.examples.length > 0) out.printWrapped(`    … and ${plan.keys.length - plan.examples.length} more`);
   }
-  if (plan.leftOver) out.print(`  ${out.color.yellow(`left as they are: ${plan.leftOver.count}`)} — ${plan.leftOver.reason}`);
+  if (plan.leftOver) out.printWrapped(`  ${out.color.yellow(`left as they are: ${plan.leftOver.count}`)} — ${plan.leftOver.reason}`);
 }
 
 function render(runtime: Runtime, report: RepairRunReport): void {
@@ -95,7 +93,7 @@ function render(runtime: Runtime, report: RepairRunReport): void {
       notRun: report.notRun,
     },
     () => {
-      if (!report.applied) out.print(out.color.bold('repair plan — nothing is written; add --yes to apply'));
+      if (!report.applied) out.printWrapped(out.color.bold('repair plan — nothing is written; add --yes to apply'));
       for (const { plan, outcome } of report.items) renderPlan(runtime, plan, outcome);
       const needs = report.items.flatMap(({ plan, requirements }) => requirements.map((need) => ({ checkId: plan.checkId, need })));
       if (!report.applied && needs.length > 0) {
@@ -106,11 +104,11 @@ function render(runtime: Runtime, report: RepairRunReport): void {
         }
       }
       if (report.applied && report.items.some(({ outcome }) => (outcome?.repaired ?? 0) > 0)) {
-        out.print(`run id ${report.runId}: every changed row is in igny8_repair_log with its before and after`);
+        out.printWrapped(`run id ${report.runId}: every changed row is in igny8_repair_log with its before and after`);
       }
-      if (report.notRun.length > 0) out.print(`not run: ${report.notRun.join(', ')}`);
+      if (report.notRun.length > 0) out.printWrapped(`not run: ${report.notRun.join(', ')}`);
       if (!report.logReady) {
-        out.print('before --yes: run `igny8 migrate` (it adds the repair log and stops before the first migration that needs repairs)');
+        out.printWrapped('before --yes: run `igny8 migrate` (it adds the repair log and stops before the first migration that needs repairs)');
       }
     },
   );
@@ -131,14 +129,12 @@ export default function configureRepair(command: Command): void {
     .option('--batch-size <n>', 'rows per transaction', '10000')
     .addHelpText(
       'after',
-      `
+      helpFooter(`
 Repairable checks, in the order --all runs them:
   ${REPAIRABLE_IDS.join('\n  ')}
 Other checks have no automatic repair: a person decides (igny8 audit --check ID lists the rows).
 
-Each repair recounts its rows under row locks and refuses (exit 3, nothing written) if they
-changed since the plan; every changed row goes to igny8_repair_log with its before and after,
-under one run id per invocation. See docs/repair.md.`,
+Each repair recounts its rows under row locks and refuses (exit 3, nothing written) if they changed since the plan; every changed row goes to igny8_repair_log with its before and after, under one run id per invocation. See docs/repair.md.`),
     )
     .action(
       runWith<Flags>(async (flags, runtime, ids) => {

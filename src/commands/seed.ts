@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PLANTABLE, seedLegacy } from '../seed/legacy.js';
 import { parseInput } from './validate.js';
 import { runWith } from './runtime.js';
+import { helpFooter } from '../io/help.js';
 
 const inputSchema = z.object({
   accounts: z
@@ -37,13 +38,13 @@ export default function configureSeed(seed: Command): void {
   seed
     .command('legacy')
     .description('create the legacy shape on an EMPTY database, fill it set-based and plant every defect kind')
-    .requiredOption('--accounts <n>', 'how many accounts (20 to 10,000,000)')
+    .requiredOption('--accounts <n>', 'how many accounts, 20 to 10,000,000')
     .option('--defect-rate <r>', 'share of accounts carrying one defect, 0 to 1', '0.05')
     .option('--seed <s>', 'an integer: the same seed plants the same defects', '1')
     .option('--defects <ids>', `comma-separated check ids to plant, or "repairable" (default: all of ${PLANTABLE.length})`)
     .addHelpText(
       'after',
-      '\nPrints one JSON document: `planted` holds, per check id, the count `igny8 audit --format json` reports.',
+      helpFooter('\nPrints one JSON document: `planted` holds, per check id, the count `igny8 audit --format json` reports.'),
     )
     .action(
       runWith<SeedFlags>(async (flags, runtime) => {

@@ -13,6 +13,7 @@ import { DomainRefusal } from '../errors.js';
 import { runRepairs, type RepairRunReport } from '../repairs/run.js';
 import { REPAIRABLE_IDS } from '../repairs/registry.js';
 import { seedLegacy } from '../seed/legacy.js';
+import { plural } from '../render/text.js';
 
 const DEMO_DEFAULT_INDUSTRY = 'technology';
 
@@ -52,7 +53,7 @@ function findingsLine(report: AuditReport): string[] {
 
 function statusCounts(report: AuditReport): string {
   const t = report.totals;
-  return `${t.checks} checks: ${t.withFindings} with findings (${t.errorRows} error rows, ${t.warningRows} warning rows), ${t.ok} clean, ${t.enforced} enforced by the schema, ${t.notApplicable} not applicable`;
+  return `${plural(t.checks, 'check')}: ${t.withFindings} with findings (${plural(t.errorRows, 'error row')}, ${plural(t.warningRows, 'warning row')}), ${t.ok} clean, ${t.enforced} enforced by the schema, ${t.notApplicable} not applicable`;
 }
 
 function migrationLines(run: RunReport): string[] {
@@ -71,7 +72,7 @@ function repairLines(report: RepairRunReport): string[] {
     .filter(({ outcome }) => outcome && outcome.repaired > 0)
     .map(({ plan, outcome }) => {
       const written = Object.values(outcome!.written).reduce((sum, count) => sum + count, 0);
-      return `${plan.checkId.padEnd(34)} ${String(outcome!.repaired).padStart(5)} repaired, ${written} row${written === 1 ? '' : 's'} written`;
+      return `${plan.checkId.padEnd(34)} ${String(outcome!.repaired).padStart(5)} repaired, ${plural(written, 'row')} written`;
     });
   lines.push(`every written row is in igny8_repair_log (run ${report.runId}), before and after`);
   return lines;
@@ -99,7 +100,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     });
     const planted = Object.values(seeded.planted).reduce((sum, count) => sum + count, 0);
     step('seed a legacy database', 'what production looks like today: the old code wrote these rows, defects included', [
-      `a database in the old Django shape: ${seeded.accounts} accounts, ${seeded.rows.igny8_users ?? 0} users, ${seeded.rows.igny8_sites ?? 0} sites, ${seeded.rows.igny8_invoices ?? 0} invoices`,
+      `a database in the old Django shape: ${plural(seeded.accounts, 'account')}, ${plural(seeded.rows.igny8_users ?? 0, 'user')}, ${plural(seeded.rows.igny8_sites ?? 0, 'site')}, ${plural(seeded.rows.igny8_invoices ?? 0, 'invoice')}`,
       `with ${planted} planted defects of ${Object.values(seeded.planted).filter((count) => count > 0).length} kinds (the ones production has)`,
     ]);
 
@@ -139,9 +140,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       `repair --all --yes${undecided ? ` --default-industry ${DEMO_DEFAULT_INDUSTRY}` : ''}: fix what can be fixed safely`,
       'each repair locks its rows, recounts them (refusing if they changed), writes, and logs every row before and after',
       [
-        `plan first (\`igny8 repair --all\`): ${repairable} rows; then each repair in its own transactions`,
+        `plan first (\`igny8 repair --all\`): ${plural(repairable, 'row')}; then each repair in its own transactions`,
         ...(undecided
-          ? [`${undecided.count} sites have sectors implying no single industry: the demo names one (${DEMO_DEFAULT_INDUSTRY}); never a silent default`]
+          ? [`${plural(undecided.count, 'site')} with sectors implying no single industry: the demo names one (${DEMO_DEFAULT_INDUSTRY}); never a silent default`]
           : []),
         ...repairLines(repaired),
       ],

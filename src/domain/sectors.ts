@@ -11,6 +11,7 @@ import { allowsAnother, effectiveSectorLimit } from './limits.js';
 import { CLOSED_ACCOUNT_STATUSES } from './sites.js';
 import { insertWithUniqueSlug } from './slugs.js';
 import { requireTargetSchema } from './target-schema.js';
+import { plural } from '../render/text.js';
 
 export interface CreateSectorInput {
   /** The site's id, or its slug (unique within an account). */
@@ -127,7 +128,7 @@ export async function createSector(knex: Knex, raw: CreateSectorInput): Promise<
     const limit = effectiveSectorLimit(site.max_sectors_per_site);
     if (!allowsAnother(count, limit)) {
       throw new DomainRefusal(
-        `sector limit reached: plan "${site.plan_slug}" allows ${limit} sector${limit === 1 ? '' : 's'} per site and site "${site.slug}" has ${count}`,
+        `sector limit reached: plan "${site.plan_slug}" allows ${plural(limit ?? 0, 'sector')} per site and site "${site.slug}" has ${count}`,
         { code: 'sector-limit' },
       );
     }

@@ -9,6 +9,7 @@ import { createSiteInputSchema, validateInput } from './inputs.js';
 import { allowsAnother, siteLimit } from './limits.js';
 import { insertWithUniqueSlug } from './slugs.js';
 import { requireTargetSchema } from './target-schema.js';
+import { plural } from '../render/text.js';
 
 export interface CreateSiteInput {
   /** The account's slug. */
@@ -91,7 +92,7 @@ export async function createSite(knex: Knex, raw: CreateSiteInput): Promise<Crea
     const [{ count }] = (await trx('igny8_sites').where('account_id', account.id).count({ count: '*' })) as Array<{ count: number }>;
     if (!allowsAnother(count, siteLimit(account.max_sites))) {
       throw new DomainRefusal(
-        `site limit reached: plan "${account.plan_slug}" allows ${account.max_sites} site${account.max_sites === 1 ? '' : 's'} and account "${account.slug}" has ${count}`,
+        `site limit reached: plan "${account.plan_slug}" allows ${plural(account.max_sites, 'site')} and account "${account.slug}" has ${count}`,
         { code: 'site-limit' },
       );
     }

@@ -1,14 +1,16 @@
 // Everything the CLI prints goes through here: secrets are scrubbed from every line,
 // --json keeps stdout for the one machine-readable document, --quiet silences notices,
-// colour follows --no-color / NO_COLOR / the terminal, spinners appear only on a TTY.
+// colour is decided by src/io/color.ts for each stream, spinners appear only on a TTY.
 import { Chalk, type ChalkInstance } from 'chalk';
+import { colorLevel } from './color.js';
 import { scrubSecrets } from '../secrets.js';
+import { outputWidth, wrapText } from '../render/text.js';
 
 export interface OutputOptions {
   json?: boolean;
   quiet?: boolean;
   color?: boolean;
-  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   env?: NodeJS.ProcessEnv;
 }
@@ -25,8 +27,13 @@ const NO_SPINNER: Spinner = { update() {}, succeed() {}, fail() {}, stop() {} };
 export class Output {
   readonly json: boolean;
   readonly quiet: boolean;
+  /** Colour for stdout. */
   readonly color: ChalkInstance;
-  private readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Colour for stderr, which may be a terminal while stdout is piped, or the other way round. */
+  private readonly errorColor: ChalkInstance;
+  /** The widest a line of stdout may be: tables and long lines are fitted to it. */
+  readonly width: number;
+  private readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
   constructor(options: OutputOptions = {}) {
@@ -35,9 +42,9 @@ export class Output {
     this.quiet = options.quiet ?? false;
     this.stdout = options.stdout ?? process.stdout;
     this.stderr = options.stderr ?? process.stderr;
-    const colorWanted =
-      options.color !== false && !('NO_COLOR' in env && env.NO_COLOR !== '') && Boolean(this.stdout.isTTY);
-    this.color = new Chalk({ level: colorWanted || env.FORCE_COLOR ? 1 : 0 });
+    this.color = new Chalk({ level: colorLevel({ flag: options.color, env, stream: this.stdout }) });
+    this.errorColor = new Chalk({ level: colorLevel({ flag: options.color, env, stream: this.stderr }) });
+    this.width = outputWidth(this.stdout, env);
   }
 
   /** The command's result for a person; nothing when --json is on. */
@@ -50,6 +57,11 @@ export class Output {
   /** Fields every JSON document carries from now on (the database the command works on). */
   setDocumentContext(fields: Record<string, unknown>): void {
     this.documentContext = { ...this.documentContext, ...fields };
+  }
+
+  /** Like print, wrapped on word boundaries to the output width (for prose, never for data). */
+  printWrapped(text: string): void {
+    for (const line of wrapText(text, this.width)) this.print(line);
   }
 
   /** The command's result for a machine: one JSON document on stdout. */
@@ -81,12 +93,12 @@ export class Output {
 
   /** A warning the user should see even with --json; silenced only by --quiet. */
   warn(text: string): void {
-    if (!this.quiet) this.stderr.write(`${this.color.yellow('warning:')} ${scrubSecrets(text)}\n`);
+    if (!this.quiet) this.stderr.write(`${this.errorColor.yellow('warning:')} ${scrubSecrets(text)}\n`);
   }
 
   /** An error line, always shown. */
   error(text: string): void {
-    this.stderr.write(`${this.color.red('error:')} ${scrubSecrets(text)}\n`);
+    this.stderr.write(`${this.errorColor.red('error:')} ${scrubSecrets(text)}\n`);
   }
 
   /**
@@ -97,13 +109,17 @@ export class Output {
   async spinner(text: string): Promise<Spinner> {
     if (this.quiet || !this.stderr.isTTY || !this.stderr.columns) return NO_SPINNER;
     const { default: ora } = await import('ora');
-    const spinner = ora({ text: scrubSecrets(text), stream: this.stderr }).start();
+    // ora colours by chalk's own rules: its colour and symbols come from here instead.
+    const colored = this.errorColor.level > 0;
+    const spinner = ora({ text: scrubSecrets(text), stream: this.stderr, color: colored ? 'cyan' : false }).start();
+    const stop = (symbol: string, next?: string) =>
+      void spinner.stopAndPersist({ symbol, text: next === undefined ? undefined : scrubSecrets(next) });
     return {
       update: (next) => {
         spinner.text = scrubSecrets(next);
       },
-      succeed: (next) => void spinner.succeed(next === undefined ? undefined : scrubSecrets(next)),
-      fail: (next) => void spinner.fail(next === undefined ? undefined : scrubSecrets(next)),
+      succeed: (next) => stop(this.errorColor.green('✔'), next),
+      fail: (next) => stop(this.errorColor.red('✖'), next),
       stop: () => void spinner.stop(),
     };
   }

@@ -1,20 +1,10 @@
 // `audit` for a person: a table (id, severity, count, title) readable at a glance, samples
-// of each check with findings beneath it, and one summary line.
+// of each check with findings beneath it, and one summary line, all fitted to the width.
 import type { ChalkInstance } from 'chalk';
 import type { AuditReport, CheckResult } from '../audit/run.js';
 import type { Sample } from '../checks/types.js';
-import Table from 'cli-table3';
-
-/** A compact table: no rule between rows, so twenty checks fit one screen. */
-function compactTable(head: string[], rows: string[][]): string {
-  const table = new Table({
-    head,
-    style: { head: [], border: [] },
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  });
-  for (const row of rows) table.push(row);
-  return table.toString();
-}
+import { renderTable } from './table.js';
+import { plural, wrapText } from './text.js';
 
 function severityCell(check: CheckResult, color: ChalkInstance): string {
   if (check.status !== 'findings') return color.dim(check.severity);
@@ -45,25 +35,29 @@ function describeSample(sample: Sample): string {
   return [sample.key, sample.account ? `account=${sample.account}` : '', ...fields].filter(Boolean).join('  ');
 }
 
-export function renderAuditTable(report: AuditReport, color: ChalkInstance): string[] {
+export function renderAuditTable(report: AuditReport, color: ChalkInstance, width: number): string[] {
+  // Plain text is wrapped first, then painted line by line, so colour codes never count as width.
+  const fitted = (text: string, paint: (line: string) => string = (line) => line) => wrapText(text, width).map((line) => paint(line));
   const lines = [
-    compactTable(
-      ['check', 'severity', 'count', 'title'],
+    renderTable(
+      // A title gives way to the terminal with an ellipsis: `audit --list` shows it whole.
+      ['check', 'severity', 'count', { head: 'title', overflow: 'truncate' }],
       report.checks.map((check) => [check.id, severityCell(check, color), countCell(check, color), check.title]),
+      { width, compact: true },
     ),
   ];
   for (const check of report.checks) {
     const details: string[] = [];
     if (check.status === 'findings') {
-      for (const sample of check.samples) details.push(`  ${describeSample(sample)}`);
+      for (const sample of check.samples) details.push(...fitted(`  ${describeSample(sample)}`));
       if (check.count > check.samples.length) {
-        details.push(color.dim(`  … and ${(check.count - check.samples.length).toLocaleString('en-US')} more`));
+        details.push(...fitted(`  … and ${(check.count - check.samples.length).toLocaleString('en-US')} more`, color.dim));
       }
-      details.push(color.dim(`  fix: ${check.remedy}`));
+      details.push(...fitted(`  fix: ${check.remedy}`, color.dim));
     }
-    if (check.status === 'not-applicable') details.push(color.dim(`  not applicable: ${check.reason}`));
-    if (check.status === 'error') details.push(color.red(`  ${check.error}`));
-    for (const note of check.notes) details.push(color.dim(`  note: ${note}`));
+    if (check.status === 'not-applicable') details.push(...fitted(`  not applicable: ${check.reason}`, color.dim));
+    if (check.status === 'error') details.push(...fitted(`  ${check.error}`, color.red));
+    for (const note of check.notes) details.push(...fitted(`  note: ${note}`, color.dim));
     if (details.length === 0) continue;
     const paint = check.status === 'findings' ? (check.severity === 'error' ? color.red : color.yellow) : color.bold;
     lines.push('', paint(`${check.id} (${check.status === 'findings' ? check.count.toLocaleString('en-US') : check.status})`), ...details);
@@ -71,23 +65,27 @@ export function renderAuditTable(report: AuditReport, color: ChalkInstance): str
   const enforced = report.checks.filter((check) => check.status === 'enforced');
   if (enforced.length > 0) {
     lines.push('', color.bold('enforced by the schema'));
-    for (const check of enforced) lines.push(color.dim(`  ${check.id}: ${check.enforcedBy}`));
+    for (const check of enforced) lines.push(...fitted(`  ${check.id}: ${check.enforcedBy}`, color.dim));
   }
-  lines.push('', summaryLine(report, color));
+  lines.push('', ...summaryLines(report, color, width));
   return lines;
 }
 
-export function summaryLine(report: AuditReport, color: ChalkInstance): string {
+/** The verdict and the totals, wrapped to the width. */
+export function summaryLines(report: AuditReport, color: ChalkInstance, width: number): string[] {
   const { totals } = report;
   const parts = [
-    `${totals.checks} checks`,
-    `${totals.withFindings} with findings (${totals.errorRows.toLocaleString('en-US')} error rows, ${totals.warningRows.toLocaleString('en-US')} warning rows)`,
+    plural(totals.checks, 'check'),
+    `${totals.withFindings} with findings (${plural(totals.errorRows, 'error row')}, ${plural(totals.warningRows, 'warning row')})`,
   ];
   if (totals.enforced) parts.push(`${totals.enforced} enforced by schema`);
   if (totals.notApplicable) parts.push(`${totals.notApplicable} not applicable`);
   if (totals.suppressedRows) parts.push(`${totals.suppressedRows.toLocaleString('en-US')} suppressed`);
   if (totals.errored) parts.push(`${totals.errored} failed to run`);
-  const verdict = report.passed ? color.green(`PASS (--fail-on ${report.failOn})`) : color.red(`FAIL (--fail-on ${report.failOn})`);
+  const verdict = `${report.passed ? 'PASS' : 'FAIL'} (--fail-on ${report.failOn})`;
   const run = report.runId ? `, recorded as run ${report.runId}` : '';
-  return `${verdict}: ${parts.join(', ')}; schema ${report.schemaVersion ?? 'unknown'}; ${report.durationMs} ms${run}`;
+  const [first, ...rest] = wrapText(`${verdict}: ${parts.join(', ')}; schema ${report.schemaVersion ?? 'unknown'}; ${report.durationMs} ms${run}`, width);
+  // Only the verdict is coloured: green for a pass, red for a fail.
+  const paint = report.passed ? color.green : color.red;
+  return [first.startsWith(verdict) ? paint(verdict) + first.slice(verdict.length) : first, ...rest];
 }

@@ -6,6 +6,7 @@ import type { Registration } from '../domain/register.js';
 import type { CreatedSector } from '../domain/sectors.js';
 import type { CreatedSite } from '../domain/sites.js';
 import { renderTable } from './table.js';
+import { plural, wrapText } from './text.js';
 
 function day(value: Date | string | null | undefined): string {
   if (value === null || value === undefined) return '';
@@ -75,47 +76,58 @@ export function renderCreditResult(result: AccountCreditResult): string[] {
   const entry = result.entry;
   if (result.replayed) {
     return [
-      `already granted: idempotency key "${entry.idempotencyKey}" is ledger entry ${entry.id} (${entry.amount} credits, ${when(entry.createdAt)}); nothing changed`,
+      `already granted: idempotency key "${entry.idempotencyKey}" is ledger entry ${entry.id} (${plural(entry.amount, 'credit')}, ${when(entry.createdAt)}); nothing changed`,
       field('balance', String(result.balance)),
     ];
   }
   return [
-    `${entry.amount >= 0 ? 'granted' : 'debited'} ${Math.abs(entry.amount)} credits to account "${result.account.slug}" (ledger entry ${entry.id}, ${entry.type})`,
+    `${entry.amount >= 0 ? 'granted' : 'debited'} ${plural(Math.abs(entry.amount), 'credit')} to account "${result.account.slug}" (ledger entry ${entry.id}, ${entry.type})`,
     field('balance', String(result.balance)),
   ];
 }
 
-export function renderAccount(view: AccountView): string[] {
+export function renderAccount(view: AccountView, width: number): string[] {
+  const table = (head: string[], rows: Parameters<typeof renderTable>[1]) => renderTable(head, rows, { width });
   const a = view.account;
   const address = [a.billingAddress.line1, a.billingAddress.city, a.billingAddress.country].filter(Boolean).join(', ');
-  const lines = [
+  const header = [
     `account "${a.slug}" (${a.name}, id ${a.id}): ${a.status}`,
     field('plan', `${view.plan.slug} (${view.plan.name}, ${view.plan.price}/${view.plan.billingCycle})`),
     field(
       'limits',
       `sites ${view.plan.maxSites || 'unlimited'}, users ${view.plan.maxUsers || 'unlimited'}, sectors/site ${view.plan.maxSectorsPerSite ?? 'unlimited'}`,
     ),
-    field('balance', `${view.balance} credits`),
+    field('balance', plural(view.balance, 'credit')),
     field('billing', `${a.billingEmail ?? '(no billing email)'}${address ? `; ${address}` : ''}`),
     field('created', when(a.createdAt)),
+  ];
+  // Field values wrap under themselves, past the label column.
+  const lines = [
+    ...wrapText(header[0], width),
+    ...header.slice(1).flatMap((line) => wrapText(line, width, { hang: ' '.repeat(16) })),
+  ];
+  lines.push(
     '',
     'users',
-    renderTable(
+    table(
       ['id', 'email', 'name', 'role', 'active', 'joined'],
       view.users.map((u) => [u.id, u.email, u.name, u.role, u.isActive ? 'yes' : 'no', day(u.dateJoined)]),
     ),
-  ];
+  );
   lines.push('', 'subscription');
   lines.push(
-    view.subscription
-      ? `  ${view.subscription.id}: plan ${view.subscription.plan}, ${view.subscription.status}, ${day(view.subscription.currentPeriodStart)} → ${day(view.subscription.currentPeriodEnd)}${view.subscription.cancelAtPeriodEnd ? ', cancels at period end' : ''}`
-      : '  none',
+    ...wrapText(
+      view.subscription
+        ? `  ${view.subscription.id}: plan ${view.subscription.plan}, ${view.subscription.status}, ${day(view.subscription.currentPeriodStart)} → ${day(view.subscription.currentPeriodEnd)}${view.subscription.cancelAtPeriodEnd ? ', cancels at period end' : ''}`
+        : '  none',
+      width,
+    ),
   );
   lines.push('', 'invoices');
   lines.push(
     view.invoices.length === 0
       ? '  none'
-      : renderTable(
+      : table(
           ['number', 'status', 'total', 'date', 'due', 'paid', 'billed to'],
           view.invoices.map((i) => [
             i.number,
@@ -132,7 +144,7 @@ export function renderAccount(view: AccountView): string[] {
   lines.push(
     view.paymentMethods.length === 0
       ? '  none'
-      : renderTable(
+      : table(
           ['id', 'type', 'name', 'default', 'enabled', 'verified'],
           view.paymentMethods.map((m) => [m.id, m.type, m.displayName, m.isDefault ? 'yes' : '', m.isEnabled ? 'yes' : 'no', m.isVerified ? 'yes' : 'no']),
         ),
@@ -141,7 +153,7 @@ export function renderAccount(view: AccountView): string[] {
   lines.push(
     view.sites.length === 0
       ? '  none'
-      : renderTable(
+      : table(
           ['id', 'slug', 'name', 'domain', 'industry', 'sectors', 'status'],
           view.sites.map((s) => [s.id, s.slug, s.name, s.domain, s.industry, s.sectors, s.status]),
         ),
@@ -150,7 +162,7 @@ export function renderAccount(view: AccountView): string[] {
   lines.push(
     view.ledger.length === 0
       ? '  none'
-      : renderTable(
+      : table(
           ['id', 'when', 'type', 'amount', 'balance after', 'description', 'key'],
           view.ledger.map((e) => [e.id, when(e.createdAt), e.type, e.amount, e.balanceAfter, e.description, e.idempotencyKey]),
         ),

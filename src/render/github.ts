@@ -1,6 +1,7 @@
 // `audit --format github`: workflow commands GitHub Actions turns into annotations.
 // Findings below --fail-on still show, as warnings or notices, so nothing is hidden.
 import type { AuditReport, CheckResult } from '../audit/run.js';
+import { plural } from './text.js';
 
 /** Message text: %, CR and LF are encoded (GitHub's escaping for command data). */
 export function escapeData(text: string): string {
@@ -37,7 +38,7 @@ export function renderGithub(report: AuditReport): string[] {
     line(
       'notice',
       'igny8 audit',
-      `${report.passed ? 'passed' : 'failed'} (--fail-on ${report.failOn}): ${totals.checks} checks, ${totals.withFindings} with findings, ${totals.enforced} enforced by schema, ${report.durationMs} ms`,
+      `${report.passed ? 'passed' : 'failed'} (--fail-on ${report.failOn}): ${plural(totals.checks, 'check')}, ${totals.withFindings} with findings, ${totals.enforced} enforced by schema, ${report.durationMs} ms`,
     ),
   );
   return lines;

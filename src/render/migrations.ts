@@ -1,6 +1,7 @@
-// How migration runs and status look to a person.
+// How migration runs and status look to a person, wrapped to the output width.
 import type { ChalkInstance } from 'chalk';
 import type { MigrationRunResult, MigrationStatusRow } from '../db/migrator.js';
+import { wrapText } from './text.js';
 
 const MARK: Record<MigrationRunResult['status'], string> = {
   applied: '✓',
@@ -10,24 +11,21 @@ const MARK: Record<MigrationRunResult['status'], string> = {
   'not run': '·',
 };
 
-/** One migration's result: its line, its notes, and its error when it failed. */
-export function renderRunResult(result: MigrationRunResult, color: ChalkInstance): string[] {
-  const paint = (text: string) =>
-    result.status === 'failed' ? color.red(text) : result.status === 'not run' ? color.dim(text) : color.green(text);
-  return [
-    paint(`${MARK[result.status]} ${result.name}  ${result.status}${result.status === 'not run' ? '' : ` (${formatDuration(result.durationMs)})`}`),
-    ...result.notes.map((note) => `    ${note}`),
-    ...(result.error ? [color.red(`    ${result.error.message}`), ...result.error.details.map((line) => `    ${line}`)] : []),
-  ];
+/** Wraps plain text to the width, then paints each line (colour codes never count as width). */
+function fitted(text: string, width: number, paint: (line: string) => string = (line) => line): string[] {
+  return wrapText(text, width).map((line) => paint(line));
 }
 
-export function renderRunResults(
-  results: MigrationRunResult[],
-  color: ChalkInstance,
-  nothingToDo = 'nothing to do: every migration is applied',
-): string[] {
-  if (results.length === 0) return [nothingToDo];
-  return results.flatMap((result) => renderRunResult(result, color));
+/** One migration's result: its line, its notes, and its error when it failed. */
+export function renderRunResult(result: MigrationRunResult, color: ChalkInstance, width: number): string[] {
+  const paint = result.status === 'failed' ? color.red : result.status === 'not run' ? color.dim : color.green;
+  return [
+    ...fitted(`${MARK[result.status]} ${result.name}  ${result.status}${result.status === 'not run' ? '' : ` (${formatDuration(result.durationMs)})`}`, width, paint),
+    ...result.notes.flatMap((note) => fitted(`    ${note}`, width)),
+    ...(result.error
+      ? [...fitted(`    ${result.error.message}`, width, color.red), ...result.error.details.flatMap((line) => fitted(`    ${line}`, width))]
+      : []),
+  ];
 }
 
 /** The closing line of a run: how many migrations ended in each state. */
@@ -41,17 +39,20 @@ export function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
-export function renderStatus(rows: MigrationStatusRow[], color: ChalkInstance): string[] {
-  const lines = rows.map((row) => {
-    if (row.missingFile) return color.yellow(`? ${row.name}  applied, but its file is missing`);
-    if (row.state === 'pending') return color.dim(`· ${row.name}  pending`);
+export function renderStatus(rows: MigrationStatusRow[], color: ChalkInstance, width: number): string[] {
+  const lines = rows.flatMap((row) => {
+    if (row.missingFile) return fitted(`? ${row.name}  applied, but its file is missing`, width, color.yellow);
+    if (row.state === 'pending') return fitted(`· ${row.name}  pending`, width, color.dim);
     const when = row.appliedAt ? ` ${row.appliedAt.toISOString()}` : '';
     if (row.changed) {
-      return color.yellow(
-        `! ${row.name}  applied${when}, file changed since\n    applied checksum ${row.appliedChecksum}\n    file checksum    ${row.checksum}`,
-      );
+      // A checksum is one 64-character word: short labels keep it whole within 80 columns.
+      return [
+        ...fitted(`! ${row.name}  applied${when}, file changed since`, width, color.yellow),
+        color.yellow(`    applied  ${row.appliedChecksum}`),
+        color.yellow(`    file now ${row.checksum}`),
+      ];
     }
-    return color.green(`✓ ${row.name}  applied${when}`);
+    return fitted(`✓ ${row.name}  applied${when}`, width, color.green);
   });
   const pending = rows.filter((row) => row.state === 'pending').length;
   const changed = rows.filter((row) => row.changed).length;

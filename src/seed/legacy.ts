@@ -14,6 +14,7 @@ import { syncCatalog } from '../domain/catalog.js';
 import { DomainRefusal, ValidationError } from '../errors.js';
 import { LEGACY_FOREIGN_KEY_INDEXES, LEGACY_TABLES } from '../schema/legacy.js';
 import { CHECK_IDS, CHECKS } from '../checks/registry.js';
+import { plural } from '../render/text.js';
 
 type PlanSlug = 'free' | 'starter' | 'growth' | 'scale';
 const PAID: PlanSlug[] = ['starter', 'growth', 'scale'];
@@ -110,7 +111,7 @@ async function assertEmpty(knex: Knex): Promise<void> {
     if (names.every((name) => name === BASELINE_MIGRATION) && Number(rows.rows[0].n) === 0) return;
   }
   throw new DomainRefusal(
-    `seed legacy needs an empty database; this one has ${tables.length} table${tables.length === 1 ? '' : 's'} (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''})`,
+    `seed legacy needs an empty database; this one has ${plural(tables.length, 'table')} (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''})`,
     { details: ['point --database-url (or IGNY8_DATA_DIR) at a new, empty database'] },
   );
 }

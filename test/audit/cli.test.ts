@@ -10,6 +10,7 @@ import { runCli, stderrBesidesDatabase } from '../helpers/cli.js';
 import { describeEachDatabase, prepareDatabase, type TestDatabase } from '../helpers/databases.js';
 import { makeAccount, shapeOf } from '../helpers/check-fixtures.js';
 import { parseXml } from '../helpers/xml.js';
+import { validateJunit } from '../helpers/junit-shape.js';
 
 interface Planted {
   drifted: number;
@@ -72,23 +73,33 @@ describeEachDatabase(
       expect(clash.stderr).toMatch(/--format/);
     });
 
-    it('junit: well-formed XML, a testcase per check, a failure per check with findings', async () => {
+    it('junit: the shape CI servers read, a testcase per check, failures exactly what fails the gate', async () => {
       const result = await audit(['--format', 'junit']);
       expect(result.code).toBe(1);
-      const root = parseXml(result.stdout);
-      expect(root.name).toBe('testsuites');
-      const [suite] = root.children;
-      expect(suite.name).toBe('testsuite');
-      const cases = suite.children.filter((child) => child.name === 'testcase');
-      expect(cases.map((c) => c.attributes.name)).toEqual(CHECK_IDS);
+      const { suite, cases } = validateJunit(result.stdout);
+      expect(cases.map((c) => c.name)).toEqual(CHECK_IDS);
       expect(Number(suite.attributes.tests)).toBe(20);
-      const failing = cases.filter((c) => c.children.some((child) => child.name === 'failure'));
-      expect(failing.map((c) => c.attributes.name).sort()).toEqual(['credit-balance-drift', 'plaintext-credentials', 'site-access-missing']);
-      expect(Number(suite.attributes.failures)).toBe(3);
+      const failing = cases.filter((c) => c.outcome === 'failure');
+      // --fail-on error: the warning (site-access-missing) passes, its count in system-out.
+      expect(failing.map((c) => c.name).sort()).toEqual(['credit-balance-drift', 'plaintext-credentials']);
+      expect(Number(suite.attributes.failures)).toBe(2);
       expect(Number(suite.attributes.skipped)).toBe(2);
-      const failure = failing.find((c) => c.attributes.name === 'plaintext-credentials')!.children[0];
+      const warning = cases.find((c) => c.name === 'site-access-missing')!;
+      expect(warning.outcome).toBe('passed');
+      expect(warning.systemOut).toMatch(/^1 warning below --fail-on error: /);
+      const failure = failing.find((c) => c.name === 'plaintext-credentials')!.element.children[0];
       expect(failure.attributes.type).toBe('error');
       expect(failure.text).toContain(`site:${planted.plaintextSite}`);
+    });
+
+    it('junit agrees with the exit code at every --fail-on', async () => {
+      for (const [failOn, failures, code] of [['warning', 3, 1], ['never', 0, 0]] as const) {
+        const result = await audit(['--format', 'junit', '--fail-on', failOn]);
+        expect(result.code).toBe(code);
+        const { suite } = validateJunit(result.stdout);
+        expect(Number(suite.attributes.failures)).toBe(failures);
+        expect(Number(suite.attributes.errors)).toBe(0);
+      }
     });
 
     it('github: one workflow command per finding set, severity as the level', async () => {

@@ -10,6 +10,9 @@ import { runCli, stderrBesidesDatabase } from '../helpers/cli.js';
 import { createTestDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { createLegacySchema, insertLegacyFixture, LEGACY_SECRETS, TEST_SECRET_KEY } from '../helpers/legacy-fixture.js';
 
+/** Output with wrapped lines joined again (notes wrap to the output width between words). */
+const unwrapped = (text: string) => text.replace(/\n +/g, ' ');
+
 describe('igny8 migrate on a legacy embedded database', () => {
   let t: TestDatabase;
   let dataDir: string;
@@ -44,12 +47,12 @@ describe('igny8 migrate on a legacy embedded database', () => {
     // A dry run goes through the encryption with a throwaway key and leaves no key file.
     const dry = await runCli(['migrate', '--dry-run'], { env: env() });
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain(`the real run will generate a key in ${file}`);
+    expect(unwrapped(dry.stdout)).toContain(`the real run will generate a key in ${file}`);
     expect(existsSync(file)).toBe(false);
     const result = await runCli(['migrate'], { env: env() });
     expect(stderrBesidesDatabase(result.stderr)).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`generated a new key in ${file} (mode 0600)`);
+    expect(unwrapped(result.stdout)).toContain(`generated a new key in ${file} (mode 0600)`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const { key } = loadSecretKey({ kind: 'pglite', dataDir, env: {} });
     expect(result.stdout + result.stderr).not.toContain(key.toString('hex'));

@@ -81,9 +81,8 @@ export async function forgetLegacyValues(trx: Knex.Transaction, migration: strin
 }
 
 /** "1 row" / "3 rows" */
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
-}
+// The one plural helper, re-exported where the migrations have always found it.
+export { plural } from '../../render/text.js';
 
 /** Runs an INSERT/UPDATE/DELETE (without RETURNING) and returns how many rows it wrote. */
 export async function writeCount(trx: Knex.Transaction, statement: string, bindings: readonly Knex.RawBinding[] = []): Promise<number> {
