@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CHECK_IDS } from '../checks/registry.js';
+import { RULE_IDS } from '../rules/registry.js';
 import { ValidationError } from '../errors.js';
 
 export const DEFAULT_CONFIG_FILE = 'igny8.config.json';
@@ -16,7 +16,7 @@ const isoDate = z
 
 const suppressionSchema = z
   .object({
-    check: z.string().refine((id) => CHECK_IDS.includes(id), { message: 'unknown check id' }),
+    check: z.string().refine((id) => RULE_IDS.includes(id), { message: 'unknown check id' }),
     /** Sample keys (e.g. "user:123"); absent = the whole check. */
     keys: z.array(z.string().min(1).max(500)).min(1).optional(),
     reason: z.string().trim().min(1, 'a reason is required'),

@@ -3,12 +3,13 @@
 // errors fails the run, and a run in which no check ran is never a pass.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { CHECKS } from '../checks/registry.js';
-import type { Check, CheckContext, Sample, Severity } from '../checks/types.js';
+import { RULES } from '../rules/registry.js';
+import { countFindings, type Sample } from '../rules/finding.js';
+import { readShape } from '../rules/shape.js';
+import type { Rule, Severity, Shape } from '../rules/types.js';
 import { classifyError, DatabaseUnavailable, DomainRefusal, ExitCode, sqlState, ValidationError } from '../errors.js';
 import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
 import { suppressionsFor, type Suppression } from './config.js';
-import { createCheckContext } from './context.js';
 import { historyTablesPresent, recordAudit } from './history.js';
 import { plural } from '../render/text.js';
 
@@ -71,14 +72,14 @@ export interface AuditReport {
 }
 
 export interface AuditOptions {
-  checks?: readonly Check[];
+  checks?: readonly Rule[];
   sample?: number;
   accountSlug?: string;
   suppressions?: readonly Suppression[];
   failOn?: FailOn;
   record?: boolean;
   now?: Date;
-  onCheck?: (check: Check, index: number, total: number) => void;
+  onCheck?: (check: Rule, index: number, total: number) => void;
   /** Told about a change of plan worth a line (the audit fell back to one connection). */
   onNotice?: (message: string) => void;
   /** Connections to run checks on at once (a server; the embedded database has one). */
@@ -97,7 +98,13 @@ async function resolveAccount(knex: Knex, schema: SchemaInfo, slug: string): Pro
   return Number(result.rows[0].id);
 }
 
-async function runOne(base: CheckContext, check: Check, options: AuditOptions, now: Date): Promise<CheckResult> {
+async function runOne(
+  trx: Knex.Transaction,
+  shape: Shape,
+  check: Rule,
+  options: AuditOptions & { sample: number },
+  now: Date,
+): Promise<CheckResult> {
   const plan = suppressionsFor(check.id, options.suppressions ?? [], now);
   const started = performance.now();
   const result: CheckResult = {
@@ -105,7 +112,7 @@ async function runOne(base: CheckContext, check: Check, options: AuditOptions, n
     severity: check.severity,
     title: check.title,
     remedy: check.remedy,
-    repairable: check.repairable,
+    repairable: check.repair !== undefined,
     status: 'ok',
     count: 0,
     suppressed: 0,
@@ -114,19 +121,20 @@ async function runOne(base: CheckContext, check: Check, options: AuditOptions, n
     durationMs: 0,
   };
   try {
-    // A savepoint per check: one failing query must not abort the snapshot the others read.
-    const outcome = await (base.knex as Knex.Transaction).transaction((savepoint) =>
-      check.run({ ...base, knex: savepoint, suppressedKeys: plan.activeKeys }),
-    );
-    if (outcome.kind === 'enforced') {
+    const verdict = check.verdict(shape);
+    if (verdict?.kind === 'enforced') {
       result.status = 'enforced';
-      result.enforcedBy = outcome.by;
-    } else if (outcome.kind === 'not-applicable') {
+      result.enforcedBy = verdict.by;
+    } else if (verdict?.kind === 'not-applicable') {
       result.status = 'not-applicable';
-      result.reason = outcome.reason;
+      result.reason = verdict.reason;
     } else {
+      // A savepoint per check: one failing query must not abort the snapshot the others read.
+      const outcome = await trx.transaction((savepoint) =>
+        countFindings(savepoint, check.findings(shape), { sample: options.sample, suppressedKeys: plan.activeKeys }),
+      );
       result.count = outcome.count;
-      result.suppressed = outcome.suppressed ?? 0;
+      result.suppressed = outcome.suppressed;
       result.samples = outcome.samples;
       result.status = outcome.count > 0 ? 'findings' : 'ok';
       if (result.suppressed > 0) {
@@ -215,7 +223,7 @@ class SnapshotNotShared extends Error {
  */
 async function runChecks(
   knex: Knex,
-  checks: readonly Check[],
+  checks: readonly Rule[],
   options: AuditOptions & { sample: number },
   now: Date,
   accountId: number | undefined,
@@ -225,11 +233,11 @@ async function runChecks(
   let started = 0;
   const work = async (trx: Knex.Transaction) => {
     await tune(trx);
-    const base = await createCheckContext(trx, { accountId, sample: options.sample });
+    const shape = await readShape(trx, accountId);
     while (next < checks.length) {
       const index = next++;
       options.onCheck?.(checks[index], started++, checks.length);
-      results[index] = await runOne(base, checks[index], options, now);
+      results[index] = await runOne(trx, shape, checks[index], options, now);
     }
   };
   const workers = Math.max(1, Math.min(options.concurrency ?? 1, checks.length));
@@ -293,7 +301,7 @@ export async function runAudit(knex: Knex, options: AuditOptions = {}): Promise<
     );
   }
   const accountId = options.accountSlug === undefined ? undefined : await resolveAccount(knex, schema, options.accountSlug);
-  const checks = options.checks ?? CHECKS;
+  const checks = options.checks ?? RULES;
   const failOn = options.failOn ?? 'error';
   const version = await schemaVersion(knex, schema);
   const results = await runChecks(knex, checks, { ...options, sample: options.sample ?? 3 }, now, accountId);

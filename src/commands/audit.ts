@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { loadAuditConfig } from '../audit/config.js';
 import { auditHistory, historyTablesPresent } from '../audit/history.js';
 import { runAudit } from '../audit/run.js';
-import { CHECK_IDS, CHECKS, findCheck } from '../checks/registry.js';
+import { RULE_IDS, RULES, findRule } from '../rules/registry.js';
 import { DomainRefusal, ValidationError } from '../errors.js';
 import { auditDocument } from '../render/audit-json.js';
 import { renderAuditTable } from '../render/audit-table.js';
@@ -61,7 +61,7 @@ export default function configureAudit(command: Command): void {
       'after',
       helpFooter(`
 Checks (details: --list):
-  ${CHECK_IDS.join(', ')}
+  ${RULE_IDS.join(', ')}
 
 Exit codes: 0 clean below --fail-on, 1 findings at or above it (or a check failed, or none ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unreachable.`),
     )
@@ -72,16 +72,16 @@ Exit codes: 0 clean below --fail-on, 1 findings at or above it (or a check faile
           throw new ValidationError('--format', `--json asks for json, --format asks for ${input.format}: choose one`);
         }
         const format = runtime.out.json ? 'json' : (input.format ?? 'table');
-        const unknown = (input.check ?? []).filter((id) => !findCheck(id));
+        const unknown = (input.check ?? []).filter((id) => !findRule(id));
         if (unknown.length > 0) {
           throw new ValidationError('--check', `unknown check ${unknown.map((id) => JSON.stringify(id)).join(', ')}`, {
-            details: [`known checks: ${CHECK_IDS.join(', ')}`],
+            details: [`known checks: ${RULE_IDS.join(', ')}`],
           });
         }
-        const checks = input.check ? CHECKS.filter((check) => input.check!.includes(check.id)) : CHECKS;
+        const checks = input.check ? RULES.filter((check) => input.check!.includes(check.id)) : RULES;
 
         if (input.list) {
-          const list = checks.map(({ id, severity, title, repairable, remedy }) => ({ id, severity, title, repairable, remedy }));
+          const list = checks.map(({ id, severity, title, remedy, repair }) => ({ id, severity, title, repairable: repair !== undefined, remedy }));
           if (format === 'json') runtime.out.data({ checks: list });
           else {
             runtime.out.print(

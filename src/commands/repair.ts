@@ -1,16 +1,12 @@
 // igny8 repair ID...|--all [--yes] [--account SLUG] [--default-industry SLUG]
 // Without --yes it prints the plan and writes nothing; with --yes each check's repair runs
 // in its own transactions and every changed row lands in the repair log under one run id.
-//
-// IGNY8_TEST_PAUSE_AFTER_BATCH=N is for tests only: batch N (1-based) waits 60 seconds after
-// its writes, before its commit, so a test can kill the process mid-transaction.
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { REPAIRABLE_IDS, resolveRepairIds } from '../repairs/registry.js';
-import { resolveScope, runRepairs, type RepairRunReport } from '../repairs/run.js';
-import type { RepairOutcome, RepairPlan } from '../repairs/types.js';
-import type { Sample } from '../checks/types.js';
+import { REPAIRABLE_IDS, resolveRepairIds } from '../rules/registry.js';
+import { resolveScope, runRepairs, type RepairOutcome, type RepairPlan, type RepairRunReport } from '../repairs/run.js';
+import type { Sample } from '../rules/finding.js';
 import { parseInput } from './validate.js';
 import { runWith, type Runtime } from './runtime.js';
 import { plural } from '../render/text.js';
@@ -28,7 +24,6 @@ const inputSchema = z.object({
   batchSize: z.coerce.number().int().min(1).max(1_000_000),
 });
 
-const pauseSchema = z.coerce.number().int().min(1);
 
 interface Flags {
   all?: boolean;
@@ -143,9 +138,6 @@ Each repair recounts its rows under row locks and refuses (exit 3, nothing writt
           throw new UsageError('name check ids or use --all, not both');
         }
         const checkIds = resolveRepairIds(input.ids, input.all);
-        const pause = runtime.env.IGNY8_TEST_PAUSE_AFTER_BATCH
-          ? parseInput(z.object({ IGNY8_TEST_PAUSE_AFTER_BATCH: pauseSchema }), runtime.env).IGNY8_TEST_PAUSE_AFTER_BATCH
-          : undefined;
         const db = await runtime.database();
         const scope = await resolveScope(db.knex, { account: input.account, defaultIndustry: input.defaultIndustry });
         const spinner = await runtime.out.spinner(input.yes ? 'repairing' : 'planning');
@@ -157,12 +149,10 @@ Each repair recounts its rows under row locks and refuses (exit 3, nothing writt
           env: runtime.env,
           sample: input.sample,
           batchSize: input.batchSize,
-          pauseAfterBatch: pause,
           onWait: () => runtime.out.info('another igny8 migrate or repair holds the lock; waiting for it'),
           onStart: (plan) => spinner.update(`${plan.checkId}: ${plural(plan.keys.length, 'row')}`),
           onProgress: (event) =>
             spinner.update(`${event.checkId}: batch ${event.batch}/${event.batches} (${event.done.toLocaleString('en-US')}/${event.total.toLocaleString('en-US')})`),
-          onPause: (checkId, batch) => runtime.out.info(`test pause: ${checkId} batch ${batch} written, not committed`),
         }).finally(() => spinner.stop());
         render(runtime, report);
         if (report.failed) throw report.failed.error;

@@ -11,7 +11,7 @@ import { connect, type Database } from '../db/connect.js';
 import { migrateLatest, type RunReport } from '../db/migrator.js';
 import { DomainRefusal } from '../errors.js';
 import { runRepairs, type RepairRunReport } from '../repairs/run.js';
-import { REPAIRABLE_IDS } from '../repairs/registry.js';
+import { REPAIRABLE_IDS } from '../rules/registry.js';
 import { seedLegacy } from '../seed/legacy.js';
 import { plural } from '../render/text.js';
 

@@ -2,7 +2,7 @@
 // of each check with findings beneath it, and one summary line, all fitted to the width.
 import type { ChalkInstance } from 'chalk';
 import type { AuditReport, CheckResult } from '../audit/run.js';
-import type { Sample } from '../checks/types.js';
+import type { Sample } from '../rules/finding.js';
 import { renderTable } from './table.js';
 import { plural, wrapText } from './text.js';
 

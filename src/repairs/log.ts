@@ -1,7 +1,7 @@
 // The repair log: every row a repair writes is recorded with its before and after image in
 // the same statement that writes it, so a change and its record commit or vanish together.
 import type { Knex } from 'knex';
-import type { RepairContext } from './types.js';
+import type { RepairContext } from '../rules/types.js';
 
 export const REPAIR_LOG_TABLE = 'igny8_repair_log';
 

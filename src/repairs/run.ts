@@ -1,30 +1,62 @@
-// Plans and applies repairs. A plan names the rows a repair would change; applying it
-// re-counts those rows first (nothing is written if they differ), then walks them in
-// bounded batches, one transaction each: lock the batch's rows, recompute its targets
-// under the lock, refuse if they changed, write and log, commit.
+// Plans and applies repairs. A repair acts on exactly the rows its rule finds: the plan's
+// targets, examples and left-over rows all come from the rule's one finding SQL. Applying a
+// plan re-counts those targets first (nothing is written if they differ), then walks them in
+// bounded batches, one transaction each: lock the batch's rows, find them again under the
+// lock, refuse if they changed, write and log, commit.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connect.js';
 import { withMigrationLock } from '../db/migrator.js';
 import { withTransaction } from '../db/transaction.js';
 import { classifyError, DomainRefusal, type Igny8Error, ValidationError } from '../errors.js';
-import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
-import { repairLogExists, REPAIR_LOG_TABLE } from './log.js';
-import { findRepair, orderedRepairs } from './registry.js';
+import { asSample, countLeftOver, findingRows, findingTargets, sortKeys, type Sample } from '../rules/finding.js';
+import { findRule, repairableRules } from '../rules/registry.js';
+import { readShape } from '../rules/shape.js';
 import type {
-  Repair,
   RepairContext,
-  RepairKey,
   RepairOptions,
-  RepairOutcome,
-  RepairPlan,
   Requirement,
+  Rule,
+  RuleRepair,
+  Shape,
   TableCounts,
-} from './types.js';
+  TargetKey,
+} from '../rules/types.js';
+import { inspectSchema } from '../schema/inspect.js';
+import { repairLogExists, REPAIR_LOG_TABLE } from './log.js';
 
 export const DEFAULT_BATCH_SIZE = 10_000;
 /** A repair never waits long behind another session's row lock; it fails and can be rerun. */
 const LOCK_TIMEOUT = '10s';
+
+/** Rows the rule finds that the repair leaves alone, and why (a person or a flag decides). */
+export interface LeftOver {
+  count: number;
+  reason: string;
+}
+
+export interface RepairPlan {
+  checkId: string;
+  action: string;
+  /** Sorted targets of the rows the repair would change. */
+  keys: TargetKey[];
+  /** Finding rows of the first targets, each with the change it will get. */
+  examples: Sample[];
+  leftOver?: LeftOver;
+  notApplicable?: string;
+}
+
+export interface RepairOutcome {
+  checkId: string;
+  /** Targets repaired. */
+  repaired: number;
+  /** Rows written per table (each one logged). */
+  written: TableCounts;
+  batches: number;
+  leftOver?: LeftOver;
+  notApplicable?: string;
+  durationMs: number;
+}
 
 export interface ProgressEvent {
   checkId: string;
@@ -33,6 +65,9 @@ export interface ProgressEvent {
   done: number;
   total: number;
 }
+
+/** Called between a batch's writes and its commit (a test's seam to interrupt a repair there). */
+export type BatchHook = (checkId: string, batch: number) => Promise<void>;
 
 export interface RunOptions extends RepairOptions {
   /** Example rows per plan. */
@@ -46,27 +81,16 @@ export interface RunOptions extends RepairOptions {
   onWait?(): void;
   /** Called when a repair starts applying (after its plan). */
   onStart?(plan: RepairPlan): void;
-  /**
-   * Test-only: after writing batch number `pauseAfterBatch` (1-based), before its commit, wait
-   * `pauseSeconds` (default 60) so a test can kill the process with that transaction open.
-   * `onPause` is told which batch is waiting.
-   */
-  pauseAfterBatch?: number;
-  pauseSeconds?: number;
-  onPause?(checkId: string, batch: number): void;
+  /** Runs after each batch's writes, before its commit, inside its transaction. */
+  beforeCommit?: BatchHook;
 }
 
-function context(trx: Knex.Transaction, schema: SchemaInfo, repair: Repair, options: RunOptions, runId: string): RepairContext {
-  return { trx, schema, options, runId, checkId: repair.checkId, sample: options.sample ?? 5 };
+function repairOf(rule: Rule): RuleRepair {
+  if (!rule.repair) throw new ValidationError('ID', `${rule.id} has no repair`);
+  return rule.repair;
 }
 
-function sortKeys(keys: RepairKey[]): RepairKey[] {
-  return [...new Set(keys)].sort((a, b) =>
-    typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)),
-  );
-}
-
-function difference(planned: RepairKey[], now: RepairKey[]): { added: RepairKey[]; gone: RepairKey[] } {
+function difference(planned: readonly TargetKey[], now: readonly TargetKey[]): { added: TargetKey[]; gone: TargetKey[] } {
   const before = new Set(planned.map(String));
   const after = new Set(now.map(String));
   return {
@@ -75,10 +99,10 @@ function difference(planned: RepairKey[], now: RepairKey[]): { added: RepairKey[
   };
 }
 
-function refuseIfChanged(checkId: string, planned: RepairKey[], now: RepairKey[], where: string): void {
+function refuseIfChanged(checkId: string, planned: readonly TargetKey[], now: readonly TargetKey[], where: string): void {
   const { added, gone } = difference(planned, now);
   if (added.length === 0 && gone.length === 0) return;
-  const list = (keys: RepairKey[]) => keys.slice(0, 10).join(', ') + (keys.length > 10 ? ', …' : '');
+  const list = (keys: TargetKey[]) => keys.slice(0, 10).join(', ') + (keys.length > 10 ? ', …' : '');
   throw new DomainRefusal(
     `${checkId}: the rows to repair changed since they were counted (planned ${planned.length}, now ${now.length}); ${where}`,
     {
@@ -92,34 +116,53 @@ function refuseIfChanged(checkId: string, planned: RepairKey[], now: RepairKey[]
   );
 }
 
-async function lockById(ctx: RepairContext, table: string, keys: RepairKey[]): Promise<void> {
-  await ctx.trx.raw(`select id from ${table} where id = any(?::bigint[]) order by id for update`, [keys] as Knex.RawBinding[]);
+async function lockById(ctx: RepairContext, table: string, keys: readonly TargetKey[]): Promise<void> {
+  await ctx.trx.raw(`select id from ${table} where id = any(?::bigint[]) order by id for update`, [
+    keys.map(Number),
+  ] as unknown as Knex.RawBinding[]);
 }
 
-/** What `repair` would change for one check, computed in a transaction that writes nothing. */
-export async function planRepair(knex: Knex, repair: Repair, options: RunOptions, runId = 'plan'): Promise<RepairPlan> {
+/** The targets a repair fixes now (within `keys` when given): the rule's findings, as the options allow. */
+export async function repairTargets(
+  knex: Knex | Knex.Transaction,
+  rule: Rule,
+  shape: Shape,
+  options: RepairOptions,
+  within?: readonly TargetKey[],
+): Promise<TargetKey[]> {
+  if (rule.verdict(shape)) return [];
+  return findingTargets(knex, rule.findings(shape, within), repairOf(rule).fixable?.(options));
+}
+
+/** What `repair` would change for one rule, computed in a transaction that writes nothing. */
+export async function planRepair(knex: Knex, rule: Rule, options: RunOptions): Promise<RepairPlan> {
+  const repair = repairOf(rule);
   return knex.transaction(async (trx) => {
-    const schema = await inspectSchema(trx);
-    const base = { checkId: repair.checkId, action: repair.action, keys: [] as RepairKey[], examples: [] };
-    const notApplicable = repair.notApplicable?.(schema);
-    if (notApplicable) return { ...base, notApplicable };
-    const ctx = context(trx, schema, repair, options, runId);
-    const keys = sortKeys(await repair.targets(ctx));
-    const examples = keys.length > 0 ? await repair.examples(ctx, keys.slice(0, ctx.sample)) : [];
-    const leftOver = await repair.leftOver?.(ctx);
-    return { ...base, keys, examples, ...(leftOver && leftOver.count > 0 ? { leftOver } : {}) };
+    const shape = await readShape(trx, options.accountId);
+    const base = { checkId: rule.id, action: repair.action, keys: [] as TargetKey[], examples: [] as Sample[] };
+    const verdict = rule.verdict(shape);
+    if (verdict) return { ...base, notApplicable: verdict.kind === 'enforced' ? `enforced by ${verdict.by}` : verdict.reason };
+    const fixable = repair.fixable?.(options);
+    const keys = await findingTargets(trx, rule.findings(shape), fixable);
+    const sample = Math.max(0, options.sample ?? 5);
+    const examples =
+      keys.length > 0 && sample > 0
+        ? (await findingRows(trx, rule.findings(shape, keys.slice(0, sample)), sample)).map((row) => ({
+            ...asSample(row),
+            change: repair.change(row, options),
+          }))
+        : [];
+    const left = fixable ? await countLeftOver(trx, rule.findings(shape), fixable) : 0;
+    return { ...base, keys, examples, ...(left > 0 ? { leftOver: { count: left, reason: fixable!.leftOver } } : {}) };
   });
-}
-
-function sleep(seconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 }
 
 /** Applies a plan made in this run: refuses, writing nothing, if its rows changed since. */
 export async function applyRepair(knex: Knex, plan: RepairPlan, options: RunOptions, runId: string): Promise<RepairOutcome> {
   const started = performance.now();
-  const repair = findRepair(plan.checkId);
-  if (!repair) throw new ValidationError('ID', `no repair for ${plan.checkId}`);
+  const rule = findRule(plan.checkId);
+  if (!rule?.repair) throw new ValidationError('ID', `no repair for ${plan.checkId}`);
+  const repair = rule.repair;
   const outcome: RepairOutcome = {
     checkId: plan.checkId,
     repaired: 0,
@@ -133,23 +176,22 @@ export async function applyRepair(knex: Knex, plan: RepairPlan, options: RunOpti
 
   // The whole set first, so a plan gone stale is refused before any batch is written.
   await knex.transaction(async (trx) => {
-    const schema = await inspectSchema(trx);
-    const now = sortKeys(await repair.targets(context(trx, schema, repair, options, runId)));
+    const now = await repairTargets(trx, rule, await readShape(trx, options.accountId), options);
     refuseIfChanged(plan.checkId, plan.keys, now, 'nothing was written');
   });
 
   const size = options.batchSize ?? repair.batchSize ?? DEFAULT_BATCH_SIZE;
-  const batches: RepairKey[][] = [];
+  const batches: TargetKey[][] = [];
   if (size <= 0) batches.push(plan.keys);
   else for (let at = 0; at < plan.keys.length; at += size) batches.push(plan.keys.slice(at, at + size));
 
   for (const [index, batch] of batches.entries()) {
     const written = await withTransaction(knex, async (trx) => {
       await trx.raw(`select set_config('lock_timeout', ?, true)`, [LOCK_TIMEOUT]);
-      const schema = await inspectSchema(trx);
-      const ctx = context(trx, schema, repair, options, runId);
-      await (repair.lock ? repair.lock(ctx, batch) : lockById(ctx, repair.table(schema), batch));
-      const now = sortKeys(await repair.targets(ctx, batch));
+      const shape = await readShape(trx, options.accountId);
+      const ctx: RepairContext = { trx, shape, options, runId, checkId: plan.checkId };
+      await (repair.lock ? repair.lock(ctx, batch) : lockById(ctx, repair.table(shape.schema), batch));
+      const now = await repairTargets(trx, rule, shape, options, batch);
       refuseIfChanged(
         plan.checkId,
         batch,
@@ -159,10 +201,7 @@ export async function applyRepair(knex: Knex, plan: RepairPlan, options: RunOpti
           : `batches 1-${index} of ${batches.length} were applied (run ${runId}); this batch and the rest were not`,
       );
       const counts = await repair.apply(ctx, batch);
-      if (options.pauseAfterBatch === index + 1) {
-        options.onPause?.(plan.checkId, index + 1);
-        await sleep(options.pauseSeconds ?? 60);
-      }
+      await options.beforeCommit?.(plan.checkId, index + 1);
       return counts;
     });
     addCounts(outcome.written, written);
@@ -230,9 +269,9 @@ export async function runRepairs(
 }
 
 /** The requirements of a plan with rows to change; none when it has nothing to do. */
-function requirementsOf(repair: Repair, plan: RepairPlan, options: RepairOptions): Requirement[] {
+function requirementsOf(rule: Rule, plan: RepairPlan, options: RepairOptions): Requirement[] {
   if (plan.notApplicable || (plan.keys.length === 0 && !plan.leftOver)) return [];
-  return repair.requirements?.(options) ?? [];
+  return rule.repair?.requirements?.(options) ?? [];
 }
 
 /**
@@ -241,12 +280,12 @@ function requirementsOf(repair: Repair, plan: RepairPlan, options: RepairOptions
  */
 async function refuseUnmetRequirements(db: Database, checkIds: readonly string[], options: RunOptions): Promise<void> {
   const unmet: string[] = [];
-  for (const repair of orderedRepairs().filter((candidate) => checkIds.includes(candidate.checkId))) {
-    const missing = (repair.requirements?.(options) ?? []).filter((need) => !need.met && !need.optional);
+  for (const rule of repairableRules().filter((candidate) => checkIds.includes(candidate.id))) {
+    const missing = (rule.repair?.requirements?.(options) ?? []).filter((need) => !need.met && !need.optional);
     if (missing.length === 0) continue;
-    const plan = await planRepair(db.knex, repair, { ...options, sample: 0 });
-    for (const need of requirementsOf(repair, plan, options).filter((req) => !req.met && !req.optional)) {
-      unmet.push(`${repair.checkId} (${plan.keys.length} rows): ${need.what}, ${need.why}`);
+    const plan = await planRepair(db.knex, rule, { ...options, sample: 0 });
+    for (const need of requirementsOf(rule, plan, options).filter((req) => !req.met && !req.optional)) {
+      unmet.push(`${rule.id} (${plan.keys.length} rows): ${need.what}, ${need.why}`);
     }
   }
   if (unmet.length === 0) return;
@@ -264,11 +303,11 @@ async function repairAll(
 ): Promise<RepairRunReport> {
   const wanted = new Set(checkIds);
   const report: RepairRunReport = { runId, applied: options.apply, logReady: true, items: [], notRun: [] };
-  const repairs = orderedRepairs().filter((candidate) => wanted.has(candidate.checkId));
-  for (const [index, repair] of repairs.entries()) {
+  const rules = repairableRules().filter((candidate) => wanted.has(candidate.id));
+  for (const [index, rule] of rules.entries()) {
     try {
-      const plan = await planRepair(db.knex, repair, options, runId);
-      const requirements = requirementsOf(repair, plan, options);
+      const plan = await planRepair(db.knex, rule, options);
+      const requirements = requirementsOf(rule, plan, options);
       if (!options.apply) {
         report.items.push({ plan, requirements });
         continue;
@@ -278,8 +317,8 @@ async function repairAll(
       report.items.push({ plan, outcome, requirements });
     } catch (error) {
       // What ran before stays applied (each repair is its own transaction); say what did not.
-      report.failed = { checkId: repair.checkId, error: classifyError(error) };
-      report.notRun = repairs.slice(index + 1).map((rest) => rest.checkId);
+      report.failed = { checkId: rule.id, error: classifyError(error) };
+      report.notRun = rules.slice(index + 1).map((rest) => rest.id);
       break;
     }
   }

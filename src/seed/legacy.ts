@@ -13,7 +13,7 @@ import { BASELINE_MIGRATION } from '../db/adopt.js';
 import { syncCatalog } from '../domain/catalog.js';
 import { DomainRefusal, ValidationError } from '../errors.js';
 import { LEGACY_FOREIGN_KEY_INDEXES, LEGACY_TABLES } from '../schema/legacy.js';
-import { CHECK_IDS, CHECKS } from '../checks/registry.js';
+import { RULE_IDS, RULES } from '../rules/registry.js';
 import { plural } from '../render/text.js';
 
 type PlanSlug = 'free' | 'starter' | 'growth' | 'scale';
@@ -81,10 +81,10 @@ export interface SeedResult {
 export function resolveDefects(requested: readonly string[] | undefined): string[] {
   if (requested === undefined) return [...PLANTABLE];
   const ids = requested.flatMap((id) =>
-    id === 'repairable' ? CHECKS.filter((check) => check.repairable && PLANTABLE.includes(check.id)).map((check) => check.id) : [id],
+    id === 'repairable' ? RULES.filter((rule) => rule.repair !== undefined && PLANTABLE.includes(rule.id)).map((rule) => rule.id) : [id],
   );
   for (const id of ids) {
-    if (!CHECK_IDS.includes(id)) throw new ValidationError('--defects', `unknown check ${JSON.stringify(id)}`);
+    if (!RULE_IDS.includes(id)) throw new ValidationError('--defects', `unknown check ${JSON.stringify(id)}`);
     if (!PLANTABLE.includes(id)) {
       throw new ValidationError('--defects', `${id} cannot be planted in the legacy shape (it does not apply there)`);
     }
@@ -381,7 +381,7 @@ export async function seedLegacy(db: Database, options: SeedOptions): Promise<Se
     const kinds = await trx.raw(`select kind, count(*) as n from seed_plan where kind is not null group by kind`);
     const byKind = new Map((kinds.rows as Array<{ kind: string; n: number }>).map((row) => [row.kind, Number(row.n)]));
     const counts: Record<string, number> = {};
-    for (const check of CHECKS) {
+    for (const check of RULES) {
       if (LEGACY_NOT_APPLICABLE.includes(check.id)) continue;
       const kind = PLANTED_KINDS.find((candidate) => candidate.id === check.id);
       counts[check.id] =

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHECK_IDS } from '../../src/checks/registry.js';
+import { RULE_IDS } from '../../src/rules/registry.js';
 import { runCli, stderrBesidesDatabase } from '../helpers/cli.js';
 import { describeEachDatabase, prepareDatabase, type TestDatabase } from '../helpers/databases.js';
 import { makeAccount, shapeOf } from '../helpers/check-fixtures.js';
@@ -52,7 +52,7 @@ describeEachDatabase(
       expect(result.code).toBe(0);
       const document = JSON.parse(result.stdout);
       expect(document.schemaVersion).toBe('0001_legacy_baseline');
-      expect(document.checks.map((c: { id: string }) => c.id)).toEqual(CHECK_IDS);
+      expect(document.checks.map((c: { id: string }) => c.id)).toEqual(RULE_IDS);
       const drift = document.checks.find((c: { id: string }) => c.id === 'credit-balance-drift');
       expect(drift).toMatchObject({ severity: 'error', status: 'findings', count: 1, repairable: true });
       expect(drift.samples[0].key).toBe(`account:${planted.drifted}`);
@@ -77,7 +77,7 @@ describeEachDatabase(
       const result = await audit(['--format', 'junit']);
       expect(result.code).toBe(1);
       const { suite, cases } = validateJunit(result.stdout);
-      expect(cases.map((c) => c.name)).toEqual(CHECK_IDS);
+      expect(cases.map((c) => c.name)).toEqual(RULE_IDS);
       expect(Number(suite.attributes.tests)).toBe(20);
       const failing = cases.filter((c) => c.outcome === 'failure');
       // --fail-on error: the warning (site-access-missing) passes, its count in system-out.
@@ -115,7 +115,7 @@ describeEachDatabase(
     it('table: a row per check, samples beneath, one summary line', async () => {
       const result = await audit(['--sample', '1']);
       expect(result.code).toBe(1);
-      for (const id of CHECK_IDS) expect(result.stdout).toContain(id);
+      for (const id of RULE_IDS) expect(result.stdout).toContain(id);
       expect(result.stdout).toMatch(/credit-balance-drift \(1\)\n {2}account:\d+ {2}account=acct-/);
       expect(result.stdout).toMatch(/FAIL \(--fail-on error\): 20 checks, 3 with findings/);
       expect(stderrBesidesDatabase(result.stderr)).toBe(''); // no spinner without a terminal
@@ -190,7 +190,7 @@ describeEachDatabase(
       const result = await runCli(['--json', 'audit', '--list'], { env });
       expect(result.code).toBe(0);
       const list = JSON.parse(result.stdout).checks;
-      expect(list.map((c: { id: string }) => c.id)).toEqual(CHECK_IDS);
+      expect(list.map((c: { id: string }) => c.id)).toEqual(RULE_IDS);
       expect(list.find((c: { id: string }) => c.id === 'duplicate-emails')).toMatchObject({ severity: 'error', repairable: false });
     });
   },

@@ -4,13 +4,13 @@ import { beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../src/audit/config.js';
 import { auditHistory } from '../../src/audit/history.js';
 import { runAudit, type AuditReport } from '../../src/audit/run.js';
-import { findCheck } from '../../src/checks/registry.js';
-import type { Check } from '../../src/checks/types.js';
+import { findRule } from '../../src/rules/registry.js';
+import type { Rule } from '../../src/rules/types.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
 import { makeAccount, shapeOf } from '../helpers/check-fixtures.js';
 
-const only = (...ids: string[]) => ids.map((id) => findCheck(id)!);
+const only = (...ids: string[]) => ids.map((id) => findRule(id)!);
 const result = (report: AuditReport, id: string) => report.checks.find((check) => check.id === id)!;
 const NOW = new Date('2026-06-15T12:00:00Z');
 
@@ -95,7 +95,7 @@ describeEachDatabase(
     });
 
     it('reports a check whose query fails as an error and fails the run, while the others still run', async () => {
-      const broken: Check = { ...findCheck('orphan-users')!, id: 'broken', run: async (ctx) => (await ctx.knex.raw('select * from no_such_table'), { kind: 'ran', count: 0, samples: [] }) };
+      const broken: Rule = { ...findRule('orphan-users')!, id: 'broken', verdict: () => undefined, findings: () => ({ sql: 'select * from no_such_table' }) };
       const report = await runAudit(fixture.db.knex, { checks: [broken, ...only('credit-balance-drift')], failOn: 'never' });
       expect(result(report, 'broken').status).toBe('error');
       expect(result(report, 'broken').error).toMatch(/no_such_table.*42P01/);

@@ -2,7 +2,7 @@
 // and one defect planted where it finds exactly the planted rows (by key).
 import { describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
-import { CHECKS } from '../../src/checks/registry.js';
+import { RULES } from '../../src/rules/registry.js';
 import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
 import { check, inRollback, keys, makeAccount, shapeOf, type Fixture, type Shape } from '../helpers/check-fixtures.js';
 
@@ -242,7 +242,7 @@ const NOT_RUN: Record<ShapeName, Record<string, string>> = {
 
 describe('check cases', () => {
   it('cover every check of the registry', () => {
-    expect(Object.keys(CASES).sort()).toEqual(CHECKS.map((c) => c.id).sort());
+    expect(Object.keys(CASES).sort()).toEqual(RULES.map((c) => c.id).sort());
   });
 });
 
@@ -256,14 +256,14 @@ for (const name of ['legacy', 'target'] as const) {
           await makeAccount(trx, { plan: 'starter', members: 1 });
           await makeAccount(trx, { plan: 'growth', members: 2, sites: 2 });
           await makeAccount(trx, { plan: 'scale', members: 2, sites: 3, status: 'pending_payment' });
-          for (const { id } of CHECKS) {
+          for (const { id } of RULES) {
             const found = await keys(trx, id);
             expect([id, found]).toEqual([id, NOT_RUN[name][id] ?? []]);
           }
         });
       });
 
-      for (const { id } of CHECKS) {
+      for (const { id } of RULES) {
         it(`${id} finds exactly the planted rows`, async () => {
           await inRollback(fixture.db.knex, async (trx) => {
             await makeAccount(trx, { plan: 'growth', members: 1, sites: 2 }); // a clean neighbour

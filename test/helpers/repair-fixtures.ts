@@ -2,7 +2,7 @@
 // every in-process repair run needs, and the count the audit reports for one check.
 import type { Knex } from 'knex';
 import { runAudit } from '../../src/audit/run.js';
-import { findCheck } from '../../src/checks/index.js';
+import { findRule } from '../../src/rules/registry.js';
 import type { Database } from '../../src/db/connect.js';
 import { migrateLatest } from '../../src/db/migrator.js';
 import type { RunOptions } from '../../src/repairs/run.js';
@@ -32,7 +32,7 @@ export async function seedAndMigrateToGate(
 
 /** The count `igny8 audit` reports for one check (-1 when it did not run). */
 export async function checkCount(knex: Knex, id: string): Promise<number> {
-  const check = findCheck(id);
+  const check = findRule(id);
   if (!check) throw new Error(`no check ${id}`);
   const report = await runAudit(knex, { checks: [check], sample: 0 });
   const result = report.checks[0];

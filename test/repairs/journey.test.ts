@@ -5,7 +5,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { runAudit } from '../../src/audit/run.js';
 import { decryptSecret } from '../../src/crypto/index.js';
 import { migrateLatest, migrationStatus } from '../../src/db/migrator.js';
-import { REPAIRABLE_IDS } from '../../src/repairs/registry.js';
+import { REPAIRABLE_IDS } from '../../src/rules/registry.js';
 import { runRepairs } from '../../src/repairs/run.js';
 import { seedLegacy, type SeedResult } from '../../src/seed/legacy.js';
 import { inspectSchema } from '../../src/schema/inspect.js';

@@ -1,13 +1,15 @@
 // A repair killed with SIGKILL in the middle of a batch: the batches committed before it
 // stay (each with its log rows), the open one vanishes whole, and a rerun completes.
-// IGNY8_TEST_PAUSE_AFTER_BATCH (test-only) holds each batch open after its writes.
+// The runner's beforeCommit seam (test/helpers/repair-runner.mjs) holds a batch open after its writes.
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { checkCount, seedAndMigrateToGate, TEST_KEY } from '../helpers/repair-fixtures.js';
 import { all, count } from '../helpers/sql.js';
 
+const RUNNER = fileURLToPath(new URL('../helpers/repair-runner.mjs', import.meta.url));
 const TABLES = ['igny8_accounts', 'igny8_credit_transactions', 'igny8_repair_log'];
 
 /** A digest of every row of the tables a repair of the ledger touches. */
@@ -38,8 +40,8 @@ describeOnServer('a repair killed mid-way (SIGKILL) [postgres]', () => {
     expect(drifted).toBeGreaterThanOrEqual(6);
     const ledger = await count(t.db.knex, 'igny8_credit_transactions');
 
-    const child = spawn(process.execPath, [BIN, 'repair', 'credit-balance-drift', '--yes', '--batch-size', '2'], {
-      env: { ...process.env, ...t.env, IGNY8_SECRET_KEY: TEST_KEY, IGNY8_TEST_PAUSE_AFTER_BATCH: '2', NO_COLOR: '1' },
+    const child = spawn(process.execPath, [RUNNER, 'credit-balance-drift', '2', '2'], {
+      env: { ...process.env, ...t.env, IGNY8_SECRET_KEY: TEST_KEY, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

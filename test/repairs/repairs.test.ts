@@ -4,7 +4,7 @@
 // log's "after" of every changed row is what the row now holds.
 import { beforeAll, expect, it } from 'vitest';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
-import { findRepair, REPAIRABLE_IDS, resolveRepairIds } from '../../src/repairs/registry.js';
+import { findRule, REPAIRABLE_IDS, resolveRepairIds } from '../../src/rules/registry.js';
 import { applyRepair, planRepair, runRepairs } from '../../src/repairs/run.js';
 import { describeEachDatabase } from '../helpers/databases.js';
 import { decryptSecret } from '../../src/crypto/index.js';
@@ -23,7 +23,7 @@ describeEachDatabase('repairs one by one', (fixture) => {
 
   it('--account limits a repair to that account', async () => {
     const { db } = fixture;
-    const plan = await planRepair(db.knex, findRepair('credit-balance-drift')!, repairOptions(db));
+    const plan = await planRepair(db.knex, findRule('credit-balance-drift')!, repairOptions(db));
     const target = Number(plan.keys[0]);
     const before = await checkCount(db.knex, 'credit-balance-drift');
     const scoped = await runRepairs(db, ['credit-balance-drift'], { ...repairOptions(db, { accountId: target }), apply: true });
@@ -35,7 +35,7 @@ describeEachDatabase('repairs one by one', (fixture) => {
 
   it('refuses, writing nothing, when a new row appears between plan and apply', async () => {
     const { db } = fixture;
-    const repair = findRepair('orphan-users')!;
+    const repair = findRule('orphan-users')!;
     const plan = await planRepair(db.knex, repair, repairOptions(db));
     expect(plan.keys.length).toBeGreaterThan(0);
     const users = await count(db.knex, 'igny8_users', 'account_id is null');
@@ -51,7 +51,7 @@ describeEachDatabase('repairs one by one', (fixture) => {
 
   it('refuses, writing nothing, when a planned row was fixed by someone else in between', async () => {
     const { db } = fixture;
-    const plan = await planRepair(db.knex, findRepair('credit-balance-drift')!, repairOptions(db));
+    const plan = await planRepair(db.knex, findRule('credit-balance-drift')!, repairOptions(db));
     const [victim] = plan.keys;
     const ledger = await count(db.knex, 'igny8_credit_transactions');
     // Someone puts the balance back to what the ledger says.
@@ -131,7 +131,7 @@ describeEachDatabase('repairs one by one', (fixture) => {
     it(`${id}: the plan counts what the audit finds; apply leaves zero; a second run changes nothing`, async () => {
       const { db } = fixture;
       const found = await checkCount(db.knex, id);
-      const repair = findRepair(id)!;
+      const repair = findRule(id)!;
       const plan = await planRepair(db.knex, repair, repairOptions(db));
       if (plan.notApplicable) {
         expect(found).toBe(-1);
@@ -141,7 +141,7 @@ describeEachDatabase('repairs one by one', (fixture) => {
       const first = await runRepairs(db, [id], { ...repairOptions(db, { batchSize: 3 }), apply: true });
       expect(first.failed).toBeUndefined();
       expect(first.items[0].outcome?.repaired).toBe(found);
-      expect(first.items[0].outcome?.batches).toBe(repair.batchSize === 0 ? Math.min(found, 1) : Math.ceil(found / 3));
+      expect(first.items[0].outcome?.batches).toBe(repair.repair?.batchSize === 0 ? Math.min(found, 1) : Math.ceil(found / 3));
       expect(await checkCount(db.knex, id)).toBe(0);
       const logged = await count(db.knex, LOG);
       const second = await runRepairs(db, [id], { ...repairOptions(db), apply: true });

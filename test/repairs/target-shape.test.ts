@@ -6,7 +6,7 @@ import { runAudit, type AuditReport } from '../../src/audit/run.js';
 import { decryptSecret } from '../../src/crypto/index.js';
 import { registerAccount } from '../../src/domain/register.js';
 import { createSite } from '../../src/domain/sites.js';
-import { REPAIRABLE_IDS } from '../../src/repairs/registry.js';
+import { REPAIRABLE_IDS } from '../../src/rules/registry.js';
 import { runRepairs } from '../../src/repairs/run.js';
 import { describeEachDatabase } from '../helpers/databases.js';
 import { FAST_SCRYPT } from '../helpers/domain-fixtures.js';

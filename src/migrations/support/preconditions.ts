@@ -1,9 +1,11 @@
 // A migration that adds a constraint first counts the rows that would violate it and refuses,
 // naming the count, the audit check that finds those rows and the command that repairs them.
-// The counting SQL lives in the migration (not in the check registry) so that a migration
-// stays exactly what it was when it was first applied.
+// Where a rule defines those rows, the gate counts with the rule's own finding SQL: the audit,
+// the repair and the gate cannot disagree about what a violation is.
 import type { Knex } from 'knex';
 import { DomainRefusal } from '../../errors.js';
+import { readShape } from '../../rules/shape.js';
+import type { Rule } from '../../rules/types.js';
 
 export interface Precondition {
   /** What the migration is about to guarantee, e.g. "sites.industry_id not null". */
@@ -66,5 +68,43 @@ export async function requireNoViolations(trx: Knex.Transaction, p: Precondition
   throw new DomainRefusal(`migration blocked: ${count} ${count === 1 ? p.one : p.what}${check}; ${p.guarantee} cannot be added${repair}`, {
     code: 'migration-blocked',
     details: [...(p.details ?? []), ...remedyLines(p), 'nothing was changed by this migration'],
+  });
+}
+
+export interface RuleGate {
+  /** What the migration is about to guarantee, e.g. "sites.industry_id not null". */
+  guarantee: string;
+  /** Of the rule's findings, only those matching this predicate on `f` block the migration. */
+  only?: string;
+  /** The blocking rows in words, when they are a part of what the rule finds. */
+  what?: string;
+  one?: string;
+  repairArgs?: string;
+  repairHint?: string;
+  resolve?: string;
+  details?: string[];
+}
+
+/** Refuses (exit 3) while the rule finds rows that violate what the migration is about to add. */
+export async function requireRuleClean(trx: Knex.Transaction, rule: Rule, gate: RuleGate): Promise<void> {
+  const shape = await readShape(trx);
+  if (rule.verdict(shape)) return;
+  const query = rule.findings(shape);
+  const count = await countRows(trx, `select count(*) as count from (${query.sql}) f${gate.only ? ` where ${gate.only}` : ''}`, [
+    ...(query.bindings ?? []),
+  ]);
+  if (count === 0) return;
+  await requireNoViolations(trx, {
+    guarantee: gate.guarantee,
+    countSql: 'select ?::int as count',
+    bindings: [count],
+    what: gate.what ?? rule.title,
+    one: gate.one ?? gate.what ?? rule.title,
+    checkId: rule.id,
+    repairArgs: gate.repairArgs,
+    repairHint: gate.repairHint,
+    noRepair: rule.repair === undefined,
+    resolve: gate.resolve,
+    details: gate.details,
   });
 }

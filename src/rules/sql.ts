@@ -1,0 +1,45 @@
+// Pieces every rule's SQL is made of, written once: the account scope, a repair batch's
+// restriction, and the reasons a rule does not run on a shape.
+import type { Knex } from 'knex';
+import type { SchemaInfo } from '../schema/inspect.js';
+import type { Shape, TargetKey, Verdict } from './types.js';
+
+/** ` and (<column> = <id> or ...)` under `--account`, else nothing; the id is a resolved integer. */
+export function scopeTo(shape: Shape, ...columns: string[]): string {
+  const id = shape.accountId;
+  if (id === undefined) return '';
+  if (!Number.isSafeInteger(id)) throw new Error(`account id ${String(id)} is not an integer`);
+  return ` and (${columns.map((column) => `${column} = ${id}`).join(' or ')})`;
+}
+
+/** ` and <expr> = any(?::bigint[])` with its binding when a repair batch restricts the rows. */
+export function withinIds(expr: string, within: readonly TargetKey[] | undefined): { sql: string; bindings: Knex.RawBinding[] } {
+  if (within === undefined) return { sql: '', bindings: [] };
+  return { sql: ` and ${expr} = any(?::bigint[])`, bindings: [within.map(Number) as unknown as Knex.RawBinding] };
+}
+
+/** The tables a rule reads that this database lacks: it does not apply here. */
+export function missingTables(shape: Shape, ...tables: string[]): Verdict | undefined {
+  const missing = tables.filter((table) => !shape.schema.hasTable(table));
+  if (missing.length === 0) return undefined;
+  return { kind: 'not-applicable', reason: `missing table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` };
+}
+
+/** True when `table.column` exists and is NOT NULL. */
+export function isNotNull(schema: SchemaInfo, table: string, column: string): boolean {
+  const info = schema.column(table, column);
+  return info !== undefined && !info.nullable;
+}
+
+/** "enforced by <table>.<column> not null" when the schema makes the rule's finding impossible. */
+export function enforcedByNotNull(shape: Shape, table: string, column: string): Verdict | undefined {
+  return isNotNull(shape.schema, table, column) ? { kind: 'enforced', by: `${table}.${column} not null` } : undefined;
+}
+
+/**
+ * For a query that groups about one row per account or site to keep very few groups: the
+ * planner picks a hash aggregate over every key (spilling past work_mem) because it cannot
+ * know how few groups the HAVING keeps; grouping in order, from the index, is the faster
+ * plan at scale (bench/RESULTS.md, "Audit checks").
+ */
+export const GROUP_IN_ORDER = { enable_hashagg: 'off' } as const;
