@@ -92,10 +92,10 @@ function render(runtime: Runtime, report: RepairRunReport): void {
       for (const { plan, outcome } of report.items) renderPlan(runtime, plan, outcome);
       const needs = report.items.flatMap(({ plan, requirements }) => requirements.map((need) => ({ checkId: plan.checkId, need })));
       if (!report.applied && needs.length > 0) {
-        out.print(out.color.bold('--yes will need:'));
+        out.printWrapped(out.color.bold('--yes will need:'));
         for (const { checkId, need } of needs) {
           const state = need.met ? out.color.green('given') : need.optional ? out.color.yellow('not given') : out.color.red('missing: --yes refuses');
-          out.print(`  ${need.what} (${checkId}, ${need.why}): ${state}`);
+          out.printWrapped(`  ${need.what} (${checkId}, ${need.why}): ${state}`);
         }
       }
       if (report.applied && report.items.some(({ outcome }) => (outcome?.repaired ?? 0) > 0)) {
