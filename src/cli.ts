@@ -4,8 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { classifyError, ExitCode, InternalError, LockTimeout } from './errors.js';
 import { helpConfiguration, helpFooter } from './io/help.js';
-import { Output } from './io/output.js';
-import { activeRuntime } from './commands/runtime.js';
+import { attachRuntime, Runtime } from './commands/runtime.js';
 import { scrubSecrets } from './secrets.js';
 import { registerCommands } from './commands/index.js';
 
@@ -33,7 +32,7 @@ function version(): string {
   return pkg.version;
 }
 
-export async function buildProgram(args: readonly string[]): Promise<Command> {
+export async function buildProgram(args: readonly string[], runtime: Runtime): Promise<Command> {
   const program = new Command('igny8')
     .description('Migrate, operate, audit and repair the igny8 tenant and billing database.')
     .version(version(), '-V, --version')
@@ -46,13 +45,14 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(scrubSecrets(text)) })
     .addHelpText('after', helpFooter(EXIT_CODES));
+  attachRuntime(program, runtime);
   await registerCommands(program, args);
   return program;
 }
 
 /** Who holds the lock a statement timed out on, when the server can say. */
-async function explainLockTimeout(failure: LockTimeout): Promise<void> {
-  const db = activeRuntime?.opened;
+async function explainLockTimeout(runtime: Runtime, failure: LockTimeout): Promise<void> {
+  const db = runtime.opened;
   if (!db?.concurrent) return;
   try {
     const { lockHolders } = await import('./db/lock.js');
@@ -67,11 +67,10 @@ async function explainLockTimeout(failure: LockTimeout): Promise<void> {
   failure.details.push('retry when that session has finished, or raise --lock-timeout');
 }
 
-async function report(error: unknown): Promise<number> {
+async function report(runtime: Runtime, error: unknown): Promise<number> {
   const failure = classifyError(error);
-  if (failure instanceof LockTimeout) await explainLockTimeout(failure);
-  // Before a command's runtime exists, --no-color is read from the arguments themselves.
-  const out = activeRuntime?.out ?? new Output({ color: process.argv.includes('--no-color') ? false : undefined });
+  if (failure instanceof LockTimeout) await explainLockTimeout(runtime, failure);
+  const { out } = runtime;
   const prefix = failure instanceof InternalError ? 'internal error: ' : '';
   out.error(`${prefix}${failure.message}`);
   for (const line of failure.details) out.error(`  ${line}`);
@@ -88,34 +87,33 @@ const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
  * Ctrl-C or a stop request: what is open is rolled back, the command says what was done and
  * what not, and the process exits 130 (SIGINT) or 143 (SIGTERM), as shells expect.
  */
-async function interrupted(signal: keyof typeof SIGNAL_EXIT): Promise<never> {
-  const runtime = activeRuntime;
-  const out = runtime?.out ?? new Output({ json: false, color: false });
-  out.error(`interrupted by ${signal}: the transaction in progress is rolled back`);
-  for (const line of runtime?.interruptNote?.() ?? []) out.error(`  ${line}`);
-  await runtime?.abort().catch(() => undefined);
+async function interrupted(runtime: Runtime, signal: keyof typeof SIGNAL_EXIT): Promise<never> {
+  runtime.out.error(`interrupted by ${signal}: the transaction in progress is rolled back`);
+  for (const line of runtime.interruptNote?.() ?? []) runtime.out.error(`  ${line}`);
+  await runtime.abort().catch(() => undefined);
   process.exit(SIGNAL_EXIT[signal]);
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const runtime = new Runtime(process.env, process.stdin, argv);
   let code: number = ExitCode.ok;
   for (const signal of Object.keys(SIGNAL_EXIT) as Array<keyof typeof SIGNAL_EXIT>) {
-    process.once(signal, () => void interrupted(signal));
+    process.once(signal, () => void interrupted(runtime, signal));
   }
   try {
-    await (await buildProgram(argv.slice(2))).parseAsync(argv);
-    code = activeRuntime?.exitCode ?? ExitCode.ok;
+    await (await buildProgram(argv.slice(2), runtime)).parseAsync(argv);
+    code = runtime.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       code = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     } else {
-      code = await report(error);
+      code = await report(runtime, error);
     }
   } finally {
     try {
-      await activeRuntime?.close();
+      await runtime.close();
     } catch (error) {
-      if (code === ExitCode.ok) code = await report(error);
+      if (code === ExitCode.ok) code = await report(runtime, error);
     }
   }
   return code;

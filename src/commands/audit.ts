@@ -143,7 +143,7 @@ Exit codes: 0 clean below --fail-on, 1 findings at or above it (or a check faile
         else if (format === 'github') for (const line of renderGithub(report)) runtime.out.print(line);
         else for (const line of renderAuditTable(report, runtime.out.color, runtime.out.width)) runtime.out.print(line);
         if (report.failure) runtime.out.error(report.failure);
-        runtime.exitCode = report.exitCode;
+        return report.exitCode;
       }),
     );
 }

@@ -46,7 +46,7 @@ export default function configureDemo(command: Command): void {
           );
           out.printWrapped('On your own database: `igny8 migrate adopt` (an existing legacy database), `igny8 audit`, `igny8 repair --all`, `igny8 migrate`.');
         });
-        runtime.exitCode = report.finalAuditExitCode;
+        return report.finalAuditExitCode;
       }),
     );
 }

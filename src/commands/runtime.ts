@@ -1,5 +1,6 @@
 // What every command receives: the parsed global options, the output, and a database
-// opened on first use and always closed by the error boundary in src/cli.ts.
+// opened on first use. main() in src/cli.ts creates the one runtime of a process, and closes
+// it (with its database) whatever happens; an action returns its exit code.
 import type { Command } from 'commander';
 import type { Database } from '../db/connect.js';
 import { Output } from '../io/output.js';
@@ -20,21 +21,29 @@ export interface DatabaseRequest {
 }
 
 export class Runtime {
-  readonly out: Output;
-  /** Set by a command that succeeded but must report findings (exit 1). */
-  exitCode = 0;
+  out: Output;
+  global: GlobalOptions = {};
   private db: Promise<Database> | undefined;
   /** The open database, once it is open (the error boundary asks it who holds a lock). */
   opened: Database | undefined;
+  /** The exit code the action returned. */
+  exitCode = 0;
   /** What a command can say if it is interrupted (SIGINT, SIGTERM): what was done and what not. */
   interruptNote: (() => string[]) | undefined;
 
   constructor(
-    readonly global: GlobalOptions,
     readonly env: NodeJS.ProcessEnv = process.env,
     readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin,
+    argv: readonly string[] = [],
   ) {
-    this.out = new Output({ json: global.json, quiet: global.quiet, color: global.color, env });
+    // Until the options are parsed, only --no-color can be read, from the arguments themselves.
+    this.out = new Output({ color: argv.includes('--no-color') ? false : undefined, env });
+  }
+
+  /** The global options, once commander has parsed them (before the action runs). */
+  configure(global: GlobalOptions): void {
+    this.global = global;
+    this.out = new Output({ json: global.json, quiet: global.quiet, color: global.color, env: this.env });
   }
 
   /**
@@ -88,7 +97,21 @@ export class Runtime {
   }
 }
 
-export type Action<Options> = (options: Options, runtime: Runtime, args: string[]) => Promise<void>;
+/** A command's action: it returns its exit code (findings are exit 1; nothing returned is 0). */
+export type Action<Options> = (options: Options, runtime: Runtime, args: string[]) => Promise<number | void>;
+
+const runtimes = new WeakMap<Command, Runtime>();
+
+/** Gives a program its runtime: every action of its commands receives it. */
+export function attachRuntime(program: Command, runtime: Runtime): void {
+  runtimes.set(program, runtime);
+}
+
+function rootOf(command: Command): Command {
+  let root = command;
+  while (root.parent) root = root.parent;
+  return root;
+}
 
 /** Ties a command's action to the runtime, so command files never touch commander internals. */
 export function runWith<Options>(action: Action<Options>) {
@@ -96,12 +119,9 @@ export function runWith<Options>(action: Action<Options>) {
     const command = received[received.length - 1] as Command;
     const args = received.slice(0, -2).filter((value): value is string => typeof value === 'string');
     const variadic = received.slice(0, -2).find(Array.isArray) as string[] | undefined;
-    const global = command.optsWithGlobals() as GlobalOptions;
-    const runtime = new Runtime(global);
-    activeRuntime = runtime;
-    await action(command.opts() as Options, runtime, variadic ?? args);
+    const runtime = runtimes.get(rootOf(command));
+    if (!runtime) throw new Error('the program has no runtime: attachRuntime() first');
+    runtime.configure(command.optsWithGlobals() as GlobalOptions);
+    runtime.exitCode = (await action(command.opts() as Options, runtime, variadic ?? args)) ?? 0;
   };
 }
-
-/** The runtime of the command now running, for the error boundary to close and report. */
-export let activeRuntime: Runtime | undefined;
