@@ -1,12 +1,12 @@
 // The command line: registers every command, and is the one error boundary that maps the
 // error model to exit codes and prints one clear line (plus details) per failure.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { classifyError, ExitCode, InternalError, LockTimeout } from './errors.js';
 import { helpConfiguration, helpFooter } from './io/help.js';
 import { attachRuntime, Runtime } from './commands/runtime.js';
 import { scrubSecrets } from './secrets.js';
 import { registerCommands } from './commands/index.js';
+import { igny8Version } from './version.js';
 
 const EXIT_CODES = `
 Exit codes:
@@ -27,15 +27,10 @@ Environment:
   IGNY8_SECRET_KEY the key that encrypts stored credentials (or IGNY8_SECRET_KEY_FILE)
   IGNY8_DEBUG=1    an internal error (exit 70) also prints its stack trace`;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 export async function buildProgram(args: readonly string[], runtime: Runtime): Promise<Command> {
   const program = new Command('igny8')
     .description('Migrate, operate, audit and repair the igny8 tenant and billing database.')
-    .version(version(), '-V, --version')
+    .version(igny8Version(), '-V, --version')
     .option('-d, --database-url <url>', 'PostgreSQL server: a URL or a libpq key=value string (default: $DATABASE_URL, PGHOST..., else the embedded database)')
     .option('--json', 'machine-readable output on stdout, nothing else there')
     .option('-q, --quiet', 'only results and errors')

@@ -46,6 +46,15 @@ describe('the npm package', () => {
     expect(pkg.repository).toBeDefined();
   });
 
+  it("ships each migration's source text, which its checksum is taken over", () => {
+    const migrations = built.filter((file) => /^dist\/migrations\/\d{4}_[^/]+\.js$/.test(file));
+    expect(migrations.length).toBeGreaterThan(20);
+    for (const file of migrations) {
+      const source = file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
+      expect(files, `${source} is not in the package`).toContain(source);
+    }
+  });
+
   it('ships every file the built code reads relative to itself (new URL(..., import.meta.url))', () => {
     const read: string[] = [];
     for (const file of built) {

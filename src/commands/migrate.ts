@@ -8,10 +8,12 @@ import {
   migrateDown,
   migrateLatest,
   migrationStatus,
+  invalidMigrations,
   type MigrationRunResult,
   type RunReport,
 } from '../db/migrator.js';
 import { renderRunResult, renderRunSummary, renderStatus } from '../render/migrations.js';
+import { ExitCode } from '../errors.js';
 import { parseInput } from './validate.js';
 import { runWith, type Runtime } from './runtime.js';
 import { plural } from '../render/text.js';
@@ -95,6 +97,28 @@ export default function configureMigrate(migrate: Command): void {
         runtime.out.result({ migrations: rows }, () => {
           for (const line of renderStatus(rows, runtime.out.color, runtime.out.width)) runtime.out.print(line);
         });
+      }),
+    );
+
+  migrate
+    .command('validate')
+    .description('exit 1 when an applied migration changed since, is unknown here, or was skipped')
+    .action(
+      runWith(async (_options, runtime) => {
+        const rows = await migrationStatus(await runtime.database({ readOnly: true }));
+        const invalid = invalidMigrations(rows);
+        runtime.out.result({ valid: invalid.length === 0, invalid, migrations: rows }, () => {
+          for (const line of renderStatus(invalid.length > 0 ? invalid : [], runtime.out.color, runtime.out.width).slice(0, -2)) {
+            runtime.out.print(line);
+          }
+          const applied = rows.filter((row) => row.state === 'applied').length;
+          runtime.out.print(
+            invalid.length === 0
+              ? `valid: ${plural(applied, 'applied migration')} match what igny8 ships`
+              : `invalid: ${plural(invalid.length, 'migration')} differ from what igny8 ships`,
+          );
+        });
+        return invalid.length === 0 ? ExitCode.ok : ExitCode.findings;
       }),
     );
 

@@ -5,13 +5,8 @@ import type { Database } from './connect.js';
 import { DomainRefusal } from '../errors.js';
 import { LEGACY_COLUMNS, LEGACY_TABLES } from '../schema/legacy.js';
 import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
-import {
-  ensureMigrationsTable,
-  listMigrationFiles,
-  markApplied,
-  MIGRATIONS_TABLE,
-  withMigrationLock,
-} from './migrator.js';
+import { withMigrationLock } from './lock.js';
+import { ensureMigrationsTable, listMigrationFiles, markApplied, MIGRATIONS_TABLE } from './migrator.js';
 
 export const BASELINE_MIGRATION = '0001_legacy_baseline';
 

@@ -117,3 +117,11 @@ export async function lockHolders(knex: Knex): Promise<LockHolder[]> {
     queryStart: (row.query_start as Date | null) ?? null,
   }));
 }
+
+/** The lock every schema change and every repair takes, so they take turns. */
+const MIGRATION_LOCK = 'igny8.migrate';
+
+/** Holds the migration lock for `work`: one migrate or repair at a time per database. */
+export function withMigrationLock<T>(db: Database, work: () => Promise<T>, onWait?: () => void): Promise<T> {
+  return withAdvisoryLock(db, MIGRATION_LOCK, work, onWait);
+}

@@ -1,58 +1,25 @@
-// A thin migration runner over knex: one transaction per migration, results per migration,
-// a checksum per applied file, an advisory lock around every run, and timeouts set inside
-// each migration's transaction so a migration never waits forever behind a lock.
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// The migration runner: one transaction per migration, results per migration as they
+// happen, a checksum recorded per applied migration, the migration lock around every run, and
+// timeouts set inside each migration's transaction so a migration never waits forever behind a
+// lock. What a migration is, and where the files are, is src/db/migrations.ts.
 import type { Knex } from 'knex';
-import type { Database, DatabaseKind } from './connect.js';
-import { withAdvisoryLock } from './lock.js';
+import type { Database } from './connect.js';
+import { withMigrationLock } from './lock.js';
+import {
+  CHECKSUM_ALGORITHM,
+  listMigrationFiles,
+  loadMigration,
+  type MigrationContext,
+  type MigrationFile,
+  type PreflightContext,
+} from './migrations.js';
 import { classifyError, DomainRefusal, ValidationError, type Igny8Error } from '../errors.js';
+import { igny8Version } from '../version.js';
+
+export type { Migration, MigrationContext, MigrationFile, PreflightContext } from './migrations.js';
+export { listMigrationFiles } from './migrations.js';
 
 export const MIGRATIONS_TABLE = 'igny8_migrations';
-const LOCK_NAME = 'igny8.migrate';
-
-export interface MigrationContext {
-  trx: Knex.Transaction;
-  kind: DatabaseKind;
-  /** The embedded database's directory, where generated files (the secret key) live. */
-  dataDir: string | undefined;
-  env: NodeJS.ProcessEnv;
-  /** True in `migrate --dry-run`: everything is rolled back, and nothing outside the database may change. */
-  dryRun: boolean;
-  /** Lines for the report: what the migration changed (rows moved, values carried). */
-  note(line: string): void;
-}
-
-/** What a migration may read before any migration of the run writes anything. */
-export interface PreflightContext {
-  knex: Knex;
-  kind: DatabaseKind;
-  dataDir: string | undefined;
-  env: NodeJS.ProcessEnv;
-  dryRun: boolean;
-}
-
-export interface Migration {
-  /** One line saying what the migration does. */
-  description: string;
-  /**
-   * Refuses, before the run's first write, when the migration could not finish (a secret key
-   * it will need is missing or malformed): a run never stops half-way for want of an input.
-   */
-  preflight?(ctx: PreflightContext): Promise<void>;
-  up(ctx: MigrationContext): Promise<void>;
-  /** Absent when the change cannot be undone; `irreversible` then says why. */
-  down?(ctx: MigrationContext): Promise<void>;
-  irreversible?: string;
-}
-
-export interface MigrationFile {
-  name: string;
-  file: string;
-  checksum: string;
-}
 
 export type MigrationState = 'applied' | 'pending';
 
@@ -64,8 +31,14 @@ export interface MigrationStatusRow {
   checksum: string | null;
   /** The checksum recorded when it was applied. */
   appliedChecksum: string | null;
+  /** Applied, and its source text differs from what was applied. */
   changed: boolean;
+  /** Applied by an older igny8, whose checksums cannot be compared with today's. */
+  olderChecksum: boolean;
+  /** Applied, but no migration of that name exists here (an unknown migration). */
   missingFile: boolean;
+  /** Pending, though a later migration is applied: the chain has a gap. */
+  skipped: boolean;
 }
 
 export type RunStatus = 'applied' | 'reverted' | 'failed' | 'not run' | 'rolled back';
@@ -98,37 +71,6 @@ export interface RunOptions {
 export const DEFAULT_LOCK_TIMEOUT = '10s';
 export const DEFAULT_STATEMENT_TIMEOUT = '15min';
 
-export function defaultMigrationsDir(): string {
-  return fileURLToPath(new URL('../migrations/', import.meta.url));
-}
-
-const MIGRATION_FILE = /^(\d{4}_[a-z0-9_-]+)\.(js|ts)$/i;
-
-/** The migration files in order, with the checksum of each file's text. */
-export function listMigrationFiles(dir = defaultMigrationsDir()): MigrationFile[] {
-  return readdirSync(dir)
-    .filter((entry) => MIGRATION_FILE.test(entry) && !entry.endsWith('.d.ts'))
-    .sort()
-    .map((entry) => {
-      const file = path.join(dir, entry);
-      const text = readFileSync(file, 'utf8').replace(/\r\n/g, '\n');
-      return {
-        name: entry.match(MIGRATION_FILE)![1],
-        file,
-        checksum: createHash('sha256').update(text).digest('hex'),
-      };
-    });
-}
-
-async function loadMigration(file: MigrationFile): Promise<Migration> {
-  const module = (await import(pathToFileURL(file.file).href)) as { default?: Migration };
-  const migration = module.default;
-  if (!migration || typeof migration.up !== 'function') {
-    throw new Error(`${file.name}: the file has no default export with an up() function`);
-  }
-  return migration;
-}
-
 export async function ensureMigrationsTable(knex: Knex | Knex.Transaction): Promise<void> {
   await knex.raw(`create table if not exists ${MIGRATIONS_TABLE} (
     name varchar(255) primary key,
@@ -136,19 +78,38 @@ export async function ensureMigrationsTable(knex: Knex | Knex.Transaction): Prom
     applied_at timestamptz not null default now(),
     duration_ms integer not null default 0
   )`);
+  // Added later: rows an older igny8 wrote keep algorithm 1 and no version.
+  await knex.raw(`alter table ${MIGRATIONS_TABLE}
+    add column if not exists checksum_algorithm smallint not null default 1,
+    add column if not exists igny8_version varchar(50)`);
+}
+
+/** The row that records a migration as applied: its checksum, the algorithm, igny8's version. */
+function appliedRow(file: MigrationFile): Record<string, unknown> {
+  return {
+    name: file.name,
+    checksum: file.checksum ?? ''.padEnd(64, '0'),
+    checksum_algorithm: CHECKSUM_ALGORITHM,
+    igny8_version: igny8Version(),
+  };
 }
 
 interface AppliedRow {
   name: string;
   checksum: string;
   applied_at: Date;
+  checksum_algorithm: number | null;
 }
 
 async function appliedMigrations(knex: Knex | Knex.Transaction): Promise<Map<string, AppliedRow>> {
   const exists = await knex.raw(`select to_regclass(?) is not null as present`, [MIGRATIONS_TABLE]);
   if (!exists.rows[0].present) return new Map();
+  const hasAlgorithm = await knex.raw(
+    `select exists(select 1 from pg_attribute where attrelid = to_regclass(?) and attname = 'checksum_algorithm' and not attisdropped) as present`,
+    [MIGRATIONS_TABLE],
+  );
   const rows: AppliedRow[] = await knex(MIGRATIONS_TABLE)
-    .select('name', 'checksum', 'applied_at')
+    .select('name', 'checksum', 'applied_at', hasAlgorithm.rows[0].present ? 'checksum_algorithm' : knex.raw('1 as checksum_algorithm'))
     .orderBy('name');
   return new Map(rows.map((row) => [row.name, row]));
 }
@@ -160,16 +121,20 @@ export async function migrationStatus(
   const files = listMigrationFiles(migrationsDir);
   await refuseUnadoptedLegacy(db.knex);
   const applied = await appliedMigrations(db.knex);
+  const lastApplied = [...applied.keys()].sort().at(-1) ?? '';
   const rows: MigrationStatusRow[] = files.map((file) => {
     const row = applied.get(file.name);
+    const comparable = row !== undefined && row.checksum_algorithm === CHECKSUM_ALGORITHM;
     return {
       name: file.name,
       state: row ? 'applied' : 'pending',
       appliedAt: row?.applied_at ?? null,
       checksum: file.checksum,
       appliedChecksum: row?.checksum.trim() ?? null,
-      changed: row !== undefined && row.checksum.trim() !== file.checksum,
+      changed: comparable && row.checksum.trim() !== file.checksum,
+      olderChecksum: row !== undefined && !comparable,
       missingFile: false,
+      skipped: row === undefined && file.name < lastApplied,
     };
   });
   for (const [name, row] of applied) {
@@ -181,10 +146,17 @@ export async function migrationStatus(
       checksum: null,
       appliedChecksum: row.checksum.trim(),
       changed: false,
+      olderChecksum: false,
       missingFile: true,
+      skipped: false,
     });
   }
   return rows.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The rows `migrate validate` fails on: changed, unknown (applied, no file) or skipped ones. */
+export function invalidMigrations(rows: readonly MigrationStatusRow[]): MigrationStatusRow[] {
+  return rows.filter((row) => row.changed || row.missingFile || row.skipped);
 }
 
 function requireKnownMigration(files: MigrationFile[], name: string): void {
@@ -259,9 +231,8 @@ class DryRunRollback extends Error {}
  */
 export async function migrateLatest(db: Database, options: RunOptions = {}): Promise<RunReport> {
   const files = listMigrationFiles(options.migrationsDir);
-  return withAdvisoryLock(
+  return withMigrationLock(
     db,
-    LOCK_NAME,
     async () => {
       if (options.to !== undefined) requireKnownMigration(files, options.to);
       await refuseUnadoptedLegacy(db.knex);
@@ -286,7 +257,7 @@ async function applyOne(
   const migration = await loadMigration(file);
   await setTimeouts(trx, options);
   await migration.up(contextFor(db, trx, options, notes));
-  await trx(MIGRATIONS_TABLE).insert({ name: file.name, checksum: file.checksum });
+  await trx(MIGRATIONS_TABLE).insert(appliedRow(file));
 }
 
 function record(results: MigrationRunResult[], options: RunOptions, result: MigrationRunResult): void {
@@ -364,9 +335,8 @@ export interface DownOptions extends RunOptions {
 /** Reverts applied migrations, newest first; refuses up front if one of them cannot be undone. */
 export async function migrateDown(db: Database, options: DownOptions = {}): Promise<RunReport> {
   const files = listMigrationFiles(options.migrationsDir);
-  return withAdvisoryLock(
+  return withMigrationLock(
     db,
-    LOCK_NAME,
     async () => {
       const applied = await appliedMigrations(db.knex);
       const appliedFiles = files.filter((file) => applied.has(file.name));
@@ -424,9 +394,5 @@ export async function migrateDown(db: Database, options: DownOptions = {}): Prom
 /** Records migrations as applied without running them (adopting an existing database). */
 export async function markApplied(trx: Knex.Transaction, files: MigrationFile[]): Promise<void> {
   if (files.length === 0) return;
-  await trx(MIGRATIONS_TABLE).insert(files.map((file) => ({ name: file.name, checksum: file.checksum })));
-}
-
-export async function withMigrationLock<T>(db: Database, work: () => Promise<T>, onWait?: () => void) {
-  return withAdvisoryLock(db, LOCK_NAME, work, onWait);
+  await trx(MIGRATIONS_TABLE).insert(files.map(appliedRow));
 }

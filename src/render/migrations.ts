@@ -41,7 +41,8 @@ export function formatDuration(ms: number): string {
 
 export function renderStatus(rows: MigrationStatusRow[], color: ChalkInstance, width: number): string[] {
   const lines = rows.flatMap((row) => {
-    if (row.missingFile) return fitted(`? ${row.name}  applied, but its file is missing`, width, color.yellow);
+    if (row.missingFile) return fitted(`? ${row.name}  applied, but igny8 has no migration of that name`, width, color.yellow);
+    if (row.skipped) return fitted(`! ${row.name}  pending, though a later migration is applied`, width, color.yellow);
     if (row.state === 'pending') return fitted(`· ${row.name}  pending`, width, color.dim);
     const when = row.appliedAt ? ` ${row.appliedAt.toISOString()}` : '';
     if (row.changed) {
@@ -52,10 +53,20 @@ export function renderStatus(rows: MigrationStatusRow[], color: ChalkInstance, w
         color.yellow(`    file now ${row.checksum}`),
       ];
     }
+    if (row.olderChecksum) {
+      return fitted(`✓ ${row.name}  applied${when} (by an older igny8, whose checksum is not comparable)`, width, color.green);
+    }
     return fitted(`✓ ${row.name}  applied${when}`, width, color.green);
   });
   const pending = rows.filter((row) => row.state === 'pending').length;
   const changed = rows.filter((row) => row.changed).length;
-  lines.push('', `${rows.length - pending} applied, ${pending} pending${changed ? `, ${changed} changed since applied` : ''}`);
+  const unknown = rows.filter((row) => row.missingFile).length;
+  const skipped = rows.filter((row) => row.skipped).length;
+  const problems = [
+    changed ? `${changed} changed since applied` : '',
+    unknown ? `${unknown} unknown` : '',
+    skipped ? `${skipped} skipped` : '',
+  ].filter(Boolean);
+  lines.push('', [`${rows.length - pending} applied, ${pending} pending`, ...problems].join(', '));
   return lines;
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connect.js';
-import { withMigrationLock } from '../db/migrator.js';
+import { withMigrationLock } from '../db/lock.js';
 import { withTransaction } from '../db/transaction.js';
 import { classifyError, DomainRefusal, type Igny8Error, ValidationError } from '../errors.js';
 import { asSample, countLeftOver, findingRows, findingTargets, sortKeys, type Sample } from '../rules/finding.js';

@@ -1,0 +1,101 @@
+// The migration chain as files: what a migration module is, where the modules are, and the
+// checksum that tells whether an applied migration was changed since.
+//
+// A checksum is taken over the migration module's own source text (src/migrations/*.ts, which
+// the package ships), not over the compiled file: a compiler upgrade or a rebuild does not
+// change it, and neither does a faster rule query the module imports. The algorithm carries a
+// version, so rows written by an older igny8 (which hashed the compiled file) are reported as
+// such instead of as drift.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Knex } from 'knex';
+import type { DatabaseKind } from './connect.js';
+
+export interface MigrationContext {
+  trx: Knex.Transaction;
+  kind: DatabaseKind;
+  /** The embedded database's directory, where generated files (the secret key) live. */
+  dataDir: string | undefined;
+  env: NodeJS.ProcessEnv;
+  /** True in `migrate --dry-run`: everything is rolled back, and nothing outside the database may change. */
+  dryRun: boolean;
+  /** Lines for the report: what the migration changed (rows moved, values carried). */
+  note(line: string): void;
+}
+
+/** What a migration may read before any migration of the run writes anything. */
+export interface PreflightContext {
+  knex: Knex;
+  kind: DatabaseKind;
+  dataDir: string | undefined;
+  env: NodeJS.ProcessEnv;
+  dryRun: boolean;
+}
+
+export interface Migration {
+  /** One line saying what the migration does. */
+  description: string;
+  /**
+   * Refuses, before the run's first write, when the migration could not finish (a secret key
+   * it will need is missing or malformed): a run never stops half-way for want of an input.
+   */
+  preflight?(ctx: PreflightContext): Promise<void>;
+  up(ctx: MigrationContext): Promise<void>;
+  /** Absent when the change cannot be undone; `irreversible` then says why. */
+  down?(ctx: MigrationContext): Promise<void>;
+  irreversible?: string;
+}
+
+/** 1: sha256 of the compiled file (older igny8). 2: sha256 of the module's source text. */
+export const CHECKSUM_ALGORITHM = 2;
+
+export interface MigrationFile {
+  name: string;
+  /** The compiled module that runs. */
+  file: string;
+  /** sha256 of the source text, or null when the source is not where the package puts it. */
+  checksum: string | null;
+}
+
+export function defaultMigrationsDir(): string {
+  return fileURLToPath(new URL('../migrations/', import.meta.url));
+}
+
+/** Where a compiled migrations directory's sources are: dist/migrations → src/migrations. */
+function sourceDirOf(dir: string): string {
+  return path.join(dir, '..', '..', 'src', 'migrations');
+}
+
+const MIGRATION_FILE = /^(\d{4}_[a-z0-9_-]+)\.(js|ts)$/i;
+
+function checksumOf(file: string): string | null {
+  if (!existsSync(file)) return null;
+  const text = readFileSync(file, 'utf8').replace(/\r\n/g, '\n');
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The migration files in order, each with the checksum of its source text. */
+export function listMigrationFiles(dir = defaultMigrationsDir()): MigrationFile[] {
+  const sources = sourceDirOf(dir);
+  return readdirSync(dir)
+    .filter((entry) => MIGRATION_FILE.test(entry) && !entry.endsWith('.d.ts'))
+    .sort()
+    .map((entry) => {
+      const name = entry.match(MIGRATION_FILE)![1];
+      const file = path.join(dir, entry);
+      // Run from source (tests, tsx), the module is its own source.
+      const source = entry.endsWith('.ts') ? file : path.join(sources, `${name}.ts`);
+      return { name, file, checksum: checksumOf(source) };
+    });
+}
+
+export async function loadMigration(file: MigrationFile): Promise<Migration> {
+  const module = (await import(pathToFileURL(file.file).href)) as { default?: Migration };
+  const migration = module.default;
+  if (!migration || typeof migration.up !== 'function') {
+    throw new Error(`${file.name}: the file has no default export with an up() function`);
+  }
+  return migration;
+}
