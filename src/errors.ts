@@ -32,11 +32,18 @@ export class UsageError extends Igny8Error {
 export class ValidationError extends Igny8Error {
   readonly exitCode = ExitCode.usage;
   constructor(
+    /** The input that is wrong, as the caller named it (`--account-name`, `accountName`). */
     readonly field: string,
-    message: string,
+    /** What is wrong with it, without its value. */
+    readonly reason: string,
     options?: { cause?: unknown; details?: string[] },
   ) {
-    super(`${field}: ${message}`, options);
+    super(`${field}: ${reason}`, options);
+  }
+
+  /** The same problem under the name the caller used for the field (a flag instead of a key). */
+  renamed(field: string): ValidationError {
+    return new ValidationError(field, this.reason, { cause: this, details: this.details });
   }
 }
 

@@ -11,7 +11,9 @@ import { renderAuditTable } from '../render/audit-table.js';
 import { renderGithub } from '../render/github.js';
 import { renderJunit } from '../render/junit.js';
 import { renderTable } from '../render/table.js';
+import { sampleOption, sampleSchema } from './flags.js';
 import { parseInput } from './validate.js';
+import { slugSchema } from '../domain/inputs.js';
 import { runWith } from './runtime.js';
 import { helpFooter } from '../io/help.js';
 
@@ -21,37 +23,22 @@ const inputSchema = z.object({
   check: z.array(z.string()).optional(),
   list: z.boolean().optional(),
   failOn: z.enum(['error', 'warning', 'never']).default('error'),
-  sample: z
-    .string()
-    .regex(/^\d{1,4}$/, 'a whole number of example rows, 0 to 1000')
-    .transform(Number)
-    .refine((value) => value <= 1000, 'at most 1000 example rows')
-    .default(3),
-  account: z.string().min(1).max(255).optional(),
+  sample: sampleSchema,
+  account: slugSchema.optional(),
   format: z.enum(FORMATS).optional(),
   record: z.boolean().optional(),
   history: z.boolean().optional(),
   config: z.string().min(1).optional(),
 });
 
-interface AuditFlags {
-  check?: string[];
-  list?: boolean;
-  failOn?: string;
-  sample?: string;
-  account?: string;
-  format?: string;
-  record?: boolean;
-  history?: boolean;
-  config?: string;
-}
+type AuditFlags = z.input<typeof inputSchema>;
 
 export default function configureAudit(command: Command): void {
   command
     .option('--check <id...>', 'run only these checks (see --list)')
     .option('--list', 'list the checks and exit')
     .option('--fail-on <level>', 'exit 1 on findings at or above: error | warning | never (default: error)')
-    .option('--sample <n>', 'example rows per check (default: 3)')
+    .addOption(sampleOption())
     .option('--account <slug>', 'audit one account only')
     .option('--format <format>', 'table | json | junit | github (default: table; --json means json)')
     .option('--record', 'append this run and its findings to the audit history')

@@ -1,5 +1,6 @@
 // igny8 create-sector: a sector of a site, from the site's industry, within the plan's limit.
 import type { Command } from 'commander';
+import type { z } from 'zod';
 import { createSectorInputSchema } from '../domain/inputs.js';
 import { createSector } from '../domain/sectors.js';
 import { renderCreatedSector } from '../render/domain.js';
@@ -14,7 +15,7 @@ export default function configureCreateSector(command: Command): void {
     .requiredOption('--industry-sector <slug>', "an industry sector of the site's industry")
     .option('--name <name>', "the sector's name (default: the industry sector's name)")
     .action(
-      runWith<Record<string, unknown>>(async (options, runtime) => {
+      runWith<z.input<typeof createSectorInputSchema>>(async (options, runtime) => {
         const input = parseInput(createSectorInputSchema, options);
         const db = await runtime.database();
         const sector = await withFlagNames(() => createSector(db.knex, input));

@@ -1,5 +1,6 @@
 // igny8 create-site: a site in an account, within its plan's site limit.
 import type { Command } from 'commander';
+import type { z } from 'zod';
 import { createSiteInputSchema } from '../domain/inputs.js';
 import { createSite } from '../domain/sites.js';
 import { renderCreatedSite } from '../render/domain.js';
@@ -16,7 +17,7 @@ export default function configureCreateSite(command: Command): void {
     .option('--by <email>', 'the creating user, a member of the account (default: the owner)')
     .option('--description <text>', 'a description')
     .action(
-      runWith<Record<string, unknown>>(async (options, runtime) => {
+      runWith<z.input<typeof createSiteInputSchema>>(async (options, runtime) => {
         const input = parseInput(createSiteInputSchema, options);
         const db = await runtime.database();
         const site = await withFlagNames(() => createSite(db.knex, input));

@@ -17,8 +17,7 @@ export async function withFlagNames<T>(work: () => Promise<T>, rename: Record<st
     return await work();
   } catch (error) {
     if (error instanceof ValidationError && !error.field.startsWith('-')) {
-      const bare = error.message.slice(error.field.length + 2);
-      throw new ValidationError(rename[error.field] ?? toFlag(error.field), bare, { cause: error, details: error.details });
+      throw error.renamed(rename[error.field] ?? toFlag(error.field));
     }
     throw error;
   }

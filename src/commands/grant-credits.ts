@@ -1,5 +1,6 @@
 // igny8 grant-credits: credits to an account through the credit service, optionally idempotent.
 import type { Command } from 'commander';
+import type { z } from 'zod';
 import { Option } from 'commander';
 import { grantAccountCredits } from '../domain/credit-operations.js';
 import { GRANT_TYPES } from '../domain/credits.js';
@@ -17,7 +18,7 @@ export default function configureGrantCredits(command: Command): void {
     .option('--idempotency-key <key>', 'a retry with the same key grants nothing twice')
     .addOption(new Option('--type <type>', 'the ledger entry type').choices(GRANT_TYPES).default('adjustment'))
     .action(
-      runWith<Record<string, unknown>>(async (options, runtime) => {
+      runWith<z.input<typeof creditInputSchema>>(async (options, runtime) => {
         const input = parseInput(creditInputSchema, options);
         const db = await runtime.database();
         const result = await withFlagNames(() => grantAccountCredits(db.knex, input));

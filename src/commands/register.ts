@@ -1,6 +1,7 @@
 // igny8 register: an account and its owner, on a free or paid plan, in one transaction.
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import type { z } from 'zod';
 import { PAYMENT_METHODS, registerInputSchema } from '../domain/inputs.js';
 import { registerAccount } from '../domain/register.js';
 import { renderRegistration } from '../render/domain.js';
@@ -8,8 +9,8 @@ import { readPassword, withFlagNames } from './domain-flags.js';
 import { runWith } from './runtime.js';
 import { parseInput } from './validate.js';
 
-/** Commander's options; everything but the password source is checked by the input schema. */
-type RegisterOptions = Record<string, unknown> & { passwordStdin?: boolean; password?: string };
+/** The flags: the registration's inputs (the password arrives apart) and where the password comes from. */
+type RegisterFlags = Omit<z.input<typeof registerInputSchema>, 'password'> & { passwordStdin?: boolean; password?: string };
 
 export default function configureRegister(command: Command): void {
   command
@@ -36,7 +37,7 @@ export default function configureRegister(command: Command): void {
       ].join('\n'),
     )
     .action(
-      runWith<RegisterOptions>(async (options, runtime) => {
+      runWith<RegisterFlags>(async (options, runtime) => {
         const password = await readPassword(runtime, options);
         const input = parseInput(registerInputSchema, { ...options, password });
         const db = await runtime.database();

@@ -7,32 +7,25 @@ import { UsageError } from '../errors.js';
 import { REPAIRABLE_IDS, resolveRepairIds } from '../rules/registry.js';
 import { resolveScope, runRepairs, type RepairOutcome, type RepairPlan, type RepairRunReport } from '../repairs/run.js';
 import type { Sample } from '../rules/finding.js';
+import { sampleOption, sampleSchema } from './flags.js';
 import { parseInput } from './validate.js';
+import { slugSchema } from '../domain/inputs.js';
 import { runWith, type Runtime } from './runtime.js';
 import { plural } from '../render/text.js';
 import { helpFooter } from '../io/help.js';
-
-const slug = z.string().trim().min(1, 'must not be empty').max(255).regex(/^[a-z0-9][a-z0-9-]*$/, 'a slug: lowercase letters, digits and dashes');
 
 const inputSchema = z.object({
   ids: z.array(z.string().min(1)),
   all: z.boolean(),
   yes: z.boolean(),
-  account: slug.optional(),
-  defaultIndustry: slug.optional(),
-  sample: z.coerce.number().int().min(0).max(1000),
+  account: slugSchema.optional(),
+  defaultIndustry: slugSchema.optional(),
+  sample: sampleSchema,
   batchSize: z.coerce.number().int().min(1).max(1_000_000),
 });
 
 
-interface Flags {
-  all?: boolean;
-  yes?: boolean;
-  account?: string;
-  defaultIndustry?: string;
-  sample: string;
-  batchSize: string;
-}
+type Flags = Omit<z.input<typeof inputSchema>, 'ids' | 'all' | 'yes'> & { all?: boolean; yes?: boolean };
 
 function sampleLine(sample: Sample): string {
   const { key, account, ...fields } = sample;
@@ -120,7 +113,7 @@ export default function configureRepair(command: Command): void {
     .option('-y, --yes', 'apply (without it, only the plan is printed)')
     .option('--account <slug>', 'only this account')
     .option('--default-industry <slug>', 'the industry for sites whose sectors imply none (site-industry-null)')
-    .option('--sample <n>', 'example rows per check in the plan', '5')
+    .addOption(sampleOption('example rows per check in the plan'))
     .option('--batch-size <n>', 'rows per transaction', '10000')
     .addHelpText(
       'after',

@@ -3,17 +3,8 @@
 import type { Knex } from 'knex';
 import { findAccountBySlug, type AccountRef } from './accounts.js';
 import { debitCreditsNow, grantCreditsNow, type CreditResult, type CreditTransactionType } from './credits.js';
-import { creditInputSchema, validateInput } from './inputs.js';
+import type { AccountCreditInput } from './inputs.js';
 import { requireTargetSchema } from './target-schema.js';
-
-export interface AccountCreditInput {
-  /** The account's slug. */
-  account: string;
-  amount: number;
-  reason: string;
-  idempotencyKey?: string;
-  type?: CreditTransactionType;
-}
 
 export interface AccountCreditResult extends CreditResult {
   account: AccountRef;
@@ -21,15 +12,13 @@ export interface AccountCreditResult extends CreditResult {
 
 // The account is found first (accounts are never deleted), then the change is one statement
 // of its own: the account's row lock is held only while the server runs and commits it.
-export async function grantAccountCredits(knex: Knex, raw: AccountCreditInput): Promise<AccountCreditResult> {
-  const input = validateInput(creditInputSchema, raw);
+export async function grantAccountCredits(knex: Knex, input: AccountCreditInput): Promise<AccountCreditResult> {
   await requireTargetSchema(knex);
   const account = await findAccountBySlug(knex, input.account);
   return { ...(await grantCreditsNow(knex, { ...input, accountId: account.id })), account };
 }
 
-export async function debitAccountCredits(knex: Knex, raw: AccountCreditInput): Promise<AccountCreditResult> {
-  const input = validateInput(creditInputSchema, raw);
+export async function debitAccountCredits(knex: Knex, input: AccountCreditInput): Promise<AccountCreditResult> {
   await requireTargetSchema(knex);
   const account = await findAccountBySlug(knex, input.account);
   return { ...(await debitCreditsNow(knex, { ...input, accountId: account.id })), account };

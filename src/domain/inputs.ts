@@ -171,31 +171,43 @@ export const registerInputSchema = z.object({
   billingCity: text(100).optional(),
   billingCountry: countrySchema.optional(),
 });
-export type RegisterFlags = z.infer<typeof registerInputSchema>;
+/** A registration, parsed: what registerAccount() takes. */
+export type RegisterInput = z.output<typeof registerInputSchema>;
 
 export const createSiteInputSchema = z.object({
+  /** The account's slug. */
   account: slugSchema,
   name: nameSchema,
   domain: domainSchema,
+  /** The industry's slug. */
   industry: slugSchema,
+  /** The creating user's email (a member of the account); the owner when absent. */
   by: emailSchema.optional(),
   description: text(2000).optional(),
 });
+export type CreateSiteInput = z.output<typeof createSiteInputSchema>;
 
 export const createSectorInputSchema = z.object({
+  /** The site's id, or its slug (unique within an account). */
   site: slugSchema,
+  /** The account's slug: needed when a site slug is used by more than one account. */
   account: slugSchema.optional(),
+  /** The industry sector's slug, within the site's industry. */
   industrySector: slugSchema,
+  /** Defaults to the industry sector's name. */
   name: nameSchema.optional(),
 });
+export type CreateSectorInput = z.output<typeof createSectorInputSchema>;
 
 export const creditInputSchema = z.object({
+  /** The account's slug. */
   account: slugSchema,
   amount: amountSchema,
   reason: reasonSchema,
   idempotencyKey: idempotencyKeySchema.optional(),
   type: z.enum(GRANT_TYPES, { error: `must be one of ${GRANT_TYPES.join(', ')}` }).optional(),
 });
+export type AccountCreditInput = z.output<typeof creditInputSchema>;
 
 /** An account by slug, or by a member's email. */
 export const accountKeySchema = z.union([slugSchema, emailSchema], {
@@ -203,7 +215,7 @@ export const accountKeySchema = z.union([slugSchema, emailSchema], {
 });
 
 /**
- * Parses a domain call's input: the programmatic API gets the same rules as the command
+ * Parses a domain call's input at the programmatic API's edge: the same rules as the command
  * line. The first problem becomes a ValidationError naming the input's key.
  */
 export function validateInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {

@@ -14,29 +14,13 @@ import { registerSecret } from '../secrets.js';
 import { withTransaction } from '../db/transaction.js';
 import { catalogPlan } from './catalog.js';
 import { grantCredits, type LedgerEntry } from './credits.js';
-import { registerInputSchema, validateInput, type PaymentMethodType } from './inputs.js';
+import type { RegisterInput } from './inputs.js';
 import { createInvoice, type InvoiceSummary } from './invoices.js';
 import { allowsAnother, userLimit } from './limits.js';
 import { hashPassword, OWASP_SCRYPT_COST, type ScryptCost } from './passwords.js';
 import { createDefaultPaymentMethod, type PaymentMethodSummary } from './payment-methods.js';
 import { insertWithUniqueSlug } from './slugs.js';
 import { requireTargetSchema } from './target-schema.js';
-
-export interface RegisterInput {
-  email: string;
-  password: string;
-  accountName: string;
-  plan: string;
-  /** Paid plans default to stripe; a free plan gets a payment method only when one is named. */
-  paymentMethod?: PaymentMethodType;
-  /** Defaults to the user's email: the account's billing email is the source of truth (seed #6). */
-  billingEmail?: string;
-  firstName?: string;
-  lastName?: string;
-  billingAddress?: string;
-  billingCity?: string;
-  billingCountry?: string;
-}
 
 export interface RegisterOptions {
   /** Only for tests of behaviour other than passwords; the CLI always uses the OWASP cost. */
@@ -112,12 +96,11 @@ function isEmailTaken(error: unknown): boolean {
   return /email/i.test(constraint ?? '') || /^Key \([^)]*email/i.test(detail ?? '');
 }
 
-export async function registerAccount(
-  knex: Knex,
-  raw: RegisterInput,
-  options: RegisterOptions = {},
-): Promise<Registration> {
-  const input: RegisterInput = validateInput(registerInputSchema, raw);
+/**
+ * Registers an account and its owner. `input` is parsed already (registerInputSchema): the
+ * command line parses its flags, the programmatic API its argument.
+ */
+export async function registerAccount(knex: Knex, input: RegisterInput, options: RegisterOptions = {}): Promise<Registration> {
   await requireTargetSchema(knex);
   // Fail on an unknown or drifted plan before spending a hash on it; the transaction reads it again.
   assertPlanMatchesCatalog(await findPlan(knex, input.plan));

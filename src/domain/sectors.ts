@@ -6,23 +6,12 @@ import type { Knex } from 'knex';
 import { DomainRefusal, ValidationError } from '../errors.js';
 import { withTransaction } from '../db/transaction.js';
 import { findAccountBySlug } from './accounts.js';
-import { createSectorInputSchema, validateInput } from './inputs.js';
+import type { CreateSectorInput } from './inputs.js';
 import { allowsAnother, effectiveSectorLimit } from './limits.js';
 import { CLOSED_ACCOUNT_STATUSES } from './sites.js';
 import { insertWithUniqueSlug } from './slugs.js';
 import { requireTargetSchema } from './target-schema.js';
 import { plural } from '../render/text.js';
-
-export interface CreateSectorInput {
-  /** The site's id, or its slug (unique within an account). */
-  site: string;
-  /** The account's slug: needed when a site slug is used by more than one account. */
-  account?: string;
-  /** The industry sector's slug, within the site's industry. */
-  industrySector: string;
-  /** Defaults to the industry sector's name. */
-  name?: string;
-}
 
 export interface CreatedSector {
   id: number;
@@ -67,8 +56,8 @@ export async function resolveSiteId(knex: Knex | Knex.Transaction, site: string,
   throw new ValidationError('site', `several accounts have a site "${site}": add --account SLUG (one of ${matches.map((m) => m.account).join(', ')})`);
 }
 
-export async function createSector(knex: Knex, raw: CreateSectorInput): Promise<CreatedSector> {
-  const input: CreateSectorInput = validateInput(createSectorInputSchema, raw);
+/** Adds a sector to a site; `input` is parsed already (createSectorInputSchema). */
+export async function createSector(knex: Knex, input: CreateSectorInput): Promise<CreatedSector> {
   await requireTargetSchema(knex);
   return withTransaction(knex, async (trx) => {
     const siteId = await resolveSiteId(trx, input.site, input.account);

@@ -5,23 +5,11 @@
 import type { Knex } from 'knex';
 import { DomainRefusal, ValidationError } from '../errors.js';
 import { withTransaction } from '../db/transaction.js';
-import { createSiteInputSchema, validateInput } from './inputs.js';
+import type { CreateSiteInput } from './inputs.js';
 import { allowsAnother, siteLimit } from './limits.js';
 import { insertWithUniqueSlug } from './slugs.js';
 import { requireTargetSchema } from './target-schema.js';
 import { plural } from '../render/text.js';
-
-export interface CreateSiteInput {
-  /** The account's slug. */
-  account: string;
-  name: string;
-  domain: string;
-  /** The industry's slug. */
-  industry: string;
-  /** The creating user's email (a member of the account); the owner when absent. */
-  by?: string;
-  description?: string;
-}
 
 export interface CreatedSite {
   id: number;
@@ -56,8 +44,8 @@ interface Member {
   is_active: boolean;
 }
 
-export async function createSite(knex: Knex, raw: CreateSiteInput): Promise<CreatedSite> {
-  const input: CreateSiteInput = validateInput(createSiteInputSchema, raw);
+/** Creates a site; `input` is parsed already (createSiteInputSchema). */
+export async function createSite(knex: Knex, input: CreateSiteInput): Promise<CreatedSite> {
   await requireTargetSchema(knex);
   return withTransaction(knex, async (trx) => {
     const [account] = (await trx('igny8_accounts as a')

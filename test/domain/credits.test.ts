@@ -5,6 +5,7 @@ import { withTransaction } from '../../src/db/transaction.js';
 import { debitAccountCredits, grantAccountCredits } from '../../src/domain/credit-operations.js';
 import { debitCredits, grantCredits, MAX_CREDITS } from '../../src/domain/credits.js';
 import { registerAccount } from '../../src/domain/register.js';
+import * as api from '../../src/index.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { createMigratedDatabase } from '../helpers/templates.js';
@@ -84,7 +85,7 @@ describeEachDatabase('the credit service', (fx) => {
     );
     const retry = await grantAccountCredits(fx.db.knex, { account: account.slug, amount: 7, reason: 're\u0301sume\u0301', idempotencyKey: 'nfd-1' });
     expect(retry.replayed).toBe(true);
-    const hidden = grantAccountCredits(fx.db.knex, { account: account.slug, amount: 7, reason: 'r\u202Eefund' });
+    const hidden = api.grantCredits(fx.db.knex, { account: account.slug, amount: 7, reason: 'r\u202Eefund' });
     await expect(hidden).rejects.toBeInstanceOf(ValidationError);
     await expect(hidden).rejects.toMatchObject({ field: 'reason' });
     expect(await balance(fx.db.knex, account.id)).toBe(1007);
@@ -109,7 +110,7 @@ describeEachDatabase('the credit service', (fx) => {
       grantAccountCredits(fx.db.knex, { account: account.slug, amount: MAX_CREDITS, reason: 'overflow' }),
     ).rejects.toThrow(/largest storable amount/);
     for (const amount of [0, -1, MAX_CREDITS + 1, 1.5]) {
-      await expect(grantAccountCredits(fx.db.knex, { account: account.slug, amount, reason: 'bad' })).rejects.toBeInstanceOf(
+      await expect(api.grantCredits(fx.db.knex, { account: account.slug, amount, reason: 'bad' })).rejects.toBeInstanceOf(
         ValidationError,
       );
     }

@@ -3,7 +3,9 @@ import { beforeAll, expect, it } from 'vitest';
 import { connect, type Database } from '../../src/db/connect.js';
 import { withTransaction } from '../../src/db/transaction.js';
 import { syncCatalog } from '../../src/domain/catalog.js';
-import { registerAccount, type RegisterInput } from '../../src/domain/register.js';
+import { registerAccount } from '../../src/domain/register.js';
+import * as api from '../../src/index.js';
+import type { RegisterInput } from '../../src/domain/inputs.js';
 import { verifyPassword } from '../../src/domain/passwords.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
@@ -154,7 +156,7 @@ describeEachDatabase('registration', (fx) => {
       [{ billingCountry: 'USA' }, 'billingCountry: must be a two-letter country code'],
     ];
     for (const [override, message] of cases) {
-      await expect(registerAccount(fx.db.knex, paidInput(override), { scryptCost: FAST_SCRYPT })).rejects.toThrow(
+      await expect(api.register(fx.db.knex, paidInput(override), { scryptCost: FAST_SCRYPT })).rejects.toThrow(
         new ValidationError(message.split(':')[0], message.slice(message.indexOf(':') + 2)),
       );
     }

@@ -1,0 +1,70 @@
+// igny8 as a library: `import { connect, runAudit } from 'igny8'`. The same functions the
+// command line calls; the domain operations here parse their input with the command line's
+// rules first (a ValidationError names the input's key), so bad input never reaches the
+// database. docs/api.md shows them in use.
+import type { Knex } from 'knex';
+import type { z } from 'zod';
+import { createSector as createSectorParsed } from './domain/sectors.js';
+import { createSite as createSiteParsed } from './domain/sites.js';
+import { debitAccountCredits, grantAccountCredits } from './domain/credit-operations.js';
+import {
+  createSectorInputSchema,
+  createSiteInputSchema,
+  creditInputSchema,
+  registerInputSchema,
+  validateInput,
+} from './domain/inputs.js';
+import { registerAccount, type RegisterOptions } from './domain/register.js';
+
+export { connect, type ConnectOptions, type Database, type DatabaseWhere } from './db/connect.js';
+export { resolveDatabaseTarget, type DatabaseTarget } from './db/connection-string.js';
+export { migrateLatest, migrateDown, migrationStatus, invalidMigrations, type RunReport } from './db/migrator.js';
+export { adoptLegacyDatabase } from './db/adopt.js';
+export { runAudit, type AuditOptions, type AuditReport, type CheckResult, type FailOn } from './audit/run.js';
+export { planRepair, runRepairs, type RepairPlan, type RepairRunReport } from './repairs/run.js';
+export { RULES, RULE_IDS, REPAIRABLE_IDS, findRule } from './rules/registry.js';
+export type { Rule, RuleRepair, Severity } from './rules/types.js';
+export { syncCatalog, readCatalog } from './domain/catalog.js';
+export { showAccount, type AccountView } from './domain/accounts.js';
+export { withTransaction } from './db/transaction.js';
+export {
+  ExitCode,
+  Igny8Error,
+  UsageError,
+  ValidationError,
+  DomainRefusal,
+  DatabaseUnavailable,
+  InternalError,
+  LockTimeout,
+  classifyError,
+} from './errors.js';
+
+export type RegisterRequest = z.input<typeof registerInputSchema>;
+export type CreateSiteRequest = z.input<typeof createSiteInputSchema>;
+export type CreateSectorRequest = z.input<typeof createSectorInputSchema>;
+export type CreditRequest = z.input<typeof creditInputSchema>;
+
+/** Registers an account and its owner (free: active with the plan's credits; paid: pending payment). */
+export function register(knex: Knex, request: RegisterRequest, options?: RegisterOptions) {
+  return registerAccount(knex, validateInput(registerInputSchema, request), options);
+}
+
+/** Creates a site in an account, within its plan's limit; creator and owner get access. */
+export function createSite(knex: Knex, request: CreateSiteRequest) {
+  return createSiteParsed(knex, validateInput(createSiteInputSchema, request));
+}
+
+/** Adds a sector of the site's industry to a site, within the plan's limit. */
+export function createSector(knex: Knex, request: CreateSectorRequest) {
+  return createSectorParsed(knex, validateInput(createSectorInputSchema, request));
+}
+
+/** Grants credits through the credit service: balance and ledger row together, idempotent with a key. */
+export function grantCredits(knex: Knex, request: CreditRequest) {
+  return grantAccountCredits(knex, validateInput(creditInputSchema, request));
+}
+
+/** Debits credits, never below zero. */
+export function debitCredits(knex: Knex, request: CreditRequest) {
+  return debitAccountCredits(knex, validateInput(creditInputSchema, request));
+}
