@@ -5,9 +5,9 @@ import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 
 export async function newPglite(dataDir: string | undefined, options: PGliteOptions = {}): Promise<PGlite> {
   // PGlite is Postgres compiled to WebAssembly. V8 compiles it twice by default, quickly and
-  // then optimised for hot code; in a short CLI process the second compilation costs more than
-  // it saves (measured: open and first query 0.58 s and 194 MiB peak, against 0.32 s and
-  // 126 MiB with the quick compiler alone). It must be set before the module is compiled.
+  // then optimised for hot code; in a short CLI process the second compilation costs more time
+  // and memory than it saves (bench/RESULTS.md, "empty embedded audit"). It must be set before
+  // the module is compiled.
   setFlagsFromString('--liftoff-only');
   const { PGlite } = await import('@electric-sql/pglite');
   // Postgres starts with 128 MB of shared buffers, all of them inside this process, which
