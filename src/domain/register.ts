@@ -7,8 +7,7 @@
 //   snapshot (seed #6), and the account's default payment method (seed #8).
 // seed #3: account and owner are created together; there is no owner_id to point back.
 // The password is hashed before the transaction opens: scrypt at the OWASP cost takes a tenth
-// of a second and 128 MiB,
-// and no lock or connection should wait on it.
+// of a second and 128 MiB, and no lock or connection should wait on it.
 import type { Knex } from 'knex';
 import { DomainRefusal, sqlState, SqlState, ValidationError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
