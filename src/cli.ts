@@ -25,7 +25,7 @@ Environment:
   FORCE_COLOR=1    colour even when the output is not a terminal (0: none)
   COLUMNS=N        table width when the output is not a terminal (default: 100)
   IGNY8_SECRET_KEY the key that encrypts stored credentials (or IGNY8_SECRET_KEY_FILE)
-  IGNY8_DEBUG=1    an internal error (exit 70) also prints its stack trace`;
+  IGNY8_DEBUG=1    as --verbose, and an internal error (exit 70) prints its stack trace`;
 
 export async function buildProgram(args: readonly string[], runtime: Runtime): Promise<Command> {
   const program = new Command('igny8')
@@ -34,6 +34,7 @@ export async function buildProgram(args: readonly string[], runtime: Runtime): P
     .option('-d, --database-url <url>', 'PostgreSQL server: a URL or a libpq key=value string (default: $DATABASE_URL, PGHOST..., else the embedded database)')
     .option('--json', 'machine-readable output on stdout, nothing else there')
     .option('-q, --quiet', 'only results and errors')
+    .option('--verbose', 'each SQL statement and check with its time, on stderr (also IGNY8_DEBUG=1)')
     .option('--no-color', 'no colour (wins over NO_COLOR and FORCE_COLOR)')
     .configureHelp(helpConfiguration())
     .showHelpAfterError('(run with --help for usage)')

@@ -1,6 +1,11 @@
-// igny8.config.json: suppressions for the audit. A suppression silences a whole check, or
-// single rows by their sample key, always with a reason and optionally until a date; an
-// expired one turns back into a finding and says so. Invalid config names the key path.
+// igny8.config.json, one file for what a team tunes:
+// - audit.checks: per check, a severity override, count thresholds (warnAbove, errorAbove: a
+//   count at or below them does not fail), or `enabled: false` (as dbt's severity/warn_if/
+//   error_if and Soda's warn/fail thresholds);
+// - audit.suppressions: silence a whole check, or single rows by their sample key, always with
+//   a reason and optionally until a date; an expired one turns back into a finding and says so;
+// - billing.graceDays: how long an overdue invoice is tolerated before the account is suspended.
+// Invalid config names the key path. igny8.config.schema.json is generated from configSchema.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -25,19 +30,57 @@ const suppressionSchema = z
   })
   .strict();
 
-const configSchema = z
+const count = z.number().int().min(0);
+
+const checkTuningSchema = z
+  .object({
+    /** Overrides the check's own severity. */
+    severity: z.enum(['error', 'warning']).optional(),
+    /** Findings up to this count are tolerated; above it they are warnings. */
+    warnAbove: count.optional(),
+    /** Findings above this count are errors. */
+    errorAbove: count.optional(),
+    /** false: the check does not run (reported as disabled). */
+    enabled: z.boolean().optional(),
+  })
+  .strict()
+  .refine((tuning) => tuning.warnAbove === undefined || tuning.errorAbove === undefined || tuning.warnAbove <= tuning.errorAbove, {
+    message: 'warnAbove must not be above errorAbove',
+  });
+
+const knownCheck = z.string().refine((id) => RULE_IDS.includes(id), { message: 'unknown check id' });
+
+export const configSchema = z
   .object({
     $schema: z.string().optional(),
-    audit: z.object({ suppressions: z.array(suppressionSchema).default([]) }).strict().optional(),
+    audit: z
+      .object({
+        checks: z.record(knownCheck, checkTuningSchema).optional(),
+        suppressions: z.array(suppressionSchema).default([]),
+      })
+      .strict()
+      .optional(),
+    billing: z
+      .object({
+        /** Days an invoice may stay overdue before its account is suspended. */
+        graceDays: z.number().int().min(0).max(365).default(14),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
 export type Suppression = z.infer<typeof suppressionSchema>;
+export type CheckTuning = z.infer<typeof checkTuningSchema>;
 
 export interface AuditConfig {
   file: string | null;
+  checks: Record<string, CheckTuning>;
   suppressions: Suppression[];
+  graceDays: number;
 }
+
+export const DEFAULT_GRACE_DAYS = 14;
 
 function keyPath(pathParts: PropertyKey[]): string {
   return pathParts.reduce<string>((text, part) => {
@@ -53,7 +96,12 @@ export function parseConfig(value: unknown, file: string): AuditConfig {
     const where = issue.code === 'unrecognized_keys' ? keyPath([...issue.path, issue.keys[0]]) : keyPath(issue.path);
     throw new ValidationError(where || '(root)', `${issue.message} (in ${file})`, { cause: result.error });
   }
-  return { file, suppressions: result.data.audit?.suppressions ?? [] };
+  return {
+    file,
+    checks: result.data.audit?.checks ?? {},
+    suppressions: result.data.audit?.suppressions ?? [],
+    graceDays: result.data.billing?.graceDays ?? DEFAULT_GRACE_DAYS,
+  };
 }
 
 /**
@@ -64,7 +112,7 @@ export function loadAuditConfig(explicit: string | undefined, cwd = process.cwd(
   const file = path.resolve(cwd, explicit ?? DEFAULT_CONFIG_FILE);
   if (!existsSync(file)) {
     if (explicit !== undefined) throw new ValidationError('--config', `no such file: ${file}`);
-    return { file: null, suppressions: [] };
+    return { file: null, checks: {}, suppressions: [], graceDays: DEFAULT_GRACE_DAYS };
   }
   let parsed: unknown;
   try {
@@ -100,5 +148,16 @@ export function suppressionsFor(checkId: string, suppressions: readonly Suppress
     whole: active.find((suppression) => suppression.keys === undefined),
     activeKeys: [...new Set(active.flatMap((suppression) => suppression.keys ?? []))],
     expired: mine.filter((suppression) => !isActive(suppression, now)),
+  };
+}
+
+/** igny8.config.json's JSON Schema, generated from configSchema (editors validate the file with it). */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return {
+    ...schema,
+    $id: 'https://igny8.dev/igny8.config.schema.json',
+    title: 'igny8.config.json',
+    description: 'Audit tuning and suppressions, and billing settings, for igny8',
   };
 }

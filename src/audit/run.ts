@@ -9,7 +9,7 @@ import { readShape } from '../rules/shape.js';
 import type { Rule, Severity, Shape } from '../rules/types.js';
 import { classifyError, DatabaseUnavailable, DomainRefusal, ExitCode, sqlState, ValidationError } from '../errors.js';
 import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
-import { suppressionsFor, type Suppression } from './config.js';
+import { suppressionsFor, type CheckTuning, type Suppression } from './config.js';
 import { historyTablesPresent, recordAudit } from './history.js';
 import { plural } from '../render/text.js';
 
@@ -36,6 +36,8 @@ export interface CheckResult {
   error?: string;
   /** Suppressions applied or expired, in words. */
   notes: string[];
+  /** Findings tolerated by a threshold (`warnAbove`): counted, shown, never failing. */
+  tolerated?: boolean;
   durationMs: number;
 }
 
@@ -76,6 +78,8 @@ export interface AuditOptions {
   sample?: number;
   accountSlug?: string;
   suppressions?: readonly Suppression[];
+  /** Per-check tuning from igny8.config.json: severity, thresholds, enabled. */
+  tuning?: Readonly<Record<string, CheckTuning>>;
   failOn?: FailOn;
   record?: boolean;
   now?: Date;
@@ -106,10 +110,11 @@ async function runOne(
   now: Date,
 ): Promise<CheckResult> {
   const plan = suppressionsFor(check.id, options.suppressions ?? [], now);
+  const tuning = options.tuning?.[check.id];
   const started = performance.now();
   const result: CheckResult = {
     id: check.id,
-    severity: check.severity,
+    severity: tuning?.severity ?? check.severity,
     title: check.title,
     remedy: check.remedy,
     repairable: check.repair !== undefined,
@@ -121,8 +126,11 @@ async function runOne(
     durationMs: 0,
   };
   try {
-    const verdict = check.verdict(shape);
-    if (verdict?.kind === 'enforced') {
+    const verdict = tuning?.enabled === false ? undefined : check.verdict(shape);
+    if (tuning?.enabled === false) {
+      result.status = 'not-applicable';
+      result.reason = 'disabled in igny8.config.json';
+    } else if (verdict?.kind === 'enforced') {
       result.status = 'enforced';
       result.enforcedBy = verdict.by;
     } else if (verdict?.kind === 'not-applicable') {
@@ -137,6 +145,10 @@ async function runOne(
       result.suppressed = outcome.suppressed;
       result.samples = outcome.samples;
       result.status = outcome.count > 0 ? 'findings' : 'ok';
+      const graded = grade(check.severity, tuning, outcome.count);
+      result.severity = graded.severity;
+      if (graded.tolerated) result.tolerated = true;
+      if (graded.note) result.notes.push(graded.note);
       if (result.suppressed > 0) {
         result.notes.push(`${plural(result.suppressed, 'row')} suppressed by key`);
       }
@@ -199,8 +211,36 @@ export function verdict(results: readonly CheckResult[], failOn: FailOn): { exit
 }
 
 /** Whether a check's findings fail the run at this --fail-on (findings below it pass). */
-export function failsGate(result: Pick<CheckResult, 'status' | 'severity'>, failOn: FailOn): boolean {
-  return result.status === 'findings' && (failOn === 'warning' || (failOn === 'error' && result.severity === 'error'));
+export function failsGate(result: Pick<CheckResult, 'status' | 'severity' | 'tolerated'>, failOn: FailOn): boolean {
+  return (
+    result.status === 'findings' &&
+    !result.tolerated &&
+    (failOn === 'warning' || (failOn === 'error' && result.severity === 'error'))
+  );
+}
+
+/**
+ * A check's severity for `count` findings under its tuning (docs/audit.md, "Tuning"): with no
+ * thresholds, its (configured) severity; with thresholds, an error above `errorAbove`, a
+ * warning above `warnAbove`, and tolerated at or below it. `warnAbove` defaults to 0;
+ * `errorAbove` to `warnAbove` for an error check (so `warnAbove: 10` tolerates up to ten and
+ * fails above), and to never for a warning check.
+ */
+export function grade(
+  base: Severity,
+  tuning: CheckTuning | undefined,
+  count: number,
+): { severity: Severity; tolerated: boolean; note?: string } {
+  const severity = tuning?.severity ?? base;
+  if (tuning?.warnAbove === undefined && tuning?.errorAbove === undefined) return { severity, tolerated: false };
+  const warnAbove = tuning.warnAbove ?? 0;
+  const errorAbove = tuning.errorAbove ?? (severity === 'error' ? warnAbove : Number.POSITIVE_INFINITY);
+  const limits = [tuning.warnAbove !== undefined ? `warnAbove ${warnAbove}` : '', tuning.errorAbove !== undefined ? `errorAbove ${errorAbove}` : '']
+    .filter(Boolean)
+    .join(', ');
+  if (count > errorAbove) return { severity: 'error', tolerated: false, note: `above the threshold (${limits})` };
+  if (count > warnAbove) return { severity: 'warning', tolerated: false, note: `above the threshold (${limits})` };
+  return { severity, tolerated: count > 0, note: count > 0 ? `within the threshold (${limits}): tolerated` : undefined };
 }
 
 /** Per-transaction settings: big aggregates stay in memory instead of spilling to disk, and

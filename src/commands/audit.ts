@@ -1,54 +1,160 @@
-// igny8 audit: runs the integrity checks and gates CI through the exit code.
+// igny8 audit: runs the integrity checks and gates CI through the exit code. Three actions
+// share the command: --list (the checks), --history (recorded runs) and the run itself.
+import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { loadAuditConfig } from '../audit/config.js';
-import { auditHistory, historyTablesPresent } from '../audit/history.js';
+import { loadAuditConfig, type AuditConfig } from '../audit/config.js';
+import { auditHistory, historyTablesPresent, type RecordedRun } from '../audit/history.js';
 import { runAudit } from '../audit/run.js';
 import { RULE_IDS, RULES, findRule } from '../rules/registry.js';
+import type { Rule } from '../rules/types.js';
 import { DomainRefusal, ValidationError } from '../errors.js';
-import { auditDocument } from '../render/audit-json.js';
-import { renderAuditTable } from '../render/audit-table.js';
-import { renderGithub } from '../render/github.js';
-import { renderJunit } from '../render/junit.js';
-import { renderTable } from '../render/table.js';
+import { appendTo, writeWhole } from '../io/files.js';
+import { helpFooter } from '../io/help.js';
+import { listEntry, renderCheckList, renderHistory } from '../render/audit-list.js';
+import { AUDIT_FORMATS, FORMAT_BY_EXTENSION, renderAudit, type AuditFormat } from '../render/audit-formats.js';
+import { slugSchema } from '../domain/inputs.js';
 import { sampleOption, sampleSchema } from './flags.js';
 import { parseInput } from './validate.js';
-import { slugSchema } from '../domain/inputs.js';
-import { runWith } from './runtime.js';
-import { helpFooter } from '../io/help.js';
+import { runWith, type Runtime } from './runtime.js';
 
-const FORMATS = ['table', 'json', 'junit', 'github'] as const;
+/** `--check a,b --check c` → [a, b, c]: repeated flags and comma lists alike. */
+const idList = z
+  .array(z.string())
+  .transform((values) => values.flatMap((value) => value.split(',')).map((id) => id.trim()).filter(Boolean))
+  .superRefine((ids, ctx) => {
+    const unknown = ids.filter((id) => !findRule(id));
+    if (unknown.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `unknown check ${unknown.map((id) => JSON.stringify(id)).join(', ')} (see --list)` });
+    }
+  });
+
+interface OutputTarget {
+  format: AuditFormat;
+  file: string;
+}
+
+/** `FORMAT:FILE`, or a bare FILE whose extension names the format. */
+const outputTarget = z.string().transform((value, ctx): OutputTarget => {
+  const explicit = /^([a-z]+):(.+)$/.exec(value);
+  if (explicit && (AUDIT_FORMATS as readonly string[]).includes(explicit[1]!)) {
+    return { format: explicit[1] as AuditFormat, file: explicit[2]! };
+  }
+  const format = FORMAT_BY_EXTENSION[path.extname(value).toLowerCase()];
+  if (!format) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `cannot tell the format of "${value}": write FORMAT:FILE (${AUDIT_FORMATS.join(', ')}) or use .xml, .json, .md or .html`,
+    });
+    return z.NEVER;
+  }
+  return { format, file: value };
+});
 
 const inputSchema = z.object({
-  check: z.array(z.string()).optional(),
+  check: idList.optional(),
+  exclude: idList.optional(),
   list: z.boolean().optional(),
   failOn: z.enum(['error', 'warning', 'never']).default('error'),
   sample: sampleSchema,
   account: slugSchema.optional(),
-  format: z.enum(FORMATS).optional(),
+  format: z.enum(AUDIT_FORMATS).optional(),
+  output: z.array(outputTarget).default([]),
   record: z.boolean().optional(),
   history: z.boolean().optional(),
   config: z.string().min(1).optional(),
+  showPersonalData: z.boolean().optional(),
 });
-
 type AuditFlags = z.input<typeof inputSchema>;
+type AuditInput = z.output<typeof inputSchema>;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The checks the flags and the config select, in the audit's order. */
+function selectedChecks(input: AuditInput): readonly Rule[] {
+  return RULES.filter((rule) => (!input.check || input.check.includes(rule.id)) && !input.exclude?.includes(rule.id));
+}
+
+function listChecks(runtime: Runtime, input: AuditInput, config: AuditConfig): void {
+  const entries = selectedChecks(input).map((rule) => listEntry(rule, config.checks[rule.id]?.enabled !== false));
+  runtime.out.result({ checks: entries }, () => runtime.out.print(renderCheckList(entries, runtime.out.width)));
+}
+
+async function recordedRuns(runtime: Runtime, limit: number): Promise<RecordedRun[] | undefined> {
+  const db = await runtime.database({ readOnly: true });
+  return (await historyTablesPresent(db.knex)) ? auditHistory(db.knex, limit) : undefined;
+}
+
+async function showHistory(runtime: Runtime): Promise<void> {
+  const runs = await recordedRuns(runtime, 50);
+  if (!runs) throw new DomainRefusal('--history: no audit history tables yet; `igny8 migrate` adds them, `igny8 audit --record` fills them');
+  runtime.out.result({ runs }, () => {
+    for (const line of renderHistory(runs, runtime.out.width)) runtime.out.print(line);
+  });
+}
+
+async function audit(runtime: Runtime, input: AuditInput, config: AuditConfig): Promise<number> {
+  const terminal: AuditFormat = runtime.out.json ? 'json' : (input.format ?? 'table');
+  const db = await runtime.database({ readOnly: true });
+  const spinner = await runtime.out.spinner('auditing');
+  const report = await runAudit(db.knex, {
+    checks: selectedChecks(input),
+    sample: input.sample,
+    accountSlug: input.account,
+    suppressions: config.suppressions,
+    tuning: config.checks,
+    failOn: input.failOn,
+    record: input.record,
+    concurrency: db.concurrent ? 2 : 1,
+    onCheck: (check, index, total) => spinner.update(`auditing: ${check.id} (${index + 1}/${total})`),
+    onNotice: (message) => runtime.out.info(message),
+  }).finally(() => spinner.stop());
+  const wantsHistory = terminal === 'html' || input.output.some((target) => target.format === 'html');
+  const options = {
+    color: runtime.out.color,
+    width: runtime.out.width,
+    showPersonalData: input.showPersonalData === true,
+    history: wantsHistory ? ((await recordedRuns(runtime, 100)) ?? []) : [],
+  };
+  if (runtime.verbose) {
+    for (const check of report.checks) runtime.out.info(`check ${check.id}: ${check.durationMs} ms`);
+  }
+  if (terminal === 'json') runtime.out.data(JSON.parse(renderAudit('json', report, options)));
+  else runtime.out.print(renderAudit(terminal, report, options));
+  for (const target of input.output) {
+    writeWhole(target.file, renderAudit(target.format, report, { ...options, color: runtime.out.plainColor }));
+    runtime.out.info(`wrote the ${target.format} report to ${target.file}`);
+  }
+  // GitHub Actions shows this file on the run's page: the summary lands there without a flag.
+  const summary = runtime.env.GITHUB_STEP_SUMMARY;
+  if (summary) appendTo(summary, renderAudit('markdown', report, options), 'GITHUB_STEP_SUMMARY');
+  if (report.failure) runtime.out.error(report.failure);
+  return report.exitCode;
+}
 
 export default function configureAudit(command: Command): void {
   command
-    .option('--check <id...>', 'run only these checks (see --list)')
+    .option('--check <id...>', 'run only these checks (repeat, or a comma list; see --list)', collect)
+    .option('--exclude <id...>', 'skip these checks (repeat, or a comma list)', collect)
     .option('--list', 'list the checks and exit')
     .option('--fail-on <level>', 'exit 1 on findings at or above: error | warning | never (default: error)')
     .addOption(sampleOption())
     .option('--account <slug>', 'audit one account only')
-    .option('--format <format>', 'table | json | junit | github (default: table; --json means json)')
+    .option('--format <format>', `${AUDIT_FORMATS.join(' | ')} (default: table; --json means json)`)
+    .option('--output <[format:]file>', 'also write the report to a file (repeatable; .xml .json .md .html name their format)', collect)
+    .option('--show-personal-data', 'emails and names unmasked in markdown, html and github output')
     .option('--record', 'append this run and its findings to the audit history')
     .option('--history', 'show the recorded runs (audit --record), oldest first, and exit')
-    .option('--config <path>', 'suppressions file (default: ./igny8.config.json when present)')
+    .option('--config <path>', 'tuning and suppressions (default: ./igny8.config.json when present)')
     .addHelpText(
       'after',
       helpFooter(`
 Checks (details: --list):
   ${RULE_IDS.join(', ')}
+
+When GITHUB_STEP_SUMMARY is set (GitHub Actions), the markdown summary is appended to it.
 
 Exit codes: 0 clean below --fail-on, 1 findings at or above it (or a check failed, or none ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unreachable.`),
     )
@@ -58,79 +164,10 @@ Exit codes: 0 clean below --fail-on, 1 findings at or above it (or a check faile
         if (runtime.out.json && input.format !== undefined && input.format !== 'json') {
           throw new ValidationError('--format', `--json asks for json, --format asks for ${input.format}: choose one`);
         }
-        const format = runtime.out.json ? 'json' : (input.format ?? 'table');
-        const unknown = (input.check ?? []).filter((id) => !findRule(id));
-        if (unknown.length > 0) {
-          throw new ValidationError('--check', `unknown check ${unknown.map((id) => JSON.stringify(id)).join(', ')}`, {
-            details: [`known checks: ${RULE_IDS.join(', ')}`],
-          });
-        }
-        const checks = input.check ? RULES.filter((check) => input.check!.includes(check.id)) : RULES;
-
-        if (input.list) {
-          const list = checks.map(({ id, severity, title, remedy, repair }) => ({ id, severity, title, repairable: repair !== undefined, remedy }));
-          if (format === 'json') runtime.out.data({ checks: list });
-          else {
-            runtime.out.print(
-              renderTable(
-                ['check', 'severity', 'repair', 'title'],
-                list.map((check) => [check.id, check.severity, check.repairable ? 'yes' : 'no', check.title]),
-                { width: runtime.out.width },
-              ),
-            );
-          }
-          return;
-        }
-
-        if (input.history) {
-          const db = await runtime.database({ readOnly: true });
-          if (!(await historyTablesPresent(db.knex))) {
-            throw new DomainRefusal('--history: no audit history tables yet; `igny8 migrate` adds them, `igny8 audit --record` fills them');
-          }
-          const runs = await auditHistory(db.knex, 50);
-          if (format === 'json') runtime.out.data({ runs });
-          else {
-            runtime.out.print(
-              renderTable(
-                ['run', 'started', 'exit', 'findings'],
-                runs.map((run) => [
-                  run.runId,
-                  run.startedAt,
-                  run.exitCode,
-                  Object.entries(run.counts)
-                    .filter(([, count]) => count > 0)
-                    .map(([id, count]) => `${id}=${count}`)
-                    .join(', ') || 'none',
-                ]),
-                { width: runtime.out.width },
-              ),
-            );
-            if (runs.length === 0) runtime.out.print('no recorded runs: `igny8 audit --record` adds one');
-          }
-          return;
-        }
-
         const config = loadAuditConfig(input.config);
-        const db = await runtime.database({ readOnly: true });
-        const spinner = await runtime.out.spinner('auditing');
-        const report = await runAudit(db.knex, {
-          checks,
-          sample: input.sample,
-          accountSlug: input.account,
-          suppressions: config.suppressions,
-          failOn: input.failOn,
-          record: input.record,
-          concurrency: db.concurrent ? 2 : 1,
-          onCheck: (check, index, total) => spinner.update(`auditing: ${check.id} (${index + 1}/${total})`),
-          onNotice: (message) => runtime.out.info(message),
-        }).finally(() => spinner.stop());
-
-        if (format === 'json') runtime.out.data(auditDocument(report));
-        else if (format === 'junit') runtime.out.print(renderJunit(report));
-        else if (format === 'github') for (const line of renderGithub(report)) runtime.out.print(line);
-        else for (const line of renderAuditTable(report, runtime.out.color, runtime.out.width)) runtime.out.print(line);
-        if (report.failure) runtime.out.error(report.failure);
-        return report.exitCode;
+        if (input.list) return listChecks(runtime, input, config);
+        if (input.history) return showHistory(runtime);
+        return audit(runtime, input, config);
       }),
     );
 }

@@ -10,6 +10,7 @@ export interface GlobalOptions {
   json?: boolean;
   quiet?: boolean;
   color?: boolean;
+  verbose?: boolean;
 }
 
 export interface DatabaseRequest {
@@ -18,6 +19,26 @@ export interface DatabaseRequest {
    * command refuses, exit 3, instead of reporting on an empty database it just made).
    */
   readOnly?: boolean;
+}
+
+/**
+ * Writes each statement's time and its first line (never its bound values, which may be
+ * secrets) as it completes.
+ */
+function traceStatements(db: Database, write: (line: string) => void): void {
+  const started = new Map<string, number>();
+  db.knex.on('query', (query: { __knexQueryUid?: string }) => {
+    if (query.__knexQueryUid) started.set(query.__knexQueryUid, performance.now());
+  });
+  const done = (query: { __knexQueryUid?: string; sql?: string }, outcome: string) => {
+    const at = query.__knexQueryUid ? started.get(query.__knexQueryUid) : undefined;
+    if (at === undefined) return;
+    started.delete(query.__knexQueryUid!);
+    const sql = (query.sql ?? '').replace(/\s+/g, ' ').trim();
+    write(`sql ${Math.round(performance.now() - at)} ms${outcome}: ${sql.length > 120 ? `${sql.slice(0, 119)}…` : sql}`);
+  };
+  db.knex.on('query-response', (_response: unknown, query: { __knexQueryUid?: string; sql?: string }) => done(query, ''));
+  db.knex.on('query-error', (_error: unknown, query: { __knexQueryUid?: string; sql?: string }) => done(query, ' (failed)'));
 }
 
 export class Runtime {
@@ -38,6 +59,11 @@ export class Runtime {
   ) {
     // Until the options are parsed, only --no-color can be read, from the arguments themselves.
     this.out = new Output({ color: argv.includes('--no-color') ? false : undefined, env });
+  }
+
+  /** --verbose or IGNY8_DEBUG: every SQL statement's time, and each check's, on stderr. */
+  get verbose(): boolean {
+    return this.global.verbose === true || Boolean(this.env.IGNY8_DEBUG);
   }
 
   /** The global options, once commander has parsed them (before the action runs). */
@@ -70,6 +96,7 @@ export class Runtime {
       onLockWait: (message) => this.out.info(message),
     });
     this.opened = db;
+    if (this.verbose) traceStatements(db, (line) => this.out.info(line));
     this.out.info(`database: ${db.label}`);
     this.out.setDocumentContext({ database: db.where });
     return db;

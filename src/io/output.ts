@@ -29,6 +29,8 @@ export class Output {
   readonly quiet: boolean;
   /** Colour for stdout. */
   readonly color: ChalkInstance;
+  /** No colour: for what goes into files. */
+  readonly plainColor: ChalkInstance = new Chalk({ level: 0 });
   /** Colour for stderr, which may be a terminal while stdout is piped, or the other way round. */
   private readonly errorColor: ChalkInstance;
   /** The widest a line of stdout may be: tables and long lines are fitted to it. */
