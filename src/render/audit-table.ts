@@ -2,9 +2,9 @@
 // of each check with findings beneath it, and one summary line, all fitted to the width.
 import type { ChalkInstance } from 'chalk';
 import type { AuditReport, CheckResult } from '../audit/run.js';
-import type { Sample } from '../rules/finding.js';
+import { countText, describeSample, moreText, totalsText, verdictLabel } from './audit-text.js';
 import { renderTable } from './table.js';
-import { plural, wrapText } from './text.js';
+import { wrapText } from './text.js';
 
 function severityCell(check: CheckResult, color: ChalkInstance): string {
   if (check.status !== 'findings') return color.dim(check.severity);
@@ -12,27 +12,19 @@ function severityCell(check: CheckResult, color: ChalkInstance): string {
 }
 
 function countCell(check: CheckResult, color: ChalkInstance): string {
+  const text = countText(check);
   switch (check.status) {
     case 'findings':
-      return (check.severity === 'error' ? color.red : color.yellow)(check.count.toLocaleString('en-US'));
+      return (check.severity === 'error' ? color.red : color.yellow)(text);
     case 'ok':
-      return color.green('0');
-    case 'suppressed':
-      return color.dim(`0 (${check.suppressed.toLocaleString('en-US')} suppressed)`);
     case 'enforced':
-      return color.green('enforced');
+      return color.green(text);
+    case 'suppressed':
     case 'not-applicable':
-      return color.dim('n/a');
+      return color.dim(text);
     case 'error':
-      return color.red.bold('ERROR');
+      return color.red.bold(text);
   }
-}
-
-function describeSample(sample: Sample): string {
-  const fields = Object.entries(sample)
-    .filter(([field, value]) => field !== 'key' && field !== 'account' && value !== null && value !== undefined && value !== '')
-    .map(([field, value]) => `${field}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
-  return [sample.key, sample.account ? `account=${sample.account}` : '', ...fields].filter(Boolean).join('  ');
 }
 
 export function renderAuditTable(report: AuditReport, color: ChalkInstance, width: number): string[] {
@@ -50,9 +42,8 @@ export function renderAuditTable(report: AuditReport, color: ChalkInstance, widt
     const details: string[] = [];
     if (check.status === 'findings') {
       for (const sample of check.samples) details.push(...fitted(`  ${describeSample(sample)}`));
-      if (check.count > check.samples.length) {
-        details.push(...fitted(`  … and ${(check.count - check.samples.length).toLocaleString('en-US')} more`, color.dim));
-      }
+      const more = moreText(check);
+      if (more) details.push(...fitted(`  ${more}`, color.dim));
       details.push(...fitted(`  fix: ${check.remedy}`, color.dim));
     }
     if (check.status === 'not-applicable') details.push(...fitted(`  not applicable: ${check.reason}`, color.dim));
@@ -73,18 +64,9 @@ export function renderAuditTable(report: AuditReport, color: ChalkInstance, widt
 
 /** The verdict and the totals, wrapped to the width. */
 export function summaryLines(report: AuditReport, color: ChalkInstance, width: number): string[] {
-  const { totals } = report;
-  const parts = [
-    plural(totals.checks, 'check'),
-    `${totals.withFindings} with findings (${plural(totals.errorRows, 'error row')}, ${plural(totals.warningRows, 'warning row')})`,
-  ];
-  if (totals.enforced) parts.push(`${totals.enforced} enforced by schema`);
-  if (totals.notApplicable) parts.push(`${totals.notApplicable} not applicable`);
-  if (totals.suppressedRows) parts.push(`${totals.suppressedRows.toLocaleString('en-US')} suppressed`);
-  if (totals.errored) parts.push(`${totals.errored} failed to run`);
-  const verdict = `${report.passed ? 'PASS' : 'FAIL'} (--fail-on ${report.failOn})`;
+  const verdict = verdictLabel(report);
   const run = report.runId ? `, recorded as run ${report.runId}` : '';
-  const [first, ...rest] = wrapText(`${verdict}: ${parts.join(', ')}; schema ${report.schemaVersion ?? 'unknown'}; ${report.durationMs} ms${run}`, width);
+  const [first, ...rest] = wrapText(`${verdict}: ${totalsText(report)}; schema ${report.schemaVersion ?? 'unknown'}; ${report.durationMs} ms${run}`, width);
   // Only the verdict is coloured: green for a pass, red for a fail.
   const paint = report.passed ? color.green : color.red;
   return [first.startsWith(verdict) ? paint(verdict) + first.slice(verdict.length) : first, ...rest];

@@ -1,6 +1,8 @@
 // `audit --format github`: workflow commands GitHub Actions turns into annotations.
-// Findings below --fail-on still show, as warnings or notices, so nothing is hidden.
+// Findings below --fail-on still show, as warnings or notices, so nothing is hidden. CI logs
+// are not private: emails and names in samples are masked unless showPersonalData.
 import type { AuditReport, CheckResult } from '../audit/run.js';
+import { reportForSharing, type PersonalDataOptions } from './personal-data.js';
 import { plural } from './text.js';
 
 /** Message text: %, CR and LF are encoded (GitHub's escaping for command data). */
@@ -23,7 +25,8 @@ function findingLine(check: CheckResult): string {
   return line(check.severity, `igny8 audit ${check.id}`, message);
 }
 
-export function renderGithub(report: AuditReport): string[] {
+export function renderGithub(audited: AuditReport, options: PersonalDataOptions = {}): string[] {
+  const report = reportForSharing(audited, options);
   const lines: string[] = [];
   for (const check of report.checks) {
     if (check.status === 'findings') lines.push(findingLine(check));
