@@ -12,6 +12,7 @@ import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
 import { suppressionsFor, type CheckTuning, type Suppression } from './config.js';
 import { historyTablesPresent, recordAudit } from './history.js';
 import { plural } from '../render/text.js';
+import { failsGate } from './gate.js';
 
 export type FailOn = 'error' | 'warning' | 'never';
 export type CheckStatus = 'ok' | 'findings' | 'suppressed' | 'enforced' | 'not-applicable' | 'error';
@@ -208,15 +209,6 @@ export function verdict(results: readonly CheckResult[], failOn: FailOn): { exit
   }
   const gating = results.filter((result) => failsGate(result, failOn));
   return { exitCode: gating.length > 0 ? ExitCode.findings : ExitCode.ok, failure: null };
-}
-
-/** Whether a check's findings fail the run at this --fail-on (findings below it pass). */
-export function failsGate(result: Pick<CheckResult, 'status' | 'severity' | 'tolerated'>, failOn: FailOn): boolean {
-  return (
-    result.status === 'findings' &&
-    !result.tolerated &&
-    (failOn === 'warning' || (failOn === 'error' && result.severity === 'error'))
-  );
 }
 
 /**

@@ -5,7 +5,7 @@
 // schema or not applicable is <skipped>. A run that fails with no failing check (none ran:
 // fail closed) gets one failing testcase saying why, so a dashboard is never green on exit 1.
 import type { AuditReport, CheckResult, FailOn } from '../audit/run.js';
-import { failsGate } from '../audit/run.js';
+import { failsGate } from '../audit/gate.js';
 import { plural } from './text.js';
 
 /** XML 1.0 text: escape markup and drop characters XML cannot carry. */
