@@ -1,10 +1,13 @@
 // Invoices. Numbers come from one sequence (igny8_invoice_number_seq), so two concurrent
 // registrations can never draw the same one; the unique constraint on invoice_number stays
 // the judge, and a collision with a number written some other way is retried in a savepoint.
-// seed #6: every invoice carries a billing snapshot copied from the account at creation time.
+// seed #6: every invoice carries a billing snapshot copied from the account at creation time,
+// as the invoice-billing-snapshot-missing rule defines it.
 import type { Knex } from 'knex';
+import { billingSnapshotSql, TARGET_NAMES } from '../rules/invoice-billing-snapshot-missing.js';
 import { isUniqueViolationOn } from './slugs.js';
 
+/** The one name of the invoice number sequence: its migration, registration and the repairs draw from it. */
 export const INVOICE_NUMBER_SEQUENCE = 'igny8_invoice_number_seq';
 
 /** `INV-00000042`: the prefix and the sequence value, zero-padded to 8 digits. */
@@ -21,23 +24,22 @@ export interface BillingSnapshot {
   backfilled?: true;
 }
 
-/** The account's billing details as they are now: what an invoice keeps (seed #6). */
+/**
+ * The account's billing details as they are now: what an invoice keeps (seed #6). One
+ * definition with the audit's invoice-billing-snapshot-missing rule: an empty billing email
+ * means the owner's.
+ */
 export async function billingSnapshot(trx: Knex.Transaction, accountId: number): Promise<BillingSnapshot> {
-  const [account] = (await trx('igny8_accounts')
-    .where('id', accountId)
-    .select('name', 'billing_email', 'billing_address_line1', 'billing_city', 'billing_country')) as Array<{
-    name: string;
-    billing_email: string | null;
-    billing_address_line1: string | null;
-    billing_city: string | null;
-    billing_country: string | null;
-  }>;
+  const result = await trx.raw(`select ${billingSnapshotSql(TARGET_NAMES, '?::bigint')} as snapshot`, [accountId]);
+  const snapshot = (result.rows as Array<{ snapshot: BillingSnapshot | null }>)[0].snapshot;
+  if (!snapshot) throw new Error(`no account ${accountId} to take a billing snapshot of`);
+  // The fields in the order they are read and printed (jsonb keeps its own order).
   return {
-    email: account.billing_email,
-    name: account.name,
-    address_line1: account.billing_address_line1,
-    city: account.billing_city,
-    country: account.billing_country,
+    email: snapshot.email,
+    name: snapshot.name,
+    address_line1: snapshot.address_line1,
+    city: snapshot.city,
+    country: snapshot.country,
   };
 }
 

@@ -3,13 +3,15 @@
 // moves into its snapshot unchanged (never replaced by the account's current address); the
 // name and address it never had come from the account and are listed in "backfilled_fields".
 // An invoice with no email of its own gets a whole snapshot from the account, marked
-// "backfilled": true (the account's billing_email, else its owner's email).
+// "backfilled": true (the account's billing_email, else its owner's email). The snapshot's
+// fields and its email are the invoice-billing-snapshot-missing rule's.
 import type { Migration } from '../db/migrator.js';
+import { billingAddressFields, billingEmailSql, TARGET_NAMES } from '../rules/invoice-billing-snapshot-missing.js';
 import { archiveLegacyValues, forgetLegacyValues, plural, setNotNull, withIndexesRebuilt } from './support/ddl.js';
 
 const NAME = '0012_invoices_billing_snapshot';
 
-const ADDRESS = `'name', a.name, 'address_line1', a.billing_address_line1, 'city', a.billing_city, 'country', a.billing_country`;
+const ADDRESS = billingAddressFields('a');
 
 const migration: Migration = {
   description: 'invoices: billing_snapshot jsonb not null, legacy billing_email moved into it (seed #6)',
@@ -34,9 +36,9 @@ const migration: Migration = {
                       jsonb_build_object('email', i.billing_email, ${ADDRESS},
                                          'backfilled_fields', '["name", "address_line1", "city", "country"]'::jsonb)
                     when jsonb_typeof(i.metadata->'billing_snapshot') = 'object' then i.metadata->'billing_snapshot'
-                    else jsonb_build_object('email', coalesce(nullif(a.billing_email, ''), o.email), ${ADDRESS}, 'backfilled', true)
+                    else jsonb_build_object('email', ${billingEmailSql(TARGET_NAMES, 'a')}, ${ADDRESS}, 'backfilled', true)
                   end
-             from igny8_accounts a left join igny8_users o on o.account_id = a.id and o.role = 'owner'
+             from igny8_accounts a
             where a.id = i.account_id
            returning case when i.billing_email <> '' then 'own'
                           when jsonb_typeof(i.metadata->'billing_snapshot') = 'object' then 'metadata'

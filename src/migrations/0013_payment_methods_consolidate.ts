@@ -6,8 +6,9 @@
 // disagreed with the chosen default they are archived (for the down migration), then dropped.
 import type { Migration } from '../db/migrator.js';
 import { execStatements } from '../db/transaction.js';
+import { paymentMethodDrift } from '../rules/payment-method-drift.js';
 import { archiveLegacyValues, forgetLegacyValues, plural } from './support/ddl.js';
-import { requireNoViolations } from './support/preconditions.js';
+import { requireRuleClean } from './support/preconditions.js';
 
 const NAME = '0013_payment_methods_consolidate';
 
@@ -19,14 +20,13 @@ const WANTED = `select a.id as account_id, coalesce(s.payment_method, a.payment_
 const migration: Migration = {
   description: 'payment methods: one source, one default per account; the two payment_method columns dropped (seed #8)',
   async up({ trx, note }) {
-    await requireNoViolations(trx, {
+    // Only several defaults block the one-default index; the rule's other findings are what
+    // this migration consolidates.
+    await requireRuleClean(trx, paymentMethodDrift, {
       guarantee: 'the one-default-payment-method index',
-      countSql: `select count(*) as count from (
-                   select account_id from igny8_account_payment_methods where is_default
-                    group by account_id having count(*) > 1) d`,
+      only: 'f.defaults > 1',
       what: 'accounts with several default payment methods',
       one: 'account with several default payment methods',
-      checkId: 'payment-method-drift',
       repairHint: 'it consolidates each account into one default payment method',
     });
     // An existing row of the wanted type becomes the default (the earliest, enabled first).

@@ -4,37 +4,33 @@
 // Where a site already had a wordpress integration, its values stay and the legacy ones fill
 // only what it lacks; where both held a value, the legacy ones are archived (secrets encrypted). Credentials an
 // integration already held in plaintext are encrypted in place. Then the columns are dropped.
+// What moves and what a secret is are the plaintext-credentials rule's (src/rules), so this
+// migration and that rule's repair treat every value alike (an empty string is no secret).
 // Encryption happens in Node, so rows go in keyset batches, one statement per batch.
 import type { Knex } from 'knex';
 import type { Migration, MigrationContext } from '../db/migrator.js';
-import { encryptSecret, loadSecretKey, SECRET_KEY_ENV, SECRET_KEY_FILE_ENV } from '../crypto/index.js';
+import { loadSecretKey, SECRET_KEY_ENV, SECRET_KEY_FILE_ENV } from '../crypto/index.js';
 import { execStatements } from '../db/transaction.js';
+import {
+  encryptPlaintextSecrets,
+  hasPlaintextSecretSql,
+  mergeWordpressSql,
+  WORDPRESS,
+  wordpressSettings,
+  type WordPressColumns,
+} from '../rules/plaintext-credentials.js';
 import { plural, withIndexesRebuilt } from './support/ddl.js';
 
 const NAME = '0019_wordpress_integrations';
 const BATCH = 10_000;
 
-/** Keys of credentials_json that hold secrets (the audit's plaintext-credentials rule). */
-const SECRET_KEY_NAME = /password|secret|key|token/i;
-
 const HAS_WP = `(coalesce(wp_url, '') <> '' or coalesce(wp_username, '') <> ''
                  or coalesce(wp_app_password, '') <> '' or coalesce(wp_api_key, '') <> '')`;
-// jsonb_each() fails on anything but an object, and legacy rows may hold an array or a string.
-const HAS_PLAINTEXT = `exists (select 1 from jsonb_each(case when jsonb_typeof(credentials_json) = 'object'
-                                                    then credentials_json else '{}'::jsonb end) e
-                        where e.key ~* '(password|secret|key|token)' and jsonb_typeof(e.value) = 'string')`;
+const HAS_PLAINTEXT = hasPlaintextSecretSql('credentials_json');
 
-interface SiteRow {
+interface SiteRow extends WordPressColumns {
   id: number;
   account_id: number;
-  wp_url: string | null;
-  wp_username: string | null;
-  wp_app_password: string | null;
-  wp_api_key: string | null;
-}
-
-function withoutNulls(entries: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== null && value !== undefined));
 }
 
 interface Extent {
@@ -74,14 +70,19 @@ async function moveSiteColumns(trx: Knex.Transaction, key: Buffer, range: Extent
   const columns = 'id, account_id, wp_url, wp_username, wp_app_password, wp_api_key';
   await forEachBatch<SiteRow>(trx, 'igny8_sites', columns, HAS_WP, range, async (rows) => {
     const records = rows.map((row) => {
-      const appPassword = row.wp_app_password === null ? null : encryptSecret(row.wp_app_password, key);
-      const apiKey = row.wp_api_key === null ? null : encryptSecret(row.wp_api_key, key);
+      const { config, credentials } = wordpressSettings(row, key);
       return {
         site_id: row.id,
         account_id: row.account_id,
-        config: withoutNulls({ url: row.wp_url }),
-        credentials: withoutNulls({ username: row.wp_username, app_password: appPassword, api_key: apiKey }),
-        legacy: { wp_url: row.wp_url, wp_username: row.wp_username, wp_app_password: appPassword, wp_api_key: apiKey },
+        config,
+        credentials,
+        // The secrets archived encrypted, as they moved.
+        legacy: {
+          wp_url: row.wp_url,
+          wp_username: row.wp_username,
+          wp_app_password: credentials.app_password ?? row.wp_app_password,
+          wp_api_key: credentials.api_key ?? row.wp_api_key,
+        },
       };
     });
     // One statement: archive the legacy values an integration already contradicted, merge into
@@ -94,7 +95,7 @@ async function moveSiteColumns(trx: Knex.Transaction, key: Buffer, range: Extent
          insert into igny8_legacy_values (migration, table_name, row_id, legacy, reason)
          select ?, 'igny8_sites', r.site_id, r.legacy,
                 'the site''s wordpress integration already held other values: they were kept, these filled only what it lacked'
-           from r join igny8_site_integrations i on i.site_id = r.site_id and i.platform = 'wordpress'
+           from r join igny8_site_integrations i on i.site_id = r.site_id and i.platform = '${WORDPRESS}'
           where (i.config_json->'url' <> r.config->'url')
              or (i.credentials_json->'username' <> r.credentials->'username')
              or (i.credentials_json->'app_password' is not null and r.credentials->'app_password' is not null)
@@ -102,13 +103,13 @@ async function moveSiteColumns(trx: Knex.Transaction, key: Buffer, range: Extent
          returning 1),
        merged as (
          update igny8_site_integrations i
-            set config_json = r.config || i.config_json, credentials_json = r.credentials || i.credentials_json
-           from r where i.site_id = r.site_id and i.platform = 'wordpress'
+            set ${mergeWordpressSql('r', 'i')}
+           from r where i.site_id = r.site_id and i.platform = '${WORDPRESS}'
          returning 1),
        inserted as (
          insert into igny8_site_integrations (account_id, site_id, platform, config_json, credentials_json)
-         select account_id, site_id, 'wordpress', config, credentials from r
-          where not exists (select 1 from igny8_site_integrations i where i.site_id = r.site_id and i.platform = 'wordpress')
+         select account_id, site_id, '${WORDPRESS}', config, credentials from r
+          where not exists (select 1 from igny8_site_integrations i where i.site_id = r.site_id and i.platform = '${WORDPRESS}')
           order by site_id
          returning 1)
        select (select count(*) from inserted)::int as inserted, (select count(*) from merged)::int as merged,
@@ -127,14 +128,7 @@ async function encryptIntegrationPlaintext(trx: Knex.Transaction, key: Buffer, r
   let encrypted = 0;
   type Row = { id: number; credentials_json: Record<string, unknown> };
   await forEachBatch<Row>(trx, 'igny8_site_integrations', 'id, credentials_json', HAS_PLAINTEXT, range, async (rows) => {
-    const records = rows.map((row) => ({
-      id: row.id,
-      credentials: Object.fromEntries(
-        Object.entries(row.credentials_json).map(([name, value]) =>
-          SECRET_KEY_NAME.test(name) && typeof value === 'string' ? [name, encryptSecret(value, key)] : [name, value],
-        ),
-      ),
-    }));
+    const records = rows.map((row) => ({ id: row.id, credentials: encryptPlaintextSecrets(row.credentials_json, key) }));
     await trx.raw(
       `update igny8_site_integrations i set credentials_json = r.credentials
          from jsonb_to_recordset(?::jsonb) as r(id bigint, credentials jsonb) where i.id = r.id`,

@@ -2,8 +2,7 @@
 // the same number (a max()+1 would). The sequence starts past every number already written
 // in the same format, so legacy invoices keep theirs and new ones never collide with them.
 import type { Migration } from '../db/migrator.js';
-
-const SEQUENCE = 'igny8_invoice_number_seq';
+import { INVOICE_NUMBER_SEQUENCE as SEQUENCE } from '../domain/invoices.js';
 
 const migration: Migration = {
   description: `${SEQUENCE}: race-free invoice numbers (INV-00000001, ...)`,

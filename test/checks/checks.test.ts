@@ -209,6 +209,8 @@ const CASES: Record<string, (name: ShapeName) => Case> = {
       };
       const plain = await integration(a, { username: 'editor', app_password: 'wp-app-pa55-ünïcödé' });
       await integration(b, { username: 'editor', app_password: { v: 1, alg: 'aes-256-gcm', iv: 'x', tag: 'y', ct: 'z' } });
+      // An empty string is no secret: not a finding.
+      await integration(await makeAccount(trx), { username: 'editor', api_key: '' });
       if (name === 'target') return [`integration:${plain}`];
       const c = await makeAccount(trx);
       await trx('igny8_sites').where({ id: c.siteIds[0] }).update({ wp_app_password: 'wp-app-pa55-ünïcödé', wp_api_key: 'sk_live_wp_api_key_123' });

@@ -6,6 +6,7 @@ import { syncCatalog } from '../../src/domain/catalog.js';
 import { registerAccount } from '../../src/domain/register.js';
 import * as api from '../../src/index.js';
 import type { RegisterInput } from '../../src/domain/inputs.js';
+import { billingSnapshot } from '../../src/domain/invoices.js';
 import { verifyPassword } from '../../src/domain/passwords.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
@@ -91,8 +92,16 @@ describeEachDatabase('registration', (fx) => {
     ]);
     const methods = await knex('igny8_account_payment_methods').where('account_id', r.account.id);
     expect(methods).toHaveLength(1);
-    expect(methods[0]).toMatchObject({ type: 'bank_transfer', is_default: true, is_enabled: true });
+    expect(methods[0]).toMatchObject({ type: 'bank_transfer', display_name: 'Bank transfer', is_default: true, is_enabled: true, is_verified: false });
     expect(await knex('igny8_credit_transactions').where('account_id', r.account.id)).toHaveLength(0);
+  });
+
+  it("a billing snapshot of an account whose billing email is empty takes the owner's email", async () => {
+    const input = paidInput();
+    const r = await registerAccount(fx.db.knex, input, { scryptCost: FAST_SCRYPT });
+    await fx.db.knex('igny8_accounts').where('id', r.account.id).update({ billing_email: '' });
+    const snapshot = await withTransaction(fx.db.knex, (trx) => billingSnapshot(trx, r.account.id));
+    expect(snapshot).toEqual({ email: input.email, name: input.accountName, address_line1: '1 Main St', city: 'Springfield', country: 'US' });
   });
 
   it('paid plan without a payment method defaults to stripe; invoice numbers are unique', async () => {

@@ -127,6 +127,33 @@ describeEachDatabase('repairs one by one', (fixture) => {
     expect(JSON.stringify(await all(db.knex, `select before, after from ${LOG}`))).not.toContain(secret);
   });
 
+  it('plaintext-credentials: an empty string under a secret name is no secret, neither planned nor touched', async () => {
+    const { db } = fixture;
+    const [site] = await all<{ id: number; account_id: number }>(
+      db.knex,
+      `insert into igny8_sites (account_id, name, slug, description, status, industry_id)
+       select a.id, 'Empty secret', 'empty-secret', '', 'active', i.id
+         from (select account_id as id from igny8_sites order by id limit 1) a cross join (select id from igny8_industries limit 1) i
+       returning id, account_id`,
+    );
+    const [integration] = await all<{ id: number }>(
+      db.knex,
+      `insert into igny8_site_integrations (account_id, site_id, platform, credentials_json)
+       values (?, ?, 'custom', '{"username": "someone", "api_key": "", "token": ""}') returning id`,
+      [site.account_id, site.id],
+    );
+    const run = await runRepairs(db, ['plaintext-credentials'], { ...repairOptions(db, { accountId: site.account_id }), apply: true });
+    expect(run.failed).toBeUndefined();
+    expect(run.items[0].plan.keys).not.toContain(`integration:${integration.id}`);
+    const [after] = await all<{ credentials_json: Record<string, unknown> }>(
+      db.knex,
+      'select credentials_json from igny8_site_integrations where id = ?',
+      [integration.id],
+    );
+    expect(after.credentials_json).toEqual({ username: 'someone', api_key: '', token: '' });
+    expect(await count(db.knex, LOG, `table_name = 'igny8_site_integrations' and (row_pk->>'id')::bigint = ?`, [integration.id])).toBe(0);
+  });
+
   for (const id of REPAIRABLE_IDS) {
     it(`${id}: the plan counts what the audit finds; apply leaves zero; a second run changes nothing`, async () => {
       const { db } = fixture;
