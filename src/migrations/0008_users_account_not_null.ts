@@ -1,18 +1,17 @@
 // seed #3: a user without an account cannot exist. Orphans are repaired first (attached to the
 // account whose owner_id names them, else a recovery account): the migration only refuses.
 import type { Migration } from '../db/migrator.js';
+import { orphanUsers } from '../rules/orphan-users.js';
 import { setNotNull } from './support/ddl.js';
-import { requireNoViolations } from './support/preconditions.js';
+import { requireRuleClean } from './support/preconditions.js';
 
 const migration: Migration = {
   description: 'users: account_id not null (seed #3)',
   async up({ trx, note }) {
-    await requireNoViolations(trx, {
+    await requireRuleClean(trx, orphanUsers, {
       guarantee: 'users.account_id not null',
-      countSql: `select count(*) as count from igny8_users where account_id is null`,
       what: 'users without an account',
       one: 'user without an account',
-      checkId: 'orphan-users',
       repairHint: 'it attaches each to the account whose owner_id names it, otherwise to a recovery account on the free plan',
     });
     await setNotNull(trx, 'igny8_users', 'account_id');

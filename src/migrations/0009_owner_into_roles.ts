@@ -2,15 +2,22 @@
 // account. Before owner_id is dropped its information is carried into roles: the user it
 // names becomes the owner (any other owner of that account becomes admin). Every role changed
 // and every NULL owner_id is archived, so the down migration puts owner_id and roles back.
+//
+// Gated by account-without-owner (only where owner_id names no member: where it names one,
+// this migration makes that member the owner) and multiple-owners. What owner-role-mismatch
+// finds is resolved here, the way its repair resolves it, and counted in the note.
 import type { Migration } from '../db/migrator.js';
 import type { Knex } from 'knex';
+import { accountWithoutOwner } from '../rules/account-without-owner.js';
+import { multipleOwners } from '../rules/multiple-owners.js';
+import { ownerIntoRoles, ownerRoleMismatch, OWNER_INTO_ROLES_MIGRATION, type RoleChange } from '../rules/owner-role-mismatch.js';
 import { addForeignKey, archiveLegacyValues, forgetLegacyValues, plural } from './support/ddl.js';
-import { requireNoViolations } from './support/preconditions.js';
+import { countRuleFindings, requireRuleClean } from './support/preconditions.js';
 
-const NAME = '0009_owner_into_roles';
+const NAME = OWNER_INTO_ROLES_MIGRATION;
 
-/** Gives `role` to the users `select` finds (id, role), archiving each previous role. */
-async function changeRoles(trx: Knex.Transaction, select: string, role: string, reason: string): Promise<number> {
+/** Gives the change's role to the users its select finds (id, role), archiving each previous role. */
+async function changeRoles(trx: Knex.Transaction, { select, role, reason }: RoleChange): Promise<number> {
   const result = await trx.raw(
     `with target as (${select}),
      changed as (update igny8_users u set role = ? from target t where u.id = t.id returning u.id, t.role as previous),
@@ -26,26 +33,22 @@ async function changeRoles(trx: Knex.Transaction, select: string, role: string, 
 const migration: Migration = {
   description: 'owner carried from accounts.owner_id into roles, owner_id dropped, one owner per account (seed #3)',
   async up({ trx, note }) {
-    await requireNoViolations(trx, {
+    await requireRuleClean(trx, accountWithoutOwner, {
       guarantee: 'the owner role (replacing accounts.owner_id)',
-      countSql: `select count(*) as count from igny8_accounts a
-                  where case when a.owner_id is not null
-                             then not exists (select 1 from igny8_users u where u.id = a.owner_id and u.account_id = a.id)
-                             else not exists (select 1 from igny8_users u where u.account_id = a.id and u.role = 'owner') end`,
+      // Where owner_id names a member, this migration makes it the owner: only an owner_id
+      // that is NULL or names no member (the owner the repair would choose is someone else) blocks.
+      only: 'f.owner_id is null or f._new_owner_id is distinct from f.owner_id',
       what: 'accounts without an owner, or whose owner_id names a user of another account',
       one: 'account without an owner, or whose owner_id names a user of another account',
-      checkId: 'account-without-owner',
       repairHint: 'it promotes the user owner_id names if a member, else the earliest admin, else the earliest user',
     });
-    await requireNoViolations(trx, {
+    await requireRuleClean(trx, multipleOwners, {
       guarantee: 'the one-owner-per-account index',
-      countSql: `select count(*) as count from (
-                   select account_id from igny8_users where role = 'owner' group by account_id having count(*) > 1) o`,
       what: 'accounts with more than one owner',
       one: 'account with more than one owner',
-      checkId: 'multiple-owners',
       repairHint: 'it keeps one owner (the one owner_id names, else the earliest) and makes the others admin',
     });
+    const mismatched = await countRuleFindings(trx, ownerRoleMismatch);
     const nullOwners = await archiveLegacyValues(
       trx,
       NAME,
@@ -54,25 +57,15 @@ const migration: Migration = {
          from igny8_accounts where owner_id is null`,
     );
     // Each role change and the archive of the role it replaces are one statement.
-    const demoted = await changeRoles(
-      trx,
-      `select u.id, u.role from igny8_users u join igny8_accounts a on a.id = u.account_id
-        where u.role = 'owner' and a.owner_id is not null and a.owner_id <> u.id`,
-      'admin',
-      'made admin: accounts.owner_id names another member as owner',
-    );
-    const promoted = await changeRoles(
-      trx,
-      `select u.id, u.role from igny8_users u join igny8_accounts a on a.owner_id = u.id and a.id = u.account_id
-        where u.role <> 'owner'`,
-      'owner',
-      'made owner: accounts.owner_id names this user',
-    );
+    const changes = ownerIntoRoles({ accounts: 'igny8_accounts', accountColumn: 'account_id' });
+    const demoted = await changeRoles(trx, changes.demote);
+    const promoted = await changeRoles(trx, changes.promote);
     await trx.raw(`alter table igny8_accounts drop column owner_id`);
     await trx.raw(`create unique index igny8_users_one_owner_per_account on igny8_users (account_id) where role = 'owner'`);
     note(
       `owner_id carried into roles: ${plural(promoted, 'user')} made owner, ${plural(demoted, 'owner')} made admin ` +
         `(their previous roles kept in igny8_legacy_values); ` +
+        `owner-role-mismatch resolved for ${plural(mismatched, 'account')}; ` +
         `${plural(nullOwners, 'account')} had no owner_id; owner_id dropped`,
     );
   },

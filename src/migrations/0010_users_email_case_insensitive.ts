@@ -1,19 +1,16 @@
 // Emails are unique ignoring case: two users whose addresses differ only in case are one
 // person or a mistake, and only a person can tell which. The migration refuses until none remain.
 import type { Migration } from '../db/migrator.js';
-import { requireNoViolations } from './support/preconditions.js';
+import { duplicateEmails } from '../rules/duplicate-emails.js';
+import { requireRuleClean } from './support/preconditions.js';
 
 const migration: Migration = {
   description: 'users: unique index on lower(email)',
   async up({ trx, note }) {
-    await requireNoViolations(trx, {
+    await requireRuleClean(trx, duplicateEmails, {
       guarantee: 'the unique index on lower(email)',
-      countSql: `select count(*) as count from (
-                   select lower(email) from igny8_users group by lower(email) having count(*) > 1) d`,
       what: 'email addresses used by several users when case is ignored',
       one: 'email address used by several users when case is ignored',
-      checkId: 'duplicate-emails',
-      noRepair: true,
       resolve: 'for each address, decide which user keeps it and change the others’ email',
     });
     await trx.raw(`create unique index igny8_users_email_lower_key on igny8_users (lower(email))`);

@@ -1,18 +1,17 @@
 // seed #4: a site without an industry can never get a sector. The repair infers the industry
 // from the site's sectors or takes --default-industry; the migration never picks one silently.
 import type { Migration } from '../db/migrator.js';
+import { siteIndustryNull } from '../rules/site-industry-null.js';
 import { setNotNull } from './support/ddl.js';
-import { requireNoViolations } from './support/preconditions.js';
+import { requireRuleClean } from './support/preconditions.js';
 
 const migration: Migration = {
   description: 'sites: industry_id not null (seed #4)',
   async up({ trx, note }) {
-    await requireNoViolations(trx, {
+    await requireRuleClean(trx, siteIndustryNull, {
       guarantee: 'sites.industry_id not null',
-      countSql: `select count(*) as count from igny8_sites where industry_id is null`,
       what: 'sites without an industry',
       one: 'site without an industry',
-      checkId: 'site-industry-null',
       repairArgs: '[--default-industry SLUG]',
       repairHint:
         "it infers each site's industry from its sectors when unambiguous; the others need --default-industry SLUG",

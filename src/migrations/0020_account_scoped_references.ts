@@ -7,50 +7,52 @@ import type { Knex } from 'knex';
 import type { Migration } from '../db/migrator.js';
 import { execStatements } from '../db/transaction.js';
 import { sqlState, SqlState } from '../errors.js';
+import { crossTenantReference } from '../rules/cross-tenant-reference.js';
+import { readShape } from '../rules/shape.js';
 import { addForeignKey, singleColumnForeignKeys } from './support/ddl.js';
-import { countRows, requireNoViolations } from './support/preconditions.js';
+import { requireRuleClean } from './support/preconditions.js';
 
-/** Each kind of reference: the composite key it gets and the query counting rows that cross accounts. */
+/** Each kind of reference and the composite key it gets. */
 const REFERENCES = [
   {
     kind: 'sector → site',
     table: 'igny8_sectors', column: 'site_id', references: 'igny8_sites',
     name: 'igny8_sectors_account_id_site_id_fkey',
-    crossing: `select count(*) as count from igny8_sectors x join igny8_sites s on s.id = x.site_id where x.account_id <> s.account_id`,
   },
   {
     kind: 'access row → site',
     table: 'igny8_site_user_access', column: 'site_id', references: 'igny8_sites',
     name: 'igny8_site_user_access_account_id_site_id_fkey',
-    crossing: `select count(*) as count from igny8_site_user_access x join igny8_sites s on s.id = x.site_id where x.account_id <> s.account_id`,
   },
   {
     kind: 'access row → user',
     table: 'igny8_site_user_access', column: 'user_id', references: 'igny8_users',
     name: 'igny8_site_user_access_account_id_user_id_fkey',
-    crossing: `select count(*) as count from igny8_site_user_access x join igny8_users u on u.id = x.user_id where x.account_id <> u.account_id`,
   },
   {
     kind: 'invoice → subscription',
     table: 'igny8_invoices', column: 'subscription_id', references: 'igny8_subscriptions',
     name: 'igny8_invoices_account_id_subscription_id_fkey',
-    crossing: `select count(*) as count from igny8_invoices x join igny8_subscriptions s on s.id = x.subscription_id where x.account_id <> s.account_id`,
   },
   {
     kind: 'integration → site',
     table: 'igny8_site_integrations', column: 'site_id', references: 'igny8_sites',
     name: 'igny8_site_integrations_account_id_site_id_fkey',
-    crossing: `select count(*) as count from igny8_site_integrations x join igny8_sites s on s.id = x.site_id where x.account_id <> s.account_id`,
   },
 ] as const;
 
 const REFERENCED = ['igny8_users', 'igny8_sites', 'igny8_subscriptions'] as const;
 const accountKey = (table: string) => `${table}_account_id_id_key`;
 
-async function crossingCounts(trx: Knex.Transaction): Promise<Array<{ kind: string; count: number }>> {
-  const counts = [];
-  for (const reference of REFERENCES) counts.push({ kind: reference.kind, count: await countRows(trx, reference.crossing) });
-  return counts;
+/** The rows cross-tenant-reference finds, by kind ("sector → site: 3"), for the refusal. */
+async function crossingsByKind(trx: Knex.Transaction): Promise<string[]> {
+  const shape = await readShape(trx);
+  if (crossTenantReference.verdict(shape)) return [];
+  const query = crossTenantReference.findings(shape);
+  const result = await trx.raw(`select f.kind, count(*)::int as count from (${query.sql}) f group by f.kind order by f.kind`, [
+    ...(query.bindings ?? []),
+  ]);
+  return (result.rows as Array<{ kind: string; count: number }>).map((row) => `${row.kind}: ${row.count}`);
 }
 
 async function addAccountScopedKeys(trx: Knex.Transaction): Promise<void> {
@@ -82,16 +84,11 @@ const migration: Migration = {
       await trx.transaction((savepoint) => addAccountScopedKeys(savepoint));
     } catch (error) {
       if (sqlState(error) !== SqlState.foreignKeyViolation) throw error;
-      const counts = await crossingCounts(trx);
-      await requireNoViolations(trx, {
+      await requireRuleClean(trx, crossTenantReference, {
         guarantee: 'the account-scoped foreign keys',
-        countSql: `select ?::int as count`,
-        bindings: [counts.reduce((sum, c) => sum + c.count, 0)],
         what: 'rows pointing into another account',
         one: 'row pointing into another account',
-        checkId: 'cross-tenant-reference',
-        noRepair: true,
-        details: counts.filter((c) => c.count > 0).map((c) => `${c.kind}: ${c.count}`),
+        details: await crossingsByKind(trx),
         resolve: 'for each row, decide which account it belongs to and move or re-point it',
       });
       throw error;

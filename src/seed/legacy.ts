@@ -26,6 +26,8 @@ export const PLANTED_KINDS: ReadonlyArray<{ id: string; plans: PlanSlug[]; rowsP
   { id: 'account-without-owner', plans: ALL, rowsPerDefect: 1 },
   // Needs a second member to promote (growth and scale have two or more users).
   { id: 'multiple-owners', plans: ['growth', 'scale'], rowsPerDefect: 1 },
+  // owner_id names the first member, an admin; the second member holds the owner role.
+  { id: 'owner-role-mismatch', plans: ['growth', 'scale'], rowsPerDefect: 1 },
   { id: 'duplicate-emails', plans: ['growth', 'scale'], rowsPerDefect: 1 },
   { id: 'site-industry-null', plans: ALL, rowsPerDefect: 1 },
   { id: 'sector-industry-mismatch', plans: ALL, rowsPerDefect: 1 },
@@ -202,8 +204,9 @@ export function dataStatements(n: number): Array<[string, string]> {
               ${password('u.id')},
               (array['Ana', 'Ben', 'Chen', 'Dara', 'Eli', 'Fatima'])[1 + cast(u.id % 6 as int)],
               (array['Silva', 'Okafor', 'Novak', 'Ito', 'Meyer'])[1 + cast(u.id % 5 as int)],
-              case when k.k = 0 then case when p.kind = 'account-without-owner' and p.variant = 0 then 'admin' else 'owner' end
-                   when k.k = 1 then case when p.kind = 'multiple-owners' then 'owner' else 'admin' end
+              case when k.k = 0 then case when p.kind = 'account-without-owner' and p.variant = 0 or p.kind = 'owner-role-mismatch'
+                                          then 'admin' else 'owner' end
+                   when k.k = 1 then case when p.kind in ('multiple-owners', 'owner-role-mismatch') then 'owner' else 'admin' end
                    else 'editor' end,
               p.i, true, ${created}
          from seed_plan p
@@ -308,8 +311,10 @@ export function dataStatements(n: number): Array<[string, string]> {
            union all select ${n} + p.i, p.i, ${n} + p.i where p.sites > 1
            union all select 2 * ${n} + p.i, p.i, 2 * ${n} + p.i where p.kind = 'site-limit-exceeded'
            union all select 3 * ${n} + p.i, p.i, p.partner where p.kind = 'cross-tenant-reference' and p.variant = 1
-           union all select 4 * ${n} + p.i, ${n} + p.i, p.i where p.kind = 'multiple-owners'
-           union all select 5 * ${n} + p.i, ${n} + p.i, ${n} + p.i where p.kind = 'multiple-owners' and p.sites > 1) x`,
+           -- the second owner-role member's access (site-access-missing counts owners by role)
+           union all select 4 * ${n} + p.i, ${n} + p.i, p.i where p.kind in ('multiple-owners', 'owner-role-mismatch')
+           union all select 5 * ${n} + p.i, ${n} + p.i, ${n} + p.i
+                      where p.kind in ('multiple-owners', 'owner-role-mismatch') and p.sites > 1) x`,
     ],
     [
       'integrations',

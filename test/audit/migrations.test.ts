@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import { runAudit, type AuditReport } from '../../src/audit/run.js';
 import { migrateLatest } from '../../src/db/migrator.js';
 import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
-import { makeAccount, shapeOf } from '../helpers/check-fixtures.js';
+import { makeAccount, shapeOf, type Fixture } from '../helpers/check-fixtures.js';
 
 const SECRET_KEY = 'a'.repeat(64);
 
@@ -30,6 +30,7 @@ describeEachDatabase(
   (fixture) => {
     it('resolved findings disappear, the rest stay row for row', async () => {
       const knex = fixture.db.knex;
+      let mismatched: Fixture | undefined;
       await knex.transaction(async (trx) => {
         const shape = await shapeOf(trx);
         await makeAccount(trx, { plan: 'scale', members: 2, sites: 3 });
@@ -59,8 +60,11 @@ describeEachDatabase(
         const dental = (await trx('igny8_industry_sectors').where({ industry_id: health, slug: 'dental' }).first('id')).id;
         await trx('igny8_sectors').where({ id: j.sectorIds[0] }).update({ industry_sector_id: dental }); // mismatch
         await trx('igny8_plans').where({ slug: 'free' }).update({ included_credits: 100 }); // plan-catalog-drift
+        mismatched = await makeAccount(trx, { plan: 'growth', members: 1 });
+        await trx(shape.accounts).where({ id: mismatched.id }).update({ owner_id: mismatched.memberIds[0] }); // owner-role-mismatch
       });
       const before = await runAudit(knex, { failOn: 'never' });
+      expect(keysOf(before)['owner-role-mismatch']).toEqual([`account:${mismatched!.id}`]);
       for (const id of [...STAY, ...RESOLVED_BY_MIGRATIONS]) {
         expect([id, before.checks.find((c) => c.id === id)!.count > 0]).toEqual([id, true]);
       }
@@ -72,8 +76,12 @@ describeEachDatabase(
       const now = keysOf(after);
       for (const id of STAY) expect([id, now[id]]).toEqual([id, was[id]]);
       for (const id of RESOLVED_BY_MIGRATIONS) expect([id, now[id]]).toEqual([id, []]);
+      // 0009 made the member owner_id named the owner; with owner_id gone the rule does not apply.
+      expect(after.checks.find((check) => check.id === 'owner-role-mismatch')?.status).toBe('not-applicable');
+      const owners = await knex('igny8_users').where({ account_id: mismatched!.id, role: 'owner' }).pluck('id');
+      expect(owners.map(Number)).toEqual([mismatched!.memberIds[0]]);
       for (const check of after.checks) {
-        if (STAY.includes(check.id) || RESOLVED_BY_MIGRATIONS.includes(check.id)) continue;
+        if (STAY.includes(check.id) || RESOLVED_BY_MIGRATIONS.includes(check.id) || check.id === 'owner-role-mismatch') continue;
         // clean before, clean (or guaranteed by the schema) after
         expect([check.id, check.status]).toEqual([check.id, expect.stringMatching(/^(ok|enforced)$/)]);
       }

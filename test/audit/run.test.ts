@@ -153,7 +153,7 @@ describeEachDatabase(
       expect(history[1].counts['credit-balance-drift']).toBe(1);
       expect(history[1].exitCode).toBe(1);
       const findings = await fixture.db.knex('igny8_audit_findings').where({ run_id: second.runId });
-      expect(findings).toHaveLength(20);
+      expect(findings).toHaveLength(21);
       expect(second.schemaVersion).toMatch(/^\d{4}_/);
     });
   },

@@ -44,6 +44,22 @@ const CASES: Record<string, (name: ShapeName) => Case> = {
       return [`account:${a.id}`];
     },
   }),
+  'owner-role-mismatch': (name) => ({
+    async plant(trx, shape) {
+      if (name === 'target') return 'not-applicable';
+      // owner_id names an admin member while the owner role is another member's
+      const a = await makeAccount(trx, { plan: 'growth', members: 1 });
+      await trx(shape.accounts).where({ id: a.id }).update({ owner_id: a.memberIds[0] });
+      // not this rule's: no member holds the owner role (account-without-owner's)
+      const b = await makeAccount(trx, { plan: 'growth', members: 1 });
+      await trx(shape.accounts).where({ id: b.id }).update({ owner_id: b.memberIds[0] });
+      await trx('igny8_users').where({ id: b.ownerId }).update({ role: 'editor' });
+      // nor an owner_id naming an admin of another account
+      const c = await makeAccount(trx);
+      await trx(shape.accounts).where({ id: c.id }).update({ owner_id: a.memberIds[0] });
+      return [`account:${a.id}`];
+    },
+  }),
   'duplicate-emails': (name) => ({
     async plant(trx, shape) {
       if (name === 'target') return 'enforced';
@@ -235,11 +251,14 @@ const CASES: Record<string, (name: ShapeName) => Case> = {
 /** Where a check does not run: enforced by the target's constraints, or not applicable. */
 const NOT_RUN: Record<ShapeName, Record<string, string>> = {
   legacy: { 'subscription-plan-missing': 'not-applicable', 'subscription-plan-drift': 'not-applicable' },
-  target: Object.fromEntries(
-    ['orphan-users', 'multiple-owners', 'duplicate-emails', 'site-industry-null', 'subscription-plan-missing', 'cross-tenant-reference'].map(
-      (id) => [id, 'enforced'],
+  target: {
+    ...Object.fromEntries(
+      ['orphan-users', 'multiple-owners', 'duplicate-emails', 'site-industry-null', 'subscription-plan-missing', 'cross-tenant-reference'].map(
+        (id) => [id, 'enforced'],
+      ),
     ),
-  ),
+    'owner-role-mismatch': 'not-applicable',
+  },
 };
 
 describe('check cases', () => {

@@ -112,6 +112,10 @@ describeEachDatabase('legacy fixture migrated to the target schema', (fx) => {
     expect(await fx.db.knex.schema.hasColumn('igny8_accounts', 'owner_id')).toBe(false);
     await expect(fx.db.knex('igny8_users').where({ id: f.users.a2 }).update({ role: 'owner' })).rejects.toThrow(/unique|duplicate/i);
     await expect(fx.db.knex('igny8_users').insert({ email: 'nobody@example.com', password: 'x' })).rejects.toThrow(/null/i);
+    // delta is what owner-role-mismatch finds; acme (owner_id naming an admin, no owner) is
+    // account-without-owner's, which this migration resolves instead of refusing.
+    expect(notes('0009')).toContain('2 users made owner, 1 owner made admin');
+    expect(notes('0009')).toContain('owner-role-mismatch resolved for 1 account;');
   });
 
   it('rejects an email that differs from an existing one only in case', async () => {

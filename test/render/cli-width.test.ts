@@ -115,7 +115,7 @@ describe('output fitted to the width', () => {
     expect(lines[1]).toMatch(/^│ check +│ severity │ count +│ title +│$/);
     expect(lines[2]).toMatch(/^├─+┼─+┼─+┼─+┤$/);
     const rows = lines.slice(3, lines.findIndex((line) => line.startsWith('└')));
-    expect(rows).toHaveLength(20); // one line per check
+    expect(rows).toHaveLength(21); // one line per check
     expect(rows.some((row) => row.includes('…'))).toBe(true);
     expect(lines.filter((line) => line.startsWith('├'))).toHaveLength(1);
   });

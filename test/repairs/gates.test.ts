@@ -5,6 +5,7 @@
 import { expect, it } from 'vitest';
 import { migrateLatest, migrationStatus } from '../../src/db/migrator.js';
 import { runRepairs } from '../../src/repairs/run.js';
+import { plural } from '../../src/render/text.js';
 import { seedLegacy } from '../../src/seed/legacy.js';
 import { describeEachDatabase } from '../helpers/databases.js';
 import { checkCount, repairOptions, TEST_ENV } from '../helpers/repair-fixtures.js';
@@ -18,9 +19,17 @@ const GATES: Record<string, string | undefined> = {
   'payment-method-drift': '0013_payment_methods_consolidate',
 };
 
-// The gated kinds, and two the migrations carry themselves (the others are covered by the
+/** Kinds a migration resolves itself, and what its note says about them. */
+const RESOLVED_BY: Record<string, { migration: string; note: (planted: number) => string }> = {
+  'owner-role-mismatch': {
+    migration: '0009_owner_into_roles',
+    note: (planted) => `owner-role-mismatch resolved for ${plural(planted, 'account')}`,
+  },
+};
+
+// The gated kinds, and three the migrations carry themselves (the others are covered by the
 // journey and the per-repair tests; each case here builds a database of its own).
-const KINDS = [...Object.keys(GATES), 'plaintext-credentials', 'invoice-billing-snapshot-missing'];
+const KINDS = [...Object.keys(GATES), ...Object.keys(RESOLVED_BY), 'plaintext-credentials', 'invoice-billing-snapshot-missing'];
 
 // Each kind gets a legacy database of its own: the seed refuses a database that is not empty.
 for (const id of KINDS) {
@@ -43,6 +52,11 @@ for (const id of KINDS) {
         expect(await checkCount(db.knex, id)).toBe(seeded.planted[id]);
       } else {
         expect(first.error).toBeUndefined();
+        const resolved = RESOLVED_BY[id];
+        if (resolved) {
+          const notes = first.results.find((result) => result.name === resolved.migration)?.notes ?? [];
+          expect(notes.join('\n')).toContain(resolved.note(seeded.planted[id]));
+        }
       }
       const repaired = await runRepairs(db, [id], { ...repairOptions(db), apply: true });
       expect(repaired.failed).toBeUndefined();

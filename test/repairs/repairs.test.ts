@@ -16,7 +16,7 @@ const LOG = 'igny8_repair_log';
 describeEachDatabase('repairs one by one', (fixture) => {
   // A legacy database stopped at the first gated migration, with drift enough to repair.
   beforeAll(async () => {
-    const seeded = await seedAndMigrateToGate(fixture.db, { accounts: 120, seed: 3 });
+    const seeded = await seedAndMigrateToGate(fixture.db, { accounts: 120, seed: 8 });
     expect(seeded.planted['credit-balance-drift']).toBeGreaterThan(2);
     expect(await count(fixture.db.knex, LOG)).toBe(0);
   });
@@ -176,6 +176,40 @@ describeEachDatabase('repairs one by one', (fixture) => {
       expect(await count(db.knex, LOG)).toBe(logged);
     });
   }
+
+  it('owner-role-mismatch: the swap migration 0009 would make, the previous roles archived under its name', async () => {
+    const { db } = fixture;
+    const [account] = await all<{ id: number; owner_id: number; member: number; role: string }>(
+      db.knex,
+      `select a.id, a.owner_id, m.id as member, m.role from igny8_accounts a
+         join igny8_users o on o.id = a.owner_id and o.account_id = a.id and o.role = 'owner'
+         join igny8_users m on m.account_id = a.id and m.role <> 'owner'
+        order by a.id, m.id limit 1`,
+    );
+    await db.knex.raw('update igny8_accounts set owner_id = ? where id = ?', [account.member, account.id]);
+    expect(await checkCount(db.knex, 'owner-role-mismatch')).toBe(1);
+    const run = await runRepairs(db, ['owner-role-mismatch'], { ...repairOptions(db), apply: true });
+    expect(run.items[0].outcome?.written).toEqual({ igny8_users: 2, igny8_legacy_values: 2 });
+    const roles = await all<{ id: number; role: string }>(db.knex, 'select id, role from igny8_users where id in (?, ?) order by id', [
+      account.owner_id,
+      account.member,
+    ]);
+    expect(Object.fromEntries(roles.map((row) => [Number(row.id), row.role]))).toEqual({
+      [account.owner_id]: 'admin',
+      [account.member]: 'owner',
+    });
+    const archived = await all<{ row_id: number; legacy: Record<string, unknown> }>(
+      db.knex,
+      `select row_id, legacy from igny8_legacy_values
+        where migration = '0009_owner_into_roles' and table_name = 'igny8_users' and row_id in (?, ?) order by row_id`,
+      [account.owner_id, account.member],
+    );
+    expect(Object.fromEntries(archived.map((row) => [Number(row.row_id), row.legacy]))).toEqual({
+      [account.owner_id]: { role: 'owner' },
+      [account.member]: { role: account.role },
+    });
+    expect(await checkCount(db.knex, 'owner-role-mismatch')).toBe(0);
+  });
 
   it('the log holds before and after of every changed row, and "after" is what each row holds now', async () => {
     const { db } = fixture;

@@ -87,12 +87,7 @@ export interface RuleGate {
 
 /** Refuses (exit 3) while the rule finds rows that violate what the migration is about to add. */
 export async function requireRuleClean(trx: Knex.Transaction, rule: Rule, gate: RuleGate): Promise<void> {
-  const shape = await readShape(trx);
-  if (rule.verdict(shape)) return;
-  const query = rule.findings(shape);
-  const count = await countRows(trx, `select count(*) as count from (${query.sql}) f${gate.only ? ` where ${gate.only}` : ''}`, [
-    ...(query.bindings ?? []),
-  ]);
+  const count = await countRuleFindings(trx, rule, gate.only);
   if (count === 0) return;
   await requireNoViolations(trx, {
     guarantee: gate.guarantee,
@@ -107,4 +102,12 @@ export async function requireRuleClean(trx: Knex.Transaction, rule: Rule, gate: 
     resolve: gate.resolve,
     details: gate.details,
   });
+}
+
+/** How many rows the rule finds (those matching `only`, a predicate on `f`, when given); 0 where it does not run. */
+export async function countRuleFindings(trx: Knex.Transaction, rule: Rule, only?: string): Promise<number> {
+  const shape = await readShape(trx);
+  if (rule.verdict(shape)) return 0;
+  const query = rule.findings(shape);
+  return countRows(trx, `select count(*) as count from (${query.sql}) f${only ? ` where ${only}` : ''}`, [...(query.bindings ?? [])]);
 }

@@ -1,9 +1,11 @@
 // A tenant row must never point into another account: a sector at another account's site,
 // an access row joining a user to another account's site, an invoice naming another
 // account's subscription, an integration on another account's site. The target's composite
-// foreign keys (account_id, x_id) → (account_id, id) guarantee it, reference by reference.
-import { enforced, missingTables, runFindings } from './query.js';
-import type { Check, CheckContext } from './types.js';
+// foreign keys (account_id, x_id) → (account_id, id) guarantee it, reference by reference;
+// migration 0020, which adds them, is gated by this rule. No repair: a person decides which
+// account each row belongs to.
+import { missingTables } from './sql.js';
+import type { Rule, Shape } from './types.js';
 
 interface Reference {
   kind: string;
@@ -18,8 +20,8 @@ interface Reference {
   claimIsOther?: boolean;
 }
 
-function references(ctx: CheckContext): Reference[] {
-  const { schema } = ctx;
+function references(shape: Shape): Reference[] {
+  const { schema } = shape;
   const of = (table: string) => schema.accountColumn(table);
   // A row of `table` whose `column` names a row of `target` in another account.
   const pointer = (kind: string, table: string, keyPrefix: string, column: string, target: string): Reference => ({
@@ -58,53 +60,59 @@ function references(ctx: CheckContext): Reference[] {
   return list;
 }
 
+/** The references whose composite foreign keys are not all in place yet, and the keys that are. */
+function unguarded(shape: Shape): { open: Reference[]; guardedBy: string[] } {
+  const open: Reference[] = [];
+  const guardedBy = new Set<string>();
+  for (const reference of references(shape).filter((candidate) => shape.schema.hasTable(candidate.table))) {
+    const keys = reference.guards.map(([columns, target]) => shape.constraints.foreignKey(reference.table, columns, target));
+    if (keys.every((key) => key !== undefined)) keys.forEach((key) => guardedBy.add(key!.name));
+    else open.push(reference);
+  }
+  return { open, guardedBy: [...guardedBy] };
+}
+
 /** One join per target table: rows of several tables pointing at sites meet the sites once. */
-function crossingsInto(ctx: CheckContext, target: string, group: Reference[], rank: number): string {
-  const owner = ctx.schema.accountColumn(target);
+function crossingsInto(shape: Shape, target: string, group: Reference[], rank: number): string {
+  const accountColumn = shape.schema.accountColumn(target);
   const flip = (reference: Reference) => (reference.claimIsOther ? 'true' : 'false');
   const union = group
     .map((reference) => `select p.key, p.kind, p.account_id, p.target_id, ${flip(reference)} as claim_is_other from (${reference.pointers}) p`)
     .join(' union all ');
   return `select q.key, q.kind, ${rank} as rank,
-                 case when q.claim_is_other then t.${owner} else q.account_id end as account_id,
-                 case when q.claim_is_other then q.account_id else t.${owner} end as other_account_id
+                 case when q.claim_is_other then t.${accountColumn} else q.account_id end as account_id,
+                 case when q.claim_is_other then q.account_id else t.${accountColumn} end as other_account_id
             from (${union}) q join ${target} t on t.id = q.target_id
-           where q.account_id <> t.${owner}`;
+           where q.account_id <> t.${accountColumn}`;
 }
 
-export const crossTenantReference: Check = {
+export const crossTenantReference: Rule = {
   id: 'cross-tenant-reference',
   severity: 'error',
   title: 'rows pointing into another account',
   remedy: 'no repair: a person decides which account the row belongs to (blocks the composite foreign keys)',
-  repairable: false,
-  async run(ctx) {
-    const { schema } = ctx;
-    const accounts = schema.accountsTable;
-    const missing = missingTables(ctx, 'igny8_sites', 'igny8_users', 'igny8_subscriptions', accounts);
+  verdict(shape) {
+    const missing = missingTables(shape, 'igny8_sites', 'igny8_users', 'igny8_subscriptions', shape.schema.accountsTable);
     if (missing) return missing;
-    const present = references(ctx).filter((reference) => schema.hasTable(reference.table));
-    const open: Reference[] = [];
-    const guardedBy = new Set<string>();
-    for (const reference of present) {
-      const keys = reference.guards.map(([columns, target]) => ctx.constraints.foreignKey(reference.table, columns, target));
-      if (keys.every((key) => key !== undefined)) keys.forEach((key) => guardedBy.add(key!.name));
-      else open.push(reference);
-    }
-    if (open.length === 0) return enforced(`composite foreign keys ${[...guardedBy].join(', ')}`);
+    const { open, guardedBy } = unguarded(shape);
+    return open.length === 0 ? { kind: 'enforced', by: `composite foreign keys ${guardedBy.join(', ')}` } : undefined;
+  },
+  findings(shape) {
+    const accounts = shape.schema.accountsTable;
+    const { open } = unguarded(shape);
     const targets = [...new Set(open.map((reference) => reference.target))];
     const union = targets
-      .map((target, rank) => crossingsInto(ctx, target, open.filter((reference) => reference.target === target), rank))
+      .map((target, rank) => crossingsInto(shape, target, open.filter((reference) => reference.target === target), rank))
       .join(' union all ');
-    const id = ctx.scope.accountId;
+    const id = shape.accountId;
     const scope = id === undefined ? '' : ` where x.account_id = ${Number(id)} or x.other_account_id = ${Number(id)}`;
-    return runFindings(ctx, {
+    return {
       // A row crossing twice (an access row whose site and user both differ) is one finding,
       // reported against the first target (the site).
       // Slugs by index lookup for the few crossing rows (a join would hash every account twice).
-      sql: `select x.key, (select a.slug from ${accounts} a where a.id = x.account_id) as account, x.key as sort, x.kind,
-                   (select o.slug from ${accounts} o where o.id = x.other_account_id) as other_account
+      sql: `select x.key, null::bigint as target, (select a.slug from ${accounts} a where a.id = x.account_id) as account,
+                   x.key as sort, x.kind, (select o.slug from ${accounts} o where o.id = x.other_account_id) as other_account
               from (select distinct on (c.key) c.* from (${union}) c order by c.key, c.rank) x${scope}`,
-    });
+    };
   },
 };
