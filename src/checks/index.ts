@@ -2,4 +2,4 @@
 // the repair of signup-credit-shortfall writes.
 export { CHECKS, CHECK_IDS, findCheck, checkById } from './registry.js';
 export type { Check, CheckContext, CheckOutcome, Sample, Severity } from './types.js';
-export { SHORTFALL_MARKER, shortfallIdempotencyKey } from './signup-credit-shortfall.js';
+export { SHORTFALL_MARKER, shortfallIdempotencyKey } from '../rules/signup-credit-shortfall.js';

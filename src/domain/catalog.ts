@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
 import { DomainRefusal } from '../errors.js';
+import { comparePlansWithCatalog, lockPlans, syncPlansSql } from '../rules/plan-catalog.js';
 
 const planSchema = z.object({
   slug: z.string().min(1).max(50),
@@ -73,7 +74,6 @@ interface EntitySync {
   rows: Row[];
   /** Columns compared and written, besides the key. */
   valueColumns: string[];
-  jsonColumns?: string[];
   /** A readable key for the report. */
   describe(row: Row): string;
 }
@@ -103,11 +103,7 @@ async function syncEntity(trx: Knex.Transaction, sync: EntitySync): Promise<Cata
     }
     if (current && Object.keys(fields).length === 0) continue;
     changes.push({ entity: sync.entity, key: sync.describe(row), action: current ? 'updated' : 'created', fields });
-    const write: Row = {};
-    for (const column of [...sync.keyColumns, ...sync.valueColumns]) {
-      write[column] = sync.jsonColumns?.includes(column) ? JSON.stringify(row[column]) : row[column];
-    }
-    writes.push(write);
+    writes.push(Object.fromEntries([...sync.keyColumns, ...sync.valueColumns].map((column) => [column, row[column]])));
   }
   if (writes.length > 0) {
     await trx(sync.table).insert(writes).onConflict(sync.keyColumns).merge(sync.valueColumns);
@@ -123,34 +119,29 @@ function requireCatalogTables(schema: SchemaInfo): void {
   });
 }
 
+/**
+ * Plans are compared and written by the plan-catalog-drift rule's own comparison and
+ * statement, so `catalog sync` clears exactly what the audit reports.
+ */
+async function syncPlans(trx: Knex.Transaction, sectorLimit: string, plans: readonly CatalogPlan[]): Promise<CatalogChange[]> {
+  await lockPlans(trx, plans.map((plan) => plan.slug));
+  const drifted = await comparePlansWithCatalog(trx, sectorLimit, plans);
+  if (drifted.length === 0) return [];
+  const statement = syncPlansSql(sectorLimit, plans, drifted.map((plan) => plan.slug));
+  await trx.raw(statement.sql, statement.bindings);
+  return drifted.map((plan) => ({
+    entity: 'plan',
+    key: plan.slug,
+    action: plan.missing ? 'created' : 'updated',
+    fields: Object.fromEntries(plan.fields.map(({ field, from, to }) => [field, { from, to }])),
+  }));
+}
+
 /** Makes plans, industries and industry sectors match the catalog. Works on every shape. */
 export async function syncCatalog(trx: Knex.Transaction, catalog = loadCatalog()): Promise<CatalogChange[]> {
   const schema = await inspectSchema(trx);
   requireCatalogTables(schema);
-  const sectorLimit = schema.sectorLimitColumn;
-  const plans = await syncEntity(trx, {
-    entity: 'plan',
-    table: 'igny8_plans',
-    keyColumns: ['slug'],
-    valueColumns: [
-      'name',
-      'price',
-      'billing_cycle',
-      'included_credits',
-      'max_sites',
-      'max_users',
-      sectorLimit,
-      'is_active',
-      'features',
-    ],
-    jsonColumns: ['features'],
-    rows: catalog.plans.map(({ max_sectors_per_site, ...plan }) => ({
-      ...plan,
-      [sectorLimit]: max_sectors_per_site,
-      is_active: true,
-    })),
-    describe: (row) => String(row.slug),
-  });
+  const plans = await syncPlans(trx, schema.sectorLimitColumn, catalog.plans);
   const industries = await syncEntity(trx, {
     entity: 'industry',
     table: 'igny8_industries',

@@ -12,7 +12,8 @@ import type { Knex } from 'knex';
 import { DomainRefusal, sqlState, SqlState, ValidationError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
 import { withTransaction } from '../db/transaction.js';
-import { catalogPlan } from './catalog.js';
+import { comparePlansWithCatalog, showValue } from '../rules/plan-catalog.js';
+import { loadCatalog } from './catalog.js';
 import { grantCredits, type LedgerEntry } from './credits.js';
 import type { RegisterInput } from './inputs.js';
 import { createInvoice, type InvoiceSummary } from './invoices.js';
@@ -68,24 +69,15 @@ export async function findPlan(knex: Knex | Knex.Transaction, slug: string): Pro
 /**
  * seed #5: a plan row that differs from the catalog (free with 100 credits instead of 1,000)
  * would register accounts the audit flags; registration refuses until `catalog sync` ran.
- * Plans outside the catalog are taken as they are.
+ * The comparison is the plan-catalog-drift rule's. Plans outside the catalog are taken as
+ * they are.
  */
-export function assertPlanMatchesCatalog(plan: PlanRow): void {
-  const expected = catalogPlan(plan.slug);
-  if (!expected) return;
-  const differences: string[] = [];
-  const compare = (field: string, actual: unknown, wanted: unknown) => {
-    if (actual !== wanted) differences.push(`${field} ${String(actual)}, catalog ${String(wanted)}`);
-  };
-  compare('price', Number(plan.price), Number(expected.price));
-  compare('billing_cycle', plan.billing_cycle, expected.billing_cycle);
-  compare('included_credits', plan.included_credits, expected.included_credits);
-  compare('max_sites', plan.max_sites, expected.max_sites);
-  compare('max_users', plan.max_users, expected.max_users);
-  compare('max_sectors_per_site', plan.max_sectors_per_site, expected.max_sectors_per_site);
-  if (differences.length === 0) return;
-  throw new DomainRefusal(`plan "${plan.slug}" differs from the catalog: run \`igny8 catalog sync\` first`, {
-    details: differences,
+export async function assertPlanMatchesCatalog(knex: Knex | Knex.Transaction, slug: string): Promise<void> {
+  // Registration runs on the target shape only, where the sector limit has its target name.
+  const [drift] = await comparePlansWithCatalog(knex, 'max_sectors_per_site', loadCatalog().plans, [slug]);
+  if (!drift) return;
+  throw new DomainRefusal(`plan "${slug}" differs from the catalog: run \`igny8 catalog sync\` first`, {
+    details: drift.fields.map(({ field, from, to }) => `${field} ${showValue(from)}, catalog ${showValue(to)}`),
     code: 'plan-catalog-drift',
   });
 }
@@ -103,7 +95,7 @@ function isEmailTaken(error: unknown): boolean {
 export async function registerAccount(knex: Knex, input: RegisterInput, options: RegisterOptions = {}): Promise<Registration> {
   await requireTargetSchema(knex);
   // Fail on an unknown or drifted plan before spending a hash on it; the transaction reads it again.
-  assertPlanMatchesCatalog(await findPlan(knex, input.plan));
+  await assertPlanMatchesCatalog(knex, (await findPlan(knex, input.plan)).slug);
   registerSecret(input.password);
   const passwordHash = await hashPassword(input.password, options.scryptCost ?? OWASP_SCRYPT_COST);
   registerSecret(passwordHash);
@@ -120,7 +112,7 @@ export async function registerAccount(knex: Knex, input: RegisterInput, options:
 
 async function createRegistration(trx: Knex.Transaction, input: RegisterInput, passwordHash: string): Promise<Registration> {
   const plan = await findPlan(trx, input.plan);
-  assertPlanMatchesCatalog(plan);
+  await assertPlanMatchesCatalog(trx, plan.slug);
   if (!allowsAnother(0, userLimit(plan.max_users))) {
     throw new DomainRefusal(`plan "${plan.slug}" allows no users`, { code: 'user-limit' });
   }

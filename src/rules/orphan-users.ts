@@ -7,11 +7,11 @@
 // credits with their ledger row, the user as its owner).
 import { DomainRefusal } from '../errors.js';
 import { insertLogged, tally, updateLogged } from '../repairs/log.js';
+import { insertLedgerRows, LEDGER } from './ledger.js';
 import { enforcedByNotNull, missingTables, withinIds } from './sql.js';
 import type { RepairContext, Rule, TableCounts, TargetKey } from './types.js';
 
 const USERS = 'igny8_users';
-const LEDGER = 'igny8_credit_transactions';
 
 function hasOwnerId(ctx: RepairContext): boolean {
   return ctx.shape.schema.hasColumn(ctx.shape.schema.accountsTable, 'owner_id');
@@ -79,17 +79,15 @@ async function createRecoveryAccounts(ctx: RepairContext, keys: readonly TargetK
     await updateLogged(ctx, USERS, `${userAccountColumn} = src.account_id, role = 'owner'`, `select m.user_id as id, m.account_id from ${mapping}`, map),
   );
   // seed #5, #11: the plan's credits arrive with their ledger row, as registration grants them.
-  const ledgerAccountColumn = schema.accountColumn(LEDGER);
-  const hasKey = schema.hasColumn(LEDGER, 'idempotency_key');
   tally(
     counts,
     LEDGER,
-    await insertLogged(
+    await insertLedgerRows(
       ctx,
-      LEDGER,
-      `${ledgerAccountColumn}, transaction_type, amount, balance_after, description, metadata${hasKey ? ', idempotency_key' : ''}`,
-      `select a.id, 'subscription', a.credits, a.credits, left('signup credits: ' || p.name, 255),
-              jsonb_build_object('reason', 'signup', 'plan', p.slug, 'recovered_user_id', m.user_id)${hasKey ? `, 'signup'` : ''}
+      `select a.id as account_id, 'subscription' as transaction_type, a.credits as amount, a.credits as balance_after,
+              'signup credits: ' || p.name as description,
+              jsonb_build_object('reason', 'signup', 'plan', p.slug, 'recovered_user_id', m.user_id) as metadata,
+              'signup' as idempotency_key
          from ${mapping} join ${accounts} a on a.id = m.account_id join igny8_plans p on p.id = a.plan_id
         where a.credits > 0`,
       map,

@@ -11,6 +11,7 @@ import { verifyPassword } from '../../src/domain/passwords.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { createMigratedDatabase } from '../helpers/templates.js';
+import { inRollback, keys } from '../helpers/check-fixtures.js';
 import { brokenLedgerRows, countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
 
 function paidInput(overrides: Partial<RegisterInput> = {}): RegisterInput {
@@ -133,6 +134,23 @@ describeEachDatabase('registration', (fx) => {
       registerAccount(fx.db.knex, paidInput({ plan: 'platinum' }), { scryptCost: FAST_SCRYPT }),
     ).rejects.toThrow(new ValidationError('plan', 'no plan "platinum" (run `igny8 catalog show` for the plans)'));
     expect(await countRows(fx.db.knex)).toEqual(before);
+  });
+
+  it('refuses a plan the audit reports as drifted, by the same comparison: a renamed plan, changed features', async () => {
+    const knex = fx.db.knex;
+    await knex('igny8_plans').where('slug', 'starter').update({ name: 'Starter (old)', features: JSON.stringify(['1 site']) });
+    try {
+      const audited = await inRollback(knex, (trx) => keys(trx, 'plan-catalog-drift'));
+      expect(audited).toEqual(['plan:starter']);
+      const attempt = registerAccount(knex, paidInput(), { scryptCost: FAST_SCRYPT });
+      await expect(attempt).rejects.toThrow('plan "starter" differs from the catalog: run `igny8 catalog sync` first');
+      await expect(attempt).rejects.toMatchObject({
+        details: ['name Starter (old), catalog Starter', expect.stringMatching(/^features \["1 site"\], catalog \["1 site",/)],
+      });
+    } finally {
+      await withTransaction(knex, (trx) => syncCatalog(trx));
+    }
+    expect(await inRollback(knex, (trx) => keys(trx, 'plan-catalog-drift'))).toEqual([]);
   });
 
   it('refuses while a plan differs from the catalog (free with 100 credits), until catalog sync', async () => {

@@ -1,0 +1,29 @@
+// seed #11: each ledger row's balance_after must be the previous row's balance_after plus
+// its amount (per account, in id order, starting from 0). History is immutable: no repair
+// (credit-balance-drift reconciles the balance with a new row).
+import { LEDGER } from './ledger.js';
+import { missingTables, scopeTo } from './sql.js';
+import type { Rule } from './types.js';
+
+export const ledgerChainBroken: Rule = {
+  id: 'ledger-chain-broken',
+  severity: 'error',
+  title: 'ledger rows whose balance_after is not the previous balance_after plus the amount',
+  remedy: 'no repair: ledger history is immutable; a person reviews it (credit-balance-drift reconciles the balance)',
+  verdict(shape) {
+    return missingTables(shape, LEDGER, shape.schema.accountsTable);
+  },
+  findings(shape) {
+    const { schema } = shape;
+    const accountColumn = schema.accountColumn(LEDGER);
+    return {
+      sql: `select 'ledger:' || x.id as key, null::bigint as target,
+                   (select a.slug from ${schema.accountsTable} a where a.id = x.account_id) as account, x.id as sort,
+                   x.transaction_type as type, x.previous, x.amount, x.balance_after
+              from (select id, ${accountColumn} as account_id, transaction_type, amount, balance_after,
+                           coalesce(lag(balance_after) over (partition by ${accountColumn} order by id), 0) as previous
+                      from ${LEDGER} where true${scopeTo(shape, accountColumn)}) x
+             where x.balance_after <> x.previous + x.amount`,
+    };
+  },
+};
