@@ -6,7 +6,8 @@ import { DomainRefusal } from '../errors.js';
 import { LEGACY_COLUMNS, LEGACY_TABLES } from '../schema/legacy.js';
 import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
 import { withMigrationLock } from './lock.js';
-import { ensureMigrationsTable, listMigrationFiles, markApplied, MIGRATIONS_TABLE } from './migrator.js';
+import { listMigrationFiles } from './migrations.js';
+import { ensureMigrationsTable, markApplied, MIGRATIONS_TABLE } from './migrator.js';
 
 export const BASELINE_MIGRATION = '0001_legacy_baseline';
 

@@ -16,9 +16,6 @@ import {
 import { classifyError, DomainRefusal, ValidationError, type Igny8Error } from '../errors.js';
 import { igny8Version } from '../version.js';
 
-export type { Migration, MigrationContext, MigrationFile, PreflightContext } from './migrations.js';
-export { listMigrationFiles } from './migrations.js';
-
 export const MIGRATIONS_TABLE = 'igny8_migrations';
 
 export type MigrationState = 'applied' | 'pending';

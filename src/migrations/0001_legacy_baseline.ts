@@ -1,7 +1,7 @@
 // The legacy schema exactly as the old Django code created it, defects included: it is the
 // starting point every later migration repairs. An existing production database in this
 // shape is adopted (`igny8 migrate adopt`) rather than created.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { execStatements } from '../db/transaction.js';
 import { LEGACY_FOREIGN_KEY_INDEXES } from '../schema/legacy.js';
 

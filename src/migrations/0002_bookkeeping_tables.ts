@@ -1,7 +1,7 @@
 // The tables igny8 itself keeps: the repair log (every row a repair changed, before and after)
 // and the recorded audit runs with their findings. They have no preconditions, so on a legacy
 // database this migration always applies before any migration that waits for a repair.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { execStatements } from '../db/transaction.js';
 import { DomainRefusal } from '../errors.js';
 import { countRows } from './support/preconditions.js';

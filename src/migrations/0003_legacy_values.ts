@@ -2,7 +2,7 @@
 // that could not be folded, a role changed when owner_id is carried into roles, wp_* values of a
 // site whose integration already said otherwise, the two payment_method columns), the value is
 // kept here, with the migration that moved it and why: no legacy value silently vanishes.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { execStatements } from '../db/transaction.js';
 import { DomainRefusal } from '../errors.js';
 import { countRows } from './support/preconditions.js';

@@ -3,7 +3,7 @@
 // database and a fresh one end with the same names. Names are looked up rather than assumed:
 // a database adopted from Django has its own constraint names.
 import type { Knex } from 'knex';
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { plural } from './support/ddl.js';
 
 interface Renames {

@@ -1,7 +1,7 @@
 // seed #7: max_industries was always the sectors-per-site limit, with NULL meaning 5. The
 // column is named for what it limits and the implicit 5 becomes explicit; 0 now means
 // unlimited. The plans that were NULL are archived so the down migration restores them exactly.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { archiveLegacyValues, forgetLegacyValues, plural, setNotNull } from './support/ddl.js';
 
 const NAME = '0005_plans_max_sectors_per_site';

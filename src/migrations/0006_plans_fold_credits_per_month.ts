@@ -2,7 +2,7 @@
 // included_credits where that was 0 (as the old get_effective_credits_per_month() read it),
 // then dropped. Every non-zero legacy value is archived first, including the ones that could
 // not be folded because included_credits already held a different number.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { archiveLegacyValues, forgetLegacyValues, plural, writeCount } from './support/ddl.js';
 
 const NAME = '0006_plans_fold_credits_per_month';

@@ -1,6 +1,6 @@
 // seed #1, #2: a subscription names its plan. Backfilled from the account's plan (the only
 // plan the legacy data knows for it), then NOT NULL and a foreign key, added lock-friendly.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { addForeignKey, plural, setNotNull, withIndexesRebuilt, writeCount } from './support/ddl.js';
 
 const migration: Migration = {

@@ -1,6 +1,6 @@
 // seed #3: a user without an account cannot exist. Orphans are repaired first (attached to the
 // account whose owner_id names them, else a recovery account): the migration only refuses.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { orphanUsers } from '../rules/orphan-users.js';
 import { setNotNull } from './support/ddl.js';
 import { requireRuleClean } from './support/preconditions.js';

@@ -6,7 +6,7 @@
 // Gated by account-without-owner (only where owner_id names no member: where it names one,
 // this migration makes that member the owner) and multiple-owners. What owner-role-mismatch
 // finds is resolved here, the way its repair resolves it, and counted in the note.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import type { Knex } from 'knex';
 import { accountWithoutOwner } from '../rules/account-without-owner.js';
 import { multipleOwners } from '../rules/multiple-owners.js';

@@ -1,6 +1,6 @@
 // Emails are unique ignoring case: two users whose addresses differ only in case are one
 // person or a mistake, and only a person can tell which. The migration refuses until none remain.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { duplicateEmails } from '../rules/duplicate-emails.js';
 import { requireRuleClean } from './support/preconditions.js';
 

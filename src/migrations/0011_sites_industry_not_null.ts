@@ -1,6 +1,6 @@
 // seed #4: a site without an industry can never get a sector. The repair infers the industry
 // from the site's sectors or takes --default-industry; the migration never picks one silently.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { siteIndustryNull } from '../rules/site-industry-null.js';
 import { setNotNull } from './support/ddl.js';
 import { requireRuleClean } from './support/preconditions.js';

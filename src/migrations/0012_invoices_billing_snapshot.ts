@@ -5,7 +5,7 @@
 // An invoice with no email of its own gets a whole snapshot from the account, marked
 // "backfilled": true (the account's billing_email, else its owner's email). The snapshot's
 // fields and its email are the invoice-billing-snapshot-missing rule's.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { billingAddressFields, billingEmailSql, TARGET_NAMES } from '../rules/invoice-billing-snapshot-missing.js';
 import { archiveLegacyValues, forgetLegacyValues, plural, setNotNull, withIndexesRebuilt } from './support/ddl.js';
 

@@ -4,7 +4,7 @@
 // then the subscription's method, then the account's. Every legacy value that has no row of
 // its type yet gets one (non-default unless chosen), so no value vanishes; where the columns
 // disagreed with the chosen default they are archived (for the down migration), then dropped.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { execStatements } from '../db/transaction.js';
 import { paymentMethodDrift } from '../rules/payment-method-drift.js';
 import { archiveLegacyValues, forgetLegacyValues, plural } from './support/ddl.js';

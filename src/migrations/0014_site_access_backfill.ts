@@ -1,6 +1,6 @@
 // seed #10: access rows were never created. Every site's owner gets one (the creator of a
 // legacy site is not recorded; new sites grant creator and owner when they are made).
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { plural, writeCount } from './support/ddl.js';
 
 const migration: Migration = {

@@ -1,6 +1,6 @@
 // Every tenant table carries account_id not null, so it can be distributed by account, and an
 // access row can be tied to its account's site and user by composite keys (seed #10).
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { addForeignKey, plural, setNotNull, withIndexesRebuilt, writeCount } from './support/ddl.js';
 
 const migration: Migration = {

@@ -1,6 +1,6 @@
 // seed #11: a balance never goes below zero. No audit check covers a negative legacy balance,
 // so the migration says plainly what a person has to decide.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { execStatements } from '../db/transaction.js';
 import { requireNoViolations } from './support/preconditions.js';
 

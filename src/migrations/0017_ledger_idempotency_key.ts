@@ -1,7 +1,7 @@
 // seed #11: an optional idempotency key, unique per account, makes a retried grant a no-op.
 // Keys that legacy-shape repairs wrote into metadata are carried into the column, so those
 // repairs stay idempotent after the migration (the first row wins if a key repeats).
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { plural, writeCount } from './support/ddl.js';
 
 const migration: Migration = {

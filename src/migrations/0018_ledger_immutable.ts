@@ -1,6 +1,6 @@
 // seed #11: ledger rows are history; a correction is a new row. A trigger refuses UPDATE,
 // DELETE and TRUNCATE, whoever issues them (SQLSTATE 23001, restrict_violation).
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { execStatements } from '../db/transaction.js';
 
 const migration: Migration = {

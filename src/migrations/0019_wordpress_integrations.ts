@@ -8,7 +8,7 @@
 // migration and that rule's repair treat every value alike (an empty string is no secret).
 // Encryption happens in Node, so rows go in keyset batches, one statement per batch.
 import type { Knex } from 'knex';
-import type { Migration, MigrationContext } from '../db/migrator.js';
+import type { Migration, MigrationContext } from '../db/migrations.js';
 import { loadSecretKey, SECRET_KEY_ENV, SECRET_KEY_FILE_ENV } from '../crypto/index.js';
 import { execStatements } from '../db/transaction.js';
 import {

@@ -4,7 +4,7 @@
 // names another account's subscription, an integration never serves another account's site.
 // Legacy rows that do are for a person to resolve; until then the migration refuses.
 import type { Knex } from 'knex';
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { execStatements } from '../db/transaction.js';
 import { sqlState, SqlState } from '../errors.js';
 import { crossTenantReference } from '../rules/cross-tenant-reference.js';

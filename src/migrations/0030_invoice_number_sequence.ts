@@ -1,7 +1,7 @@
 // Invoice numbers from one sequence: two invoices created at the same moment can never draw
 // the same number (a max()+1 would). The sequence starts past every number already written
 // in the same format, so legacy invoices keep theirs and new ones never collide with them.
-import type { Migration } from '../db/migrator.js';
+import type { Migration } from '../db/migrations.js';
 import { INVOICE_NUMBER_SEQUENCE as SEQUENCE } from '../domain/invoices.js';
 
 const migration: Migration = {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { connect, type DatabaseKind } from '../../src/db/connect.js';
-import { listMigrationFiles } from '../../src/db/migrator.js';
+import { listMigrationFiles } from '../../src/db/migrations.js';
 import {
   openEmbeddedTestDatabase,
   openServerTestDatabase,

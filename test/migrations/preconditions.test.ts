@@ -1,7 +1,8 @@
 // A migration that would add a constraint over bad rows refuses: with the count, the check id
 // and the repair command, and leaving the database exactly as it was.
 import { beforeAll, expect, it } from 'vitest';
-import { listMigrationFiles, migrateLatest } from '../../src/db/migrator.js';
+import { listMigrationFiles } from '../../src/db/migrations.js';
+import { migrateLatest } from '../../src/db/migrator.js';
 import { DomainRefusal, ExitCode } from '../../src/errors.js';
 import { describeEachDatabase } from '../helpers/databases.js';
 import { createLegacySchema, insertLegacyFixture, TEST_SECRET_KEY, type LegacyFixture } from '../helpers/legacy-fixture.js';
