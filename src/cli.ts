@@ -25,7 +25,7 @@ Environment:
   FORCE_COLOR=1    colour even when the output is not a terminal (0: none)
   COLUMNS=N        table width when the output is not a terminal (default: 100)
   IGNY8_SECRET_KEY the key that encrypts stored credentials (or IGNY8_SECRET_KEY_FILE)
-  IGNY8_DEBUG=1    as --verbose, and an internal error (exit 70) prints its stack trace`;
+  IGNY8_DEBUG=1    as --verbose, plus the stack of an internal error (exit 70)`;
 
 export async function buildProgram(args: readonly string[], runtime: Runtime): Promise<Command> {
   const program = new Command('igny8')

@@ -45,26 +45,26 @@ export type CreateSectorRequest = z.input<typeof createSectorInputSchema>;
 export type CreditRequest = z.input<typeof creditInputSchema>;
 
 /** Registers an account and its owner (free: active with the plan's credits; paid: pending payment). */
-export function register(knex: Knex, request: RegisterRequest, options?: RegisterOptions) {
+export async function register(knex: Knex, request: RegisterRequest, options?: RegisterOptions) {
   return registerAccount(knex, validateInput(registerInputSchema, request), options);
 }
 
 /** Creates a site in an account, within its plan's limit; creator and owner get access. */
-export function createSite(knex: Knex, request: CreateSiteRequest) {
+export async function createSite(knex: Knex, request: CreateSiteRequest) {
   return createSiteParsed(knex, validateInput(createSiteInputSchema, request));
 }
 
 /** Adds a sector of the site's industry to a site, within the plan's limit. */
-export function createSector(knex: Knex, request: CreateSectorRequest) {
+export async function createSector(knex: Knex, request: CreateSectorRequest) {
   return createSectorParsed(knex, validateInput(createSectorInputSchema, request));
 }
 
 /** Grants credits through the credit service: balance and ledger row together, idempotent with a key. */
-export function grantCredits(knex: Knex, request: CreditRequest) {
+export async function grantCredits(knex: Knex, request: CreditRequest) {
   return grantAccountCredits(knex, validateInput(creditInputSchema, request));
 }
 
 /** Debits credits, never below zero. */
-export function debitCredits(knex: Knex, request: CreditRequest) {
+export async function debitCredits(knex: Knex, request: CreditRequest) {
   return debitAccountCredits(knex, validateInput(creditInputSchema, request));
 }

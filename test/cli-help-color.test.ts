@@ -31,7 +31,7 @@ const COMMANDS = [
   ['repair'],
   ['demo'],
 ];
-const GLOBAL_OPTIONS = ['--database-url <url>', '--json', '-q, --quiet', '--no-color'];
+const GLOBAL_OPTIONS = ['--database-url <url>', '--json', '-q, --quiet', '--verbose', '--no-color'];
 const ESC = '\u001b[';
 
 /** Help text of `igny8 ...command --help`, piped. */
@@ -88,7 +88,7 @@ describe('igny8 --help', () => {
   it('igny8 audit --help lists the global options under their own heading', async () => {
     const text = await help(['audit']);
     const globals = text.slice(text.indexOf('Global Options:'), text.indexOf('Checks ('));
-    expect(globals.split('\n').filter((line) => line.startsWith('  -'))).toHaveLength(5); // --version and the four above
+    expect(globals.split('\n').filter((line) => line.startsWith('  -'))).toHaveLength(6); // --version and the five above
     for (const option of GLOBAL_OPTIONS) expect(globals).toContain(option);
     expect(optionEntry(text, '--sample')).toBe('--sample <n> example rows per check (default: 3)');
   });
@@ -114,7 +114,7 @@ describe('igny8 --help', () => {
 
   it('documents IGNY8_DEBUG, NO_COLOR, FORCE_COLOR and COLUMNS', async () => {
     const text = await help([]);
-    expect(text).toMatch(/IGNY8_DEBUG=1 +an internal error \(exit 70\) also prints its stack trace/);
+    expect(text).toMatch(/IGNY8_DEBUG=1 +as --verbose, plus the stack of an internal error \(exit 70\)/);
     expect(text).toMatch(/NO_COLOR=1/);
     expect(text).toMatch(/FORCE_COLOR=1/);
     expect(text).toMatch(/COLUMNS=N/);

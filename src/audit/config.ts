@@ -19,14 +19,16 @@ const isoDate = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
   .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'not a real date');
 
+const knownCheck = z.enum(RULE_IDS as [string, ...string[]], { error: 'unknown check id' });
+
 const suppressionSchema = z
   .object({
-    check: z.string().refine((id) => RULE_IDS.includes(id), { message: 'unknown check id' }),
+    check: knownCheck.describe('the check id (igny8 audit --list)'),
     /** Sample keys (e.g. "user:123"); absent = the whole check. */
-    keys: z.array(z.string().min(1).max(500)).min(1).optional(),
-    reason: z.string().trim().min(1, 'a reason is required'),
+    keys: z.array(z.string().min(1).max(500)).min(1).optional().describe('sample keys to silence, e.g. "user:123"; absent: the whole check'),
+    reason: z.string().trim().min(1, 'a reason is required').describe('why, for whoever reads the report'),
     /** Last day the suppression holds (inclusive, UTC). */
-    until: isoDate.optional(),
+    until: isoDate.optional().describe('the last day (UTC) the suppression holds'),
   })
   .strict();
 
@@ -35,27 +37,26 @@ const count = z.number().int().min(0);
 const checkTuningSchema = z
   .object({
     /** Overrides the check's own severity. */
-    severity: z.enum(['error', 'warning']).optional(),
+    severity: z.enum(['error', 'warning']).optional().describe("replaces the check's own severity"),
     /** Findings up to this count are tolerated; above it they are warnings. */
-    warnAbove: count.optional(),
+    warnAbove: count.optional().describe('findings up to this count are tolerated; above it they are warnings'),
     /** Findings above this count are errors. */
-    errorAbove: count.optional(),
+    errorAbove: count.optional().describe('findings above this count are errors'),
     /** false: the check does not run (reported as disabled). */
-    enabled: z.boolean().optional(),
+    enabled: z.boolean().optional().describe('false: the check does not run'),
   })
   .strict()
   .refine((tuning) => tuning.warnAbove === undefined || tuning.errorAbove === undefined || tuning.warnAbove <= tuning.errorAbove, {
     message: 'warnAbove must not be above errorAbove',
   });
 
-const knownCheck = z.string().refine((id) => RULE_IDS.includes(id), { message: 'unknown check id' });
 
 export const configSchema = z
   .object({
     $schema: z.string().optional(),
     audit: z
       .object({
-        checks: z.record(knownCheck, checkTuningSchema).optional(),
+        checks: z.partialRecord(knownCheck, checkTuningSchema).optional().describe('tuning per check id'),
         suppressions: z.array(suppressionSchema).default([]),
       })
       .strict()
@@ -63,7 +64,7 @@ export const configSchema = z
     billing: z
       .object({
         /** Days an invoice may stay overdue before its account is suspended. */
-        graceDays: z.number().int().min(0).max(365).default(14),
+        graceDays: z.number().int().min(0).max(365).default(14).describe('days an invoice may stay overdue before the account is suspended'),
       })
       .strict()
       .optional(),
@@ -75,7 +76,7 @@ export type CheckTuning = z.infer<typeof checkTuningSchema>;
 
 export interface AuditConfig {
   file: string | null;
-  checks: Record<string, CheckTuning>;
+  checks: Partial<Record<string, CheckTuning>>;
   suppressions: Suppression[];
   graceDays: number;
 }

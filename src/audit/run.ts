@@ -80,7 +80,7 @@ export interface AuditOptions {
   accountSlug?: string;
   suppressions?: readonly Suppression[];
   /** Per-check tuning from igny8.config.json: severity, thresholds, enabled. */
-  tuning?: Readonly<Record<string, CheckTuning>>;
+  tuning?: Readonly<Partial<Record<string, CheckTuning>>>;
   failOn?: FailOn;
   record?: boolean;
   now?: Date;

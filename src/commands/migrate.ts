@@ -112,9 +112,10 @@ export default function configureMigrate(migrate: Command): void {
             runtime.out.print(line);
           }
           const applied = rows.filter((row) => row.state === 'applied').length;
+          const older = rows.filter((row) => row.olderChecksum).length;
           runtime.out.print(
             invalid.length === 0
-              ? `valid: ${plural(applied, 'applied migration')} match what igny8 ships`
+              ? `valid: ${plural(applied, 'applied migration')} match what igny8 ships${older ? ` (${older} applied by an older igny8, not compared)` : ''}`
               : `invalid: ${plural(invalid.length, 'migration')} differ from what igny8 ships`,
           );
         });

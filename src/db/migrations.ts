@@ -55,8 +55,8 @@ export interface MigrationFile {
   name: string;
   /** The compiled module that runs. */
   file: string;
-  /** sha256 of the source text, or null when the source is not where the package puts it. */
-  checksum: string | null;
+  /** sha256 of the module's source text. */
+  checksum: string;
 }
 
 export function defaultMigrationsDir(): string {
@@ -70,8 +70,7 @@ function sourceDirOf(dir: string): string {
 
 const MIGRATION_FILE = /^(\d{4}_[a-z0-9_-]+)\.(js|ts)$/i;
 
-function checksumOf(file: string): string | null {
-  if (!existsSync(file)) return null;
+function checksumOf(file: string): string {
   const text = readFileSync(file, 'utf8').replace(/\r\n/g, '\n');
   return createHash('sha256').update(text).digest('hex');
 }
@@ -85,8 +84,10 @@ export function listMigrationFiles(dir = defaultMigrationsDir()): MigrationFile[
     .map((entry) => {
       const name = entry.match(MIGRATION_FILE)![1];
       const file = path.join(dir, entry);
-      // Run from source (tests, tsx), the module is its own source.
-      const source = entry.endsWith('.ts') ? file : path.join(sources, `${name}.ts`);
+      // Run from source (tests, tsx), the module is its own source; a compiled module's source
+      // is shipped beside dist/; a directory of plain JavaScript migrations is its own source.
+      const compiledFrom = path.join(sources, `${name}.ts`);
+      const source = entry.endsWith('.ts') || !existsSync(compiledFrom) ? file : compiledFrom;
       return { name, file, checksum: checksumOf(source) };
     });
 }

@@ -85,7 +85,7 @@ export async function ensureMigrationsTable(knex: Knex | Knex.Transaction): Prom
 function appliedRow(file: MigrationFile): Record<string, unknown> {
   return {
     name: file.name,
-    checksum: file.checksum ?? ''.padEnd(64, '0'),
+    checksum: file.checksum,
     checksum_algorithm: CHECKSUM_ALGORITHM,
     igny8_version: igny8Version(),
   };

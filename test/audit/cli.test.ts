@@ -1,7 +1,7 @@
 // igny8 audit as a user runs it: every format validated structurally, the exit codes of
 // SPEC.md, suppressions from igny8.config.json, and no secret in any output (runCli fails
 // the test if a known test secret appears on stdout or stderr).
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -192,6 +192,72 @@ describeEachDatabase(
       const list = JSON.parse(result.stdout).checks;
       expect(list.map((c: { id: string }) => c.id)).toEqual(RULE_IDS);
       expect(list.find((c: { id: string }) => c.id === 'duplicate-emails')).toMatchObject({ severity: 'error', repairable: false });
+    });
+
+    it('--output writes each file in its format while the terminal keeps the table; an unknown extension is exit 2', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'igny8-output-'));
+      const files = { junit: path.join(dir, 'report.xml'), html: path.join(dir, 'audit.html'), md: path.join(dir, 'summary.md') };
+      const result = await audit(['--output', `junit:${files.junit}`, '--output', files.html, '--output', files.md]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/credit-balance-drift/);
+      expect(result.stdout).toMatch(/FAIL \(--fail-on error\)/);
+      expect(Number(validateJunit(readFileSync(files.junit, 'utf8')).suite.attributes.failures)).toBeGreaterThan(0);
+      expect(readFileSync(files.html, 'utf8')).toMatch(/^<!doctype html>/i);
+      expect(readFileSync(files.md, 'utf8')).toMatch(/^\|.*credit-balance-drift.*\|$/m);
+      expect(result.stderr).toContain(`wrote the junit report to ${files.junit}`);
+      const unknown = await audit(['--output', path.join(dir, 'report.txt')]);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/--output: cannot tell the format of/);
+    });
+
+    it('--check and --exclude take comma lists and repeats', async () => {
+      const result = await runCli(['--json', 'audit', '--check', 'credit-balance-drift,site-access-missing', '--check', 'orphan-users', '--exclude', 'orphan-users'], { env });
+      expect(JSON.parse(result.stdout).checks.map((c: { id: string }) => c.id)).toEqual(['credit-balance-drift', 'site-access-missing']);
+      const unknown = await audit(['--exclude', 'credit-balance-drift,nope']);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/--exclude: unknown check "nope"/);
+    });
+
+    it('igny8.config.json tunes checks: a threshold tolerates, a severity lowers, a disabled check does not run', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'igny8-tuning-'));
+      writeFileSync(
+        path.join(dir, 'igny8.config.json'),
+        JSON.stringify({
+          audit: {
+            checks: {
+              'credit-balance-drift': { warnAbove: 1 },
+              'plaintext-credentials': { severity: 'warning' },
+              'site-access-missing': { enabled: false },
+            },
+          },
+        }),
+      );
+      const result = await runCli(['--json', 'audit'], { env, cwd: dir });
+      expect(result.code).toBe(0);
+      const checks = JSON.parse(result.stdout).checks as Array<{ id: string; status: string; severity: string; notes: string[]; reason?: string }>;
+      const byId = (id: string) => checks.find((check) => check.id === id)!;
+      expect(byId('credit-balance-drift')).toMatchObject({ status: 'findings', notes: [expect.stringMatching(/within the threshold \(warnAbove 1\): tolerated/)] });
+      expect(byId('plaintext-credentials')).toMatchObject({ status: 'findings', severity: 'warning' });
+      expect(byId('site-access-missing')).toMatchObject({ status: 'not-applicable', reason: 'disabled in igny8.config.json' });
+      const strict = await runCli(['audit', '--fail-on', 'warning'], { env, cwd: dir });
+      expect(strict.code).toBe(1);
+    });
+
+    it('appends its markdown summary to GITHUB_STEP_SUMMARY, emails masked', async () => {
+      const summary = path.join(mkdtempSync(path.join(tmpdir(), 'igny8-summary-')), 'summary.md');
+      writeFileSync(summary, '# earlier step\n');
+      const result = await runCli(['audit', '--format', 'github'], { env: { ...env, GITHUB_STEP_SUMMARY: summary } });
+      expect(result.code).toBe(1);
+      const text = readFileSync(summary, 'utf8');
+      expect(text.startsWith('# earlier step\n')).toBe(true);
+      expect(text).toMatch(/credit-balance-drift/);
+      expect(text).not.toMatch(/[a-z0-9]{2,}@example\.com/i);
+    });
+
+    it('--verbose times each check and each statement on stderr', async () => {
+      const result = await audit(['--verbose', '--check', 'orphan-users']);
+      expect(result.stderr).toMatch(/^check orphan-users: \d+ ms$/m);
+      expect(result.stderr).toMatch(/^sql \d+ ms: /m);
     });
   },
   { onDisk: true },
