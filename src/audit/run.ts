@@ -87,6 +87,8 @@ export interface AuditOptions {
   onCheck?: (check: Rule, index: number, total: number) => void;
   /** Told about a change of plan worth a line (the audit fell back to one connection). */
   onNotice?: (message: string) => void;
+  /** The credential key, when given: the rule that verifies stored credentials needs it. */
+  credentialKey?: Buffer;
   /** Connections to run checks on at once (a server; the embedded database has one). */
   concurrency?: number;
 }
@@ -139,9 +141,12 @@ async function runOne(
       result.reason = verdict.reason;
     } else {
       // A savepoint per check: one failing query must not abort the snapshot the others read.
-      const outcome = await trx.transaction((savepoint) =>
-        countFindings(savepoint, check.findings(shape), { sample: options.sample, suppressedKeys: plan.activeKeys }),
-      );
+      const outcome = await trx.transaction(async (savepoint) => {
+        const found = await countFindings(savepoint, check.findings(shape), { sample: options.sample, suppressedKeys: plan.activeKeys });
+        const spotted = (await check.spotCheck?.(savepoint, shape)) ?? [];
+        const fresh = spotted.filter((sample) => !plan.activeKeys.includes(sample.key));
+        return { ...found, count: found.count + fresh.length, samples: [...found.samples, ...fresh].slice(0, options.sample) };
+      });
       result.count = outcome.count;
       result.suppressed = outcome.suppressed;
       result.samples = outcome.samples;
@@ -265,7 +270,7 @@ async function runChecks(
   let started = 0;
   const work = async (trx: Knex.Transaction) => {
     await tune(trx);
-    const shape = await readShape(trx, accountId);
+    const shape = await readShape(trx, accountId, options.credentialKey);
     while (next < checks.length) {
       const index = next++;
       options.onCheck?.(checks[index], started++, checks.length);

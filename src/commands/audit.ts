@@ -14,6 +14,7 @@ import { helpFooter } from '../io/help.js';
 import { listEntry, renderCheckList, renderHistory } from '../render/audit-list.js';
 import { AUDIT_FORMATS, FORMAT_BY_EXTENSION, renderAudit, type AuditFormat } from '../render/audit-formats.js';
 import { slugSchema } from '../domain/inputs.js';
+import { findSecretKey } from '../crypto/index.js';
 import { sampleOption, sampleSchema } from './flags.js';
 import { parseInput } from './validate.js';
 import { runWith, type Runtime } from './runtime.js';
@@ -98,6 +99,8 @@ async function showHistory(runtime: Runtime): Promise<void> {
 async function audit(runtime: Runtime, input: AuditInput, config: AuditConfig): Promise<number> {
   const terminal: AuditFormat = runtime.out.json ? 'json' : (input.format ?? 'table');
   const db = await runtime.database({ readOnly: true });
+  // A key given (or the embedded database's key file) lets the audit verify stored credentials.
+  const credentialKey = findSecretKey({ kind: db.kind, dataDir: db.dataDir, env: runtime.env });
   const spinner = await runtime.out.spinner('auditing');
   const report = await runAudit(db.knex, {
     checks: selectedChecks(input),
@@ -105,6 +108,7 @@ async function audit(runtime: Runtime, input: AuditInput, config: AuditConfig): 
     accountSlug: input.account,
     suppressions: config.suppressions,
     tuning: config.checks,
+    credentialKey,
     failOn: input.failOn,
     record: input.record,
     concurrency: db.concurrent ? 2 : 1,

@@ -62,6 +62,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./repair.js').then((m) => m.default),
   },
   {
+    name: 'rotate-key',
+    description: 'move every stored credential to a new key (IGNY8_SECRET_KEY → IGNY8_NEW_SECRET_KEY), resumable',
+    load: () => import('./rotate-key.js').then((m) => m.default),
+  },
+  {
     name: 'demo',
     description: 'the whole journey on a throwaway embedded database: legacy data, audit, migrate, repair, clean audit',
     load: () => import('./demo.js').then((m) => m.default),

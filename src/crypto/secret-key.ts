@@ -3,7 +3,7 @@
 // because a developer's laptop has nowhere else to keep it. On a server a missing key is a
 // refusal: a key generated on one machine would leave the data unreadable on the next.
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { DatabaseKind } from '../db/connect.js';
 import { DomainRefusal, ValidationError } from '../errors.js';
@@ -112,4 +112,22 @@ export function loadSecretKey(options: LoadSecretKeyOptions): LoadedSecretKey {
       'without the same key the encrypted credentials cannot be read back',
     ],
   });
+}
+
+/** Writes `key` over the key file, whole or not at all (mode 0600): the embedded database's key after a rotation. */
+export function replaceSecretKeyFile(file: string, key: Buffer): void {
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, `${key.toString('hex')}\n`, { mode: 0o600 });
+  renameSync(partial, file);
+}
+
+/** The key when one is given or kept (a malformed one is still refused), else undefined: for commands that only verify. */
+export function findSecretKey(options: Omit<LoadSecretKeyOptions, 'persist'>): Buffer | undefined {
+  try {
+    const loaded = loadSecretKey({ ...options, persist: false });
+    return loaded.source === 'throwaway' ? undefined : loaded.key;
+  } catch (error) {
+    if (error instanceof DomainRefusal && error.code === 'secret-key-missing') return undefined;
+    throw error;
+  }
 }

@@ -9,7 +9,7 @@
 // Encryption happens in Node, so rows go in keyset batches, one statement per batch.
 import type { Knex } from 'knex';
 import type { Migration, MigrationContext } from '../db/migrations.js';
-import { loadSecretKey, SECRET_KEY_ENV, SECRET_KEY_FILE_ENV } from '../crypto/index.js';
+import { assertDatabaseKey, claimDatabaseKey, loadSecretKey, SECRET_KEY_ENV, SECRET_KEY_FILE_ENV } from '../crypto/index.js';
 import { execStatements } from '../db/transaction.js';
 import {
   encryptPlaintextSecrets,
@@ -171,7 +171,8 @@ const migration: Migration = {
       ).rows[0].needed;
     // A key given is checked even when unused, so a malformed one is heard of now.
     if (needed || env[SECRET_KEY_ENV] || env[SECRET_KEY_FILE_ENV]) {
-      loadSecretKey({ kind, dataDir, env, persist: false });
+      const { key, source } = loadSecretKey({ kind, dataDir, env, persist: false });
+      if (source !== 'throwaway') await assertDatabaseKey(knex, key);
     }
   },
   async up(ctx) {
@@ -181,6 +182,7 @@ const migration: Migration = {
     // A key is needed only when there is something to encrypt: a fresh database needs none.
     if (sites.count + plaintext.count > 0) {
       const key = secretKey(ctx);
+      await claimDatabaseKey(trx, key);
       // Most rows of the integrations table are written: its plain indexes are rebuilt once.
       const moved = await withIndexesRebuilt(trx, 'igny8_site_integrations', () => moveSiteColumns(trx, key, sites));
       // Merging keeps an integration's own values, so the plaintext rows are still the ones measured.

@@ -281,6 +281,7 @@ function requirementsOf(rule: Rule, plan: RepairPlan, options: RepairOptions): R
 async function refuseUnmetRequirements(db: Database, checkIds: readonly string[], options: RunOptions): Promise<void> {
   const unmet: string[] = [];
   for (const rule of repairableRules().filter((candidate) => checkIds.includes(candidate.id))) {
+    await rule.repair?.preflight?.(db.knex, options);
     const missing = (rule.repair?.requirements?.(options) ?? []).filter((need) => !need.met && !need.optional);
     if (missing.length === 0) continue;
     const plan = await planRepair(db.knex, rule, { ...options, sample: 0 });

@@ -24,11 +24,23 @@ export interface ForeignKeyInfo {
   referencedColumns: string[];
 }
 
+export interface CheckConstraintInfo {
+  table: string;
+  name: string;
+}
+
 export class SchemaConstraints {
   constructor(
     readonly indexes: readonly IndexInfo[],
     readonly foreignKeys: readonly ForeignKeyInfo[],
+    /** Validated CHECK constraints (a NOT VALID one guarantees nothing about old rows). */
+    readonly checks: readonly CheckConstraintInfo[] = [],
   ) {}
+
+  /** A validated CHECK constraint of that name on `table`. */
+  checkConstraint(table: string, name: string): CheckConstraintInfo | undefined {
+    return this.checks.find((check) => check.table === table && check.name === name);
+  }
 
   /** A valid unique index on `table` that satisfies `test`. */
   uniqueIndex(table: string, test: (index: IndexInfo) => boolean): IndexInfo | undefined {
@@ -74,6 +86,12 @@ export async function loadConstraints(knex: Knex | Knex.Transaction): Promise<Sc
       join pg_class r on r.oid = c.confrelid
       join pg_namespace n on n.oid = t.relnamespace
      where c.contype = 'f' and c.convalidated and n.nspname = current_schema()`);
+  const checks = await knex.raw(`
+    select t.relname as "table", c.conname as name
+      from pg_constraint c
+      join pg_class t on t.oid = c.conrelid
+      join pg_namespace n on n.oid = t.relnamespace
+     where c.contype = 'c' and c.convalidated and n.nspname = current_schema()`);
   return new SchemaConstraints(
     (indexes.rows as IndexInfo[]).map((row) => ({ ...row, columns: parseJson(row.columns) })),
     (keys.rows as ForeignKeyInfo[]).map((row) => ({
@@ -81,6 +99,7 @@ export async function loadConstraints(knex: Knex | Knex.Transaction): Promise<Sc
       columns: parseJson(row.columns),
       referencedColumns: parseJson(row.referencedColumns),
     })),
+    checks.rows as CheckConstraintInfo[],
   );
 }
 

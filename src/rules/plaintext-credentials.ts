@@ -17,7 +17,7 @@
 // integration's shows "***". Encryption happens in Node, a batch at a time; each batch is
 // written by one statement.
 import type { Knex } from 'knex';
-import { encryptSecret, loadSecretKey, type Envelope } from '../crypto/index.js';
+import { assertDatabaseKey, claimDatabaseKey, encryptSecret, loadSecretKey, type Envelope } from '../crypto/index.js';
 import { DomainRefusal } from '../errors.js';
 import { insertLogged, rowImage, tally, updateLogged, writeLogged } from '../repairs/log.js';
 import { registerSecret } from '../secrets.js';
@@ -131,8 +131,11 @@ function siteImage(alias: string): string {
   return `(${rowImage(SITES, alias)} || jsonb_build_object(${masked('wp_app_password')}, ${masked('wp_api_key')}))`;
 }
 
-function key(ctx: RepairContext): Buffer {
-  return loadSecretKey({ kind: ctx.options.kind, dataDir: ctx.options.dataDir, env: ctx.options.env }).key;
+/** The database's key: refused when it is not the one its credentials are encrypted under. */
+async function key(ctx: RepairContext): Promise<Buffer> {
+  const loaded = loadSecretKey({ kind: ctx.options.kind, dataDir: ctx.options.dataDir, env: ctx.options.env }).key;
+  await claimDatabaseKey(ctx.trx, loaded);
+  return loaded;
 }
 
 /** Whether a key can be had (a malformed one is bad input and throws at once). */
@@ -156,7 +159,7 @@ async function moveSiteCredentials(ctx: RepairContext, siteIds: number[], counts
       [siteIds],
     )
   ).rows as Array<WordPressColumns & { id: number; account_id: number }>;
-  const secretKey = key(ctx);
+  const secretKey = await key(ctx);
   const moved = found.map((site) => ({ id: site.id, account_id: site.account_id, ...wordpressSettings(site, secretKey) }));
   const payload = JSON.stringify(moved);
   const source = `jsonb_to_recordset(?::jsonb) as m(id bigint, account_id bigint, config jsonb, credentials jsonb)`;
@@ -210,7 +213,7 @@ async function encryptIntegrations(ctx: RepairContext, integrationIds: number[],
   const found = (
     await ctx.trx.raw(`select id, credentials_json from ${INTEGRATIONS} where id = any(?::bigint[]) order by id`, [integrationIds])
   ).rows as Array<{ id: number; credentials_json: Record<string, unknown> }>;
-  const secretKey = key(ctx);
+  const secretKey = await key(ctx);
   const updated = found.map((row) => ({ id: row.id, credentials: encryptPlaintextSecrets(row.credentials_json, secretKey) }));
   tally(
     counts,
@@ -279,7 +282,12 @@ export const plaintextCredentials: Rule = {
   repair: {
     action: "encrypt the secret (AES-256-GCM, IGNY8_SECRET_KEY) into the site's wordpress integration; clear the plaintext",
     table: () => INTEGRATIONS,
-    requirements: (options) => [
+    async preflight(knex, options) {
+    if (keyAvailable(options)) {
+      await assertDatabaseKey(knex, loadSecretKey({ kind: options.kind, dataDir: options.dataDir, env: options.env, persist: false }).key);
+    }
+  },
+  requirements: (options) => [
       { what: 'IGNY8_SECRET_KEY (or IGNY8_SECRET_KEY_FILE)', met: keyAvailable(options), why: 'to encrypt the credentials it moves' },
     ],
     change: (row) => (String(row.key).startsWith('site:') ? 'wp_* → wordpress integration, encrypted' : 'secret strings encrypted in place'),

@@ -5,10 +5,12 @@
 import { DomainRefusal, ValidationError } from '../errors.js';
 import { accountWithoutOwner } from './account-without-owner.js';
 import { creditBalanceDrift } from './credit-balance-drift.js';
+import { credentialsUndecryptable } from './credentials-undecryptable.js';
 import { crossTenantReference } from './cross-tenant-reference.js';
 import { duplicateEmails } from './duplicate-emails.js';
 import { invoiceBillingSnapshotMissing } from './invoice-billing-snapshot-missing.js';
 import { ledgerChainBroken } from './ledger-chain-broken.js';
+import { ledgerNegativeBalance } from './ledger-negative-balance.js';
 import { multipleOwners } from './multiple-owners.js';
 import { orphanUsers } from './orphan-users.js';
 import { ownerRoleMismatch } from './owner-role-mismatch.js';
@@ -41,12 +43,14 @@ export const RULES: readonly Rule[] = [
   subscriptionPlanDrift,
   creditBalanceDrift,
   ledgerChainBroken,
+  ledgerNegativeBalance,
   signupCreditShortfall,
   paymentMethodDrift,
   pendingPaymentIncomplete,
   invoiceBillingSnapshotMissing,
   siteAccessMissing,
   plaintextCredentials,
+  credentialsUndecryptable,
   crossTenantReference,
 ];
 

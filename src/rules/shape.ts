@@ -5,7 +5,12 @@ import { inspectSchema } from '../schema/inspect.js';
 import { loadConstraints } from './constraints.js';
 import type { Shape } from './types.js';
 
-export async function readShape(knex: Knex | Knex.Transaction, accountId?: number): Promise<Shape> {
+export async function readShape(knex: Knex | Knex.Transaction, accountId?: number, credentialKey?: Buffer): Promise<Shape> {
   const [schema, constraints] = await Promise.all([inspectSchema(knex), loadConstraints(knex)]);
-  return accountId === undefined ? { schema, constraints } : { schema, constraints, accountId };
+  return {
+    schema,
+    constraints,
+    ...(accountId === undefined ? {} : { accountId }),
+    ...(credentialKey === undefined ? {} : { credentialKey }),
+  };
 }

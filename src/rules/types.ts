@@ -16,6 +16,8 @@ export interface Shape {
   constraints: SchemaConstraints;
   /** `--account SLUG`, resolved to the account's id: only that account's rows. */
   accountId?: number;
+  /** The credential key, when one is given: rules that judge encrypted values need it. */
+  credentialKey?: Buffer;
 }
 
 /** Why a rule does not run on this database: its schema guarantees it, or the rule does not apply. */
@@ -58,6 +60,11 @@ export interface Rule {
    * applies it where its SQL can use an index.
    */
   findings(shape: Shape, within?: readonly TargetKey[]): FindingSql;
+  /**
+   * Findings SQL cannot make (a value that does not decrypt), from a bounded sample of rows
+   * judged in Node; they are counted and shown with the SQL's.
+   */
+  spotCheck?(knex: Knex.Transaction, shape: Shape): Promise<Array<{ key: string; account?: string | null } & Record<string, unknown>>>;
   repair?: RuleRepair;
 }
 
@@ -115,6 +122,8 @@ export interface RuleRepair {
   change(row: Readonly<Record<string, unknown>>, options: RepairOptions): string;
   /** What the repair needs beyond the database; checked before a run writes anything. */
   requirements?(options: RepairOptions): Requirement[];
+  /** Refuses, before a run writes anything, what would make the repair fail half-way (a key that is not the database's). */
+  preflight?(knex: Knex, options: RepairOptions): Promise<void>;
   /** Locks the target rows; default: `select … for update` on `table()` by id. */
   lock?(ctx: RepairContext, keys: readonly TargetKey[]): Promise<void>;
   /** Changes the rows named by `keys` (all of them findings now), logging each; rows written per table. */
