@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { RULES } from '../rules/registry.js';
-import { countFindings, type Sample } from '../rules/finding.js';
+import type { Sample } from '../rules/finding.js';
+import { judgeRule } from '../rules/judge.js';
 import { readShape } from '../rules/shape.js';
 import type { Rule, Severity, Shape } from '../rules/types.js';
 import { classifyError, DatabaseUnavailable, DomainRefusal, ExitCode, sqlState, ValidationError } from '../errors.js';
@@ -141,12 +142,9 @@ async function runOne(
       result.reason = verdict.reason;
     } else {
       // A savepoint per check: one failing query must not abort the snapshot the others read.
-      const outcome = await trx.transaction(async (savepoint) => {
-        const found = await countFindings(savepoint, check.findings(shape), { sample: options.sample, suppressedKeys: plan.activeKeys });
-        const spotted = (await check.spotCheck?.(savepoint, shape)) ?? [];
-        const fresh = spotted.filter((sample) => !plan.activeKeys.includes(sample.key));
-        return { ...found, count: found.count + fresh.length, samples: [...found.samples, ...fresh].slice(0, options.sample) };
-      });
+      const outcome = await trx.transaction((savepoint) =>
+        judgeRule(savepoint, check, shape, { sample: options.sample, suppressedKeys: plan.activeKeys }),
+      );
       result.count = outcome.count;
       result.suppressed = outcome.suppressed;
       result.samples = outcome.samples;

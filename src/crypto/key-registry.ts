@@ -4,8 +4,8 @@
 // table. `igny8 rotate-key` is the one way to change it: while it runs, the new key is
 // recorded as `next`, and other commands wait for the rotation to finish.
 //
-// The registry is bookkeeping, created on first use like the migration table: credentials are
-// first encrypted by a repair that can run before the migration chain is through.
+// The registry is created on first use (credentials are first encrypted by a repair that can
+// run before the migration chain is through) and by migration 0032 everywhere else.
 import type { Knex } from 'knex';
 import { DomainRefusal } from '../errors.js';
 import { igny8Version } from '../version.js';

@@ -2,7 +2,7 @@
 // (pg) and the embedded database (PGlite) are settled here, once: the same types come back
 // from both (int8 and count() as numbers, numeric as exact strings, date as 'YYYY-MM-DD'),
 // and callers see capabilities, never a dialect switch.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statfsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
@@ -81,6 +81,28 @@ const keepText = (value: string): string => value;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.IGNY8_DATA_DIR ? path.resolve(env.IGNY8_DATA_DIR) : path.resolve('.igny8', 'db');
+}
+
+/**
+ * Why a data directory cannot be written, when the file system can tell: opening the embedded
+ * database writes to it (PGlite itself only says it failed to start).
+ */
+function whyNotWritable(dataDir: string): string | undefined {
+  const place = existsSync(dataDir) ? dataDir : path.dirname(dataDir);
+  try {
+    accessSync(place, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EROFS') return 'it is on a read-only file system';
+    if (code === 'EACCES' || code === 'EPERM') return 'this user may not write to it';
+  }
+  try {
+    const space = statfsSync(place);
+    if (space.bavail * space.bsize < 1024 * 1024) return 'the file system holding it is full';
+  } catch {
+    // No answer from the file system: the caller reports the original error.
+  }
+  return undefined;
 }
 
 /** True when an embedded database has been created in `dataDir`. */
@@ -283,15 +305,16 @@ async function connectEmbedded(options: ConnectOptions): Promise<Database> {
           ],
         });
       }
-      mkdirSync(dataDir, { recursive: true });
-      // PGlite is a single process' database: two processes on one directory corrupt it.
-      lock = await acquireDataDirLock(dataDir, { onWait: options.onLockWait });
       try {
+        mkdirSync(dataDir, { recursive: true });
+        // PGlite is a single process' database: two processes on one directory corrupt it.
+        lock = await acquireDataDirLock(dataDir, { onWait: options.onLockWait });
         pglite = await newPglite(dataDir, { parsers, loadDataDir: options.loadDataDir });
         await pglite.waitReady;
       } catch (error) {
-        lock.release();
-        throw new DatabaseUnavailable(`cannot open the embedded database in ${dataDir}`, {
+        lock?.release();
+        if (error instanceof DatabaseUnavailable) throw error;
+        throw new DatabaseUnavailable(`cannot open the embedded database in ${dataDir}: ${whyNotWritable(dataDir) ?? (error as Error).message}`, {
           cause: error,
         });
       }

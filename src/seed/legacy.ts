@@ -52,7 +52,11 @@ const PLAN_DEFECT = 'plan-catalog-drift';
 const LEGACY_FREE_CREDITS = 100;
 
 /** Checks that cannot run on the legacy shape (their column does not exist yet). */
-export const LEGACY_NOT_APPLICABLE = ['subscription-plan-missing', 'subscription-plan-drift'];
+/**
+ * Checks that do not run on a seeded legacy database: no subscription has a plan column yet,
+ * and no credential is encrypted (the audit judges them only with a key given).
+ */
+export const LEGACY_NOT_APPLICABLE = ['subscription-plan-missing', 'subscription-plan-drift', 'credentials-undecryptable'];
 
 export const PLANTABLE: readonly string[] = [PLAN_DEFECT, ...PLANTED_KINDS.map((kind) => kind.id)];
 

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { RULES } from '../../src/rules/registry.js';
 import { describeEachDatabase, prepareDatabase } from '../helpers/databases.js';
-import { check, inRollback, keys, makeAccount, shapeOf, type Fixture, type Shape } from '../helpers/check-fixtures.js';
+import { check, inRollback, keys, makeAccount, shapeOf, TEST_CREDENTIAL_KEY, type Fixture, type Shape } from '../helpers/check-fixtures.js';
+import { encryptSecret } from '../../src/crypto/index.js';
 
 type ShapeName = 'legacy' | 'target';
 
@@ -246,6 +247,32 @@ const CASES: Record<string, (name: ShapeName) => Case> = {
       return [`sector:${a.sectorIds[1]}`, `access:${(access as { id: number }).id}`, `invoice:${a.invoiceId}`].sort();
     },
   }),
+  'ledger-negative-balance': (name) => ({
+    async plant(trx, shape) {
+      if (name === 'target') return 'enforced';
+      const a = await makeAccount(trx);
+      const [row] = await trx('igny8_credit_transactions')
+        .insert({ [shape.of('igny8_credit_transactions')]: a.id, transaction_type: 'deduction', amount: -1200, balance_after: -200 })
+        .returning('id');
+      return [`ledger:${(row as { id: number }).id}`];
+    },
+  }),
+  'credentials-undecryptable': () => ({
+    async plant(trx, shape) {
+      const a = await makeAccount(trx, { sites: 2 });
+      const integration = async (siteId: number, credentials: Record<string, unknown>) => {
+        const [row] = await trx('igny8_site_integrations')
+          .insert({ [shape.of('igny8_site_integrations')]: a.id, site_id: siteId, platform: 'custom', credentials_json: JSON.stringify(credentials) })
+          .returning('id');
+        return Number((row as { id: number }).id);
+      };
+      // One under another key; one under the given key whose ciphertext was altered.
+      const other = await integration(a.siteIds[0]!, { api_key: encryptSecret('sk-other', Buffer.alloc(32, 7)) });
+      const altered = encryptSecret('sk-altered', TEST_CREDENTIAL_KEY);
+      const tampered = await integration(a.siteIds[1]!, { api_key: { ...altered, ct: Buffer.from('nonsense').toString('base64') } });
+      return [`integration:${other}`, `integration:${tampered}`];
+    },
+  }),
 };
 
 /** Where a check does not run: enforced by the target's constraints, or not applicable. */
@@ -258,6 +285,7 @@ const NOT_RUN: Record<ShapeName, Record<string, string>> = {
       ),
     ),
     'owner-role-mismatch': 'not-applicable',
+    'ledger-negative-balance': 'enforced',
   },
 };
 

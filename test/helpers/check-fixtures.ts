@@ -2,7 +2,8 @@
 // by every check, so a test can plant exactly one defect and expect exactly its rows.
 // Tests run inside a transaction that is rolled back, so each sees only its own rows.
 import type { Knex } from 'knex';
-import { countFindings, type Sample } from '../../src/rules/finding.js';
+import type { Sample } from '../../src/rules/finding.js';
+import { judgeRule } from '../../src/rules/judge.js';
 import { findRule } from '../../src/rules/registry.js';
 import { readShape } from '../../src/rules/shape.js';
 
@@ -31,6 +32,9 @@ export async function inRollback<T>(knex: Knex, work: (trx: Knex.Transaction) =>
   return result as T;
 }
 
+/** The credential key the checks are given (credentials-undecryptable judges with it). */
+export const TEST_CREDENTIAL_KEY = Buffer.alloc(32, 0x5e);
+
 /** Runs one check on the transaction's data. */
 export async function check(
   trx: Knex.Transaction,
@@ -38,10 +42,10 @@ export async function check(
   options: { accountId?: number; sample?: number; suppressedKeys?: string[] } = {},
 ): Promise<CheckOutcome> {
   const rule = findRule(id)!;
-  const shape = await readShape(trx, options.accountId);
+  const shape = await readShape(trx, options.accountId, TEST_CREDENTIAL_KEY);
   const verdict = rule.verdict(shape);
   if (verdict) return verdict;
-  const found = await countFindings(trx, rule.findings(shape), { sample: options.sample ?? 100, suppressedKeys: options.suppressedKeys });
+  const found = await judgeRule(trx, rule, shape, { sample: options.sample ?? 100, suppressedKeys: options.suppressedKeys });
   return { kind: 'ran', ...found };
 }
 
