@@ -65,6 +65,7 @@ const inputSchema = z.object({
   history: z.boolean().optional(),
   config: z.string().min(1).optional(),
   showPersonalData: z.boolean().optional(),
+  jobs: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'at least 1').max(8, 'at most 8').default(2),
 });
 type AuditFlags = z.input<typeof inputSchema>;
 type AuditInput = z.output<typeof inputSchema>;
@@ -111,7 +112,8 @@ async function audit(runtime: Runtime, input: AuditInput, config: AuditConfig): 
     credentialKey,
     failOn: input.failOn,
     record: input.record,
-    concurrency: db.concurrent ? 2 : 1,
+    // The embedded database has one connection; a server shares one snapshot among `jobs`.
+    concurrency: db.concurrent ? input.jobs : 1,
     onCheck: (check, index, total) => spinner.update(`auditing: ${check.id} (${index + 1}/${total})`),
     onNotice: (message) => runtime.out.info(message),
   }).finally(() => spinner.stop());
@@ -149,6 +151,7 @@ export default function configureAudit(command: Command): void {
     .option('--format <format>', `${AUDIT_FORMATS.join(' | ')} (default: table; --json means json)`)
     .option('--output <[format:]file>', 'also write the report to a file (repeatable; .xml .json .md .html name their format)', collect)
     .option('--show-personal-data', 'emails and names unmasked in markdown, html and github output')
+    .option('--jobs <n>', 'connections the checks are spread over, sharing one snapshot (server only)', '2')
     .option('--record', 'append this run and its findings to the audit history')
     .option('--history', 'show the recorded runs (audit --record), oldest first, and exit')
     .option('--config <path>', 'tuning and suppressions (default: ./igny8.config.json when present)')

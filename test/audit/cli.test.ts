@@ -254,6 +254,18 @@ describeEachDatabase(
       expect(text).not.toMatch(/[a-z0-9]{2,}@example\.com/i);
     });
 
+    it('--jobs spreads the checks over connections sharing one snapshot: the same counts at 1 and 4', async () => {
+      const counts = async (jobs: string) => {
+        const result = await runCli(['--json', 'audit', '--jobs', jobs, '--fail-on', 'never'], { env });
+        expect(result.code).toBe(0);
+        return (JSON.parse(result.stdout).checks as Array<{ id: string; count: number; status: string }>).map(({ id, count, status }) => [id, count, status]);
+      };
+      expect(await counts('4')).toEqual(await counts('1'));
+      const bad = await audit(['--jobs', '0']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--jobs: at least 1/);
+    });
+
     it('--verbose times each check and each statement on stderr', async () => {
       const result = await audit(['--verbose', '--check', 'orphan-users']);
       expect(result.stderr).toMatch(/^check orphan-users: \d+ ms$/m);
