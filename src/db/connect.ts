@@ -111,12 +111,12 @@ export function embeddedDatabaseExists(dataDir: string): boolean {
 }
 
 export async function connect(options: ConnectOptions = {}): Promise<Database> {
-  if (options.server) return connectServer(options.server, options.poolMax ?? 10);
+  if (options.server) return connectServer(options.server, options.poolMax ?? 10, options.env);
   if (options.databaseUrl !== undefined) {
     const target = completeServerTarget(parseConnectionString(options.databaseUrl), '--database-url', {
       env: options.env,
     });
-    return connectServer(target, options.poolMax ?? 10);
+    return connectServer(target, options.poolMax ?? 10, options.env);
   }
   return connectEmbedded(options);
 }
@@ -227,7 +227,7 @@ function connectionFailure(error: unknown, target: ServerTarget, label: string):
   return classified;
 }
 
-async function connectServer(target: ServerTarget, poolMax: number): Promise<Database> {
+async function connectServer(target: ServerTarget, poolMax: number, env: NodeJS.ProcessEnv = process.env): Promise<Database> {
   registerSecret(target.password, [target.user, target.host, target.database]);
   const [{ default: knexFactory }, { default: pg }] = await Promise.all([import('knex'), import('pg')]);
   const types = {
@@ -238,7 +238,7 @@ async function connectServer(target: ServerTarget, poolMax: number): Promise<Dat
     },
   };
   const label = describeServer(target);
-  const home = process.env.HOME ?? homedir();
+  const home = env.HOME ?? homedir();
   const attempts = tlsAttempts(target, home);
   for (const [index, ssl] of attempts.entries()) {
     const connection: Knex.PgConnectionConfig = {
