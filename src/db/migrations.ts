@@ -34,9 +34,19 @@ export interface PreflightContext {
   dryRun: boolean;
 }
 
+/**
+ * When a migration may run against a database the legacy application is still using.
+ * expand: additive only (new tables and columns, backfills in batches, constraints added NOT
+ * VALID, triggers that keep new structures complete): the running application survives it.
+ * contract: after the new application is deployed (validate, rename, set NOT NULL, drop).
+ */
+export type MigrationPhase = 'expand' | 'contract';
+
 export interface Migration {
   /** One line saying what the migration does. */
   description: string;
+  /** The rollout phase it belongs to; a migration that declares none is treated as contract. */
+  phase?: MigrationPhase;
   /**
    * Refuses, before the run's first write, when the migration could not finish (a secret key
    * it will need is missing or malformed): a run never stops half-way for want of an input.
