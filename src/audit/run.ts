@@ -179,7 +179,7 @@ async function runOne(
   return result;
 }
 
-function totalsOf(results: readonly CheckResult[]): AuditTotals {
+export function totalsOf(results: readonly CheckResult[]): AuditTotals {
   const count = (status: CheckStatus) => results.filter((result) => result.status === status).length;
   const rows = (severity?: Severity) =>
     results

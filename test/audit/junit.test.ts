@@ -2,25 +2,22 @@
 // exactly the checks that fail --fail-on, findings below it pass with their count in
 // <system-out>, and the document has the shape Jenkins and GitLab read.
 import { describe, expect, it } from 'vitest';
-import { verdict, type AuditReport, type CheckResult, type FailOn } from '../../src/audit/run.js';
+import type { AuditReport, CheckResult, FailOn } from '../../src/audit/run.js';
 import { renderJunit } from '../../src/render/junit.js';
+import { auditReport, checkResult } from '../helpers/audit-reports.js';
 import { validateJunit } from '../helpers/junit-shape.js';
 
 function check(id: string, severity: 'error' | 'warning', status: CheckResult['status'], count = 0, extra: Partial<CheckResult> = {}): CheckResult {
-  return {
-    id,
+  return checkResult(id, {
     severity,
     title: `${id} title with <markup> & "quotes"`,
     remedy: `igny8 repair ${id}`,
-    repairable: true,
     status,
     count,
-    suppressed: 0,
     samples: count > 0 ? [{ key: `row:${count}`, account: 'acme' }] : [],
-    notes: [],
     durationMs: 12,
     ...extra,
-  };
+  });
 }
 
 const CHECKS: CheckResult[] = [
@@ -33,35 +30,7 @@ const CHECKS: CheckResult[] = [
   check('plan-catalog-drift', 'error', 'suppressed', 0, { suppressed: 1, notes: ['1 row suppressed by key'] }),
 ];
 
-function report(checks: CheckResult[], failOn: FailOn): AuditReport {
-  const { exitCode, failure } = verdict(checks, failOn);
-  return {
-    runId: null,
-    startedAt: '2026-03-01T12:34:56.789Z',
-    finishedAt: '2026-03-01T12:34:57.001Z',
-    durationMs: 212,
-    schemaVersion: '0030_invoice_number_sequence',
-    account: null,
-    failOn,
-    checks,
-    totals: {
-      checks: checks.length,
-      ok: 0,
-      withFindings: checks.filter((c) => c.status === 'findings').length,
-      suppressed: 0,
-      enforced: 1,
-      notApplicable: 1,
-      errored: checks.filter((c) => c.status === 'error').length,
-      rows: 0,
-      errorRows: 0,
-      warningRows: 0,
-      suppressedRows: 0,
-    },
-    passed: exitCode === 0,
-    exitCode,
-    failure,
-  };
-}
+const report = (checks: CheckResult[], failOn: FailOn): AuditReport => auditReport(checks, { failOn });
 
 const outcomes = (xml: string) => Object.fromEntries(validateJunit(xml).cases.map((c) => [c.name, c.outcome]));
 
@@ -113,7 +82,7 @@ describe('audit --format junit', () => {
       'subscription-plan-drift': 'skipped',
       'plan-catalog-drift': 'passed',
     });
-    expect(junit.suite.attributes).toMatchObject({ tests: '7', skipped: '2', timestamp: '2026-03-01T12:34:56' });
+    expect(junit.suite.attributes).toMatchObject({ tests: '7', skipped: '2', timestamp: '2026-03-02T09:15:00' });
     expect(junit.cases.find((c) => c.name === 'plan-catalog-drift')!.systemOut).toBe('1 row suppressed by key');
   });
 

@@ -1,9 +1,8 @@
 // Audit reports built by hand, for the renderers' tests and the README screenshot: a check
 // result with sensible defaults, a report whose totals and verdict follow from its checks, and
 // a realistic run (several checks with findings, personal data in samples) with its history.
-import { failsGate } from '../../src/audit/gate.js';
 import type { RecordedRun } from '../../src/audit/history.js';
-import type { AuditReport, CheckResult, FailOn } from '../../src/audit/run.js';
+import { totalsOf, verdict, type AuditReport, type CheckResult, type FailOn } from '../../src/audit/run.js';
 
 export function checkResult(id: string, overrides: Partial<CheckResult> = {}): CheckResult {
   return {
@@ -25,11 +24,7 @@ export function checkResult(id: string, overrides: Partial<CheckResult> = {}): C
 /** A report over these checks; totals, verdict and exit code as the runner computes them. */
 export function auditReport(checks: CheckResult[], overrides: Partial<AuditReport> = {}): AuditReport {
   const failOn: FailOn = overrides.failOn ?? 'error';
-  const count = (status: CheckResult['status']) => checks.filter((check) => check.status === status).length;
-  const rows = (severity?: string) =>
-    checks.filter((check) => severity === undefined || check.severity === severity).reduce((sum, check) => sum + check.count, 0);
-  const errored = checks.filter((check) => check.status === 'error').map((check) => check.id);
-  const failing = errored.length > 0 || checks.some((check) => failsGate(check, failOn));
+  const { exitCode, failure } = verdict(checks, failOn);
   return {
     runId: null,
     startedAt: '2026-03-02T09:15:00.000Z',
@@ -39,22 +34,10 @@ export function auditReport(checks: CheckResult[], overrides: Partial<AuditRepor
     account: null,
     failOn,
     checks,
-    totals: {
-      checks: checks.length,
-      ok: count('ok'),
-      withFindings: count('findings'),
-      suppressed: count('suppressed'),
-      enforced: count('enforced'),
-      notApplicable: count('not-applicable'),
-      errored: errored.length,
-      rows: rows(),
-      errorRows: rows('error'),
-      warningRows: rows('warning'),
-      suppressedRows: checks.reduce((sum, check) => sum + check.suppressed, 0),
-    },
-    passed: !failing,
-    exitCode: failing ? 1 : 0,
-    failure: errored.length > 0 ? `${errored.length} check failed to run: ${errored.join(', ')}` : null,
+    totals: totalsOf(checks),
+    passed: exitCode === 0,
+    exitCode,
+    failure,
     ...overrides,
   };
 }
