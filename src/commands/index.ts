@@ -42,6 +42,21 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./grant-credits.js').then((m) => m.default),
   },
   {
+    name: 'debit-credits',
+    description: 'take credits from an account through the credit service, never below zero',
+    load: () => import('./debit-credits.js').then((m) => m.default),
+  },
+  {
+    name: 'invoice',
+    description: 'pay or void an invoice: payment activates the account and credits the period once',
+    load: () => import('./invoice.js').then((m) => m.default),
+  },
+  {
+    name: 'billing',
+    description: 'billing run: renewals, monthly credits, overdue invoices and suspensions for every account, idempotent',
+    load: () => import('./billing.js').then((m) => m.default),
+  },
+  {
     name: 'account',
     description: 'inspect an account: users, subscription, invoices, payment methods, sites, ledger',
     load: () => import('./account.js').then((m) => m.default),

@@ -1,6 +1,7 @@
 // The credit service behind `igny8 grant-credits`: the account found by slug, the change
 // made by grantCreditsNow/debitCreditsNow.
 import type { Knex } from 'knex';
+import { assertAccountCanGrow } from './account-gate.js';
 import { findAccountBySlug, type AccountRef } from './accounts.js';
 import { debitCreditsNow, grantCreditsNow, type CreditResult, type CreditTransactionType } from './credits.js';
 import type { AccountCreditInput } from './inputs.js';
@@ -15,6 +16,8 @@ export interface AccountCreditResult extends CreditResult {
 export async function grantAccountCredits(knex: Knex, input: AccountCreditInput): Promise<AccountCreditResult> {
   await requireTargetSchema(knex);
   const account = await findAccountBySlug(knex, input.account);
+  // Grants other than through payment wait until the account is active (invoice pay grants).
+  await assertAccountCanGrow(knex, account, 'grants');
   return { ...(await grantCreditsNow(knex, { ...input, accountId: account.id })), account };
 }
 

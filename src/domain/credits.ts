@@ -247,6 +247,111 @@ async function replay(
   return { entry: original, balance: account.credits, replayed: true };
 }
 
+export interface TopUpRequest {
+  accountId: number;
+  /** The balance the account is brought up to (never reduced). */
+  target: number;
+  reason: string;
+  /** Required: a period is topped up once (the invoice number, or the period). */
+  idempotencyKey: string;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Lifecycle decision: at each new period the balance is topped up to the plan's included
+ * credits by ONE keyed ledger row (type subscription), never reduced. When the balance is
+ * already there the row's amount is 0: it still records that the period was credited, so a
+ * retry, the audit and a concurrent payment all see it. Runs inside the caller's transaction
+ * (in a savepoint, so a used key leaves it usable).
+ */
+export async function topUpCredits(trx: Knex.Transaction, request: TopUpRequest): Promise<CreditResult> {
+  if (!Number.isSafeInteger(request.target) || request.target < 0 || request.target > MAX_CREDITS) {
+    throw new ValidationError('target', `must be a whole number from 0 to ${MAX_CREDITS}`);
+  }
+  checkRequest({ ...request, amount: 1 });
+  try {
+    return await trx.transaction(async (savepoint) => {
+      const done = await savepoint.raw(
+        `${topUpStatement(`select ?::bigint as account_id, ?::int as target, ?::text as reason, ?::jsonb as metadata, ?::text as idempotency_key`, 'on conflict do nothing')}
+         select (select credits from moved) as moved_balance, entry.*
+           from (select 1) as one left join entry on true`,
+        [request.accountId, request.target, request.reason, JSON.stringify(request.metadata ?? {}), request.idempotencyKey],
+      );
+      const [row] = done.rows as ChangeRow[];
+      if (row.moved_balance === null) {
+        // Nothing moved: the key is used already, or there is no such account.
+        const [account] = (await savepoint(ACCOUNTS).where('id', request.accountId).select('id')) as Array<{ id: number }>;
+        if (!account) throw new ValidationError('account', `no account with id ${request.accountId}`);
+        throw new KeyAlreadyUsed();
+      }
+      if (row.id === null) throw new KeyAlreadyUsed();
+      return result(row);
+    });
+  } catch (error) {
+    if (!(error instanceof KeyAlreadyUsed)) throw error;
+  }
+  const [row] = (await trx(LEDGER)
+    .where({ account_id: request.accountId, idempotency_key: request.idempotencyKey })
+    .select('*')) as LedgerRow[];
+  const [account] = (await trx(ACCOUNTS).where('id', request.accountId).select('credits')) as Array<{ credits: number }>;
+  return { entry: toEntry(row), balance: account.credits, replayed: true };
+}
+
+/**
+ * The top-up as CTEs over `due` (columns account_id, target, reason, metadata,
+ * idempotency_key; at most one row per account): `moved` (the accounts, their new balance)
+ * and `entry` (the ledger rows written). Accounts whose key is used already are left alone;
+ * the unique key stays the judge (`onConflict`) when a concurrent writer wins the race.
+ */
+function topUpStatement(due: string, onConflict = ''): string {
+  return `with due as (${due}),
+       locked as (
+         select a.id, a.credits, d.target, d.reason, d.metadata, d.idempotency_key
+           from ${ACCOUNTS} a join due d on d.account_id = a.id
+          where not exists (select 1 from ${LEDGER} l where l.account_id = a.id and l.idempotency_key = d.idempotency_key)
+          order by a.id
+            for update of a),
+       moved as (
+         update ${ACCOUNTS} a set credits = greatest(a.credits, l.target), updated_at = now()
+           from locked l where a.id = l.id
+         returning a.id, a.credits, l.credits as before, l.reason, l.metadata, l.idempotency_key),
+       entry as (
+         insert into ${LEDGER} (account_id, transaction_type, amount, balance_after, description, metadata, idempotency_key)
+         select id, 'subscription', credits - before, credits, left(reason, 255), metadata, idempotency_key from moved
+         ${onConflict}
+         returning *)`;
+}
+
+/**
+ * The set-based top-up (a billing run's monthly credits): every account `due` selects is
+ * topped up to its target by one keyed row. Returns the rows written and the credits granted.
+ */
+export async function topUpCreditsInBulk(
+  trx: Knex.Transaction,
+  due: string,
+  bindings: readonly unknown[] = [],
+): Promise<{ rows: number; credits: number }> {
+  const done = await trx.raw(
+    `${topUpStatement(due)}
+     select count(*)::int as rows, coalesce(sum(amount), 0)::bigint as credits from entry`,
+    bindings as Knex.RawBinding[],
+  );
+  const [row] = done.rows as Array<{ rows: number; credits: number | string }>;
+  return { rows: Number(row.rows), credits: Number(row.credits) };
+}
+
+/** The ledger entry an idempotency key wrote on an account, if any, with the balance now. */
+export async function findKeyedEntry(
+  knex: Knex | Knex.Transaction,
+  accountId: number,
+  idempotencyKey: string,
+): Promise<CreditResult | undefined> {
+  const [row] = (await knex(LEDGER).where({ account_id: accountId, idempotency_key: idempotencyKey }).select('*')) as LedgerRow[];
+  if (!row) return undefined;
+  const [account] = (await knex(ACCOUNTS).where('id', accountId).select('credits')) as Array<{ credits: number }>;
+  return { entry: toEntry(row), balance: account.credits, replayed: true };
+}
+
 /** The balance and the last `limit` ledger entries of an account, newest first. */
 export async function readLedger(
   knex: Knex | Knex.Transaction,

@@ -225,3 +225,49 @@ export function validateInput<T extends z.ZodType>(schema: T, input: unknown): z
   const field = typeof issue.path[0] === 'string' ? issue.path[0] : 'input';
   throw new ValidationError(field, issue.message, { cause: result.error });
 }
+
+/** An invoice number as printed (`INV-00000042`, or a legacy number): printable, 1..50 characters. */
+export const invoiceNumberSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(50, 'must be at most 50 characters')
+  .regex(/^[\p{L}\p{N}._\/#-]+$/u, 'must be an invoice number such as INV-00000042');
+
+/** A moment: an ISO 8601 date-time with its offset (2026-01-31T12:00:00Z), or a date (midnight UTC). */
+export const instantSchema = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const iso = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+    const valid = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(iso);
+    const time = valid ? Date.parse(iso.replace(' ', 'T')) : Number.NaN;
+    if (Number.isNaN(time)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a date (2026-01-31) or a date-time with its offset (2026-01-31T12:00:00Z)' });
+      return z.NEVER;
+    }
+    return new Date(time);
+  });
+
+export const payInvoiceInputSchema = z.object({
+  number: invoiceNumberSchema,
+  /** The payment's reference (a bank transfer's, a processor's charge id). */
+  reference: text(255).optional(),
+  /** When the money arrived; now by default. Never in the future. */
+  paidAt: instantSchema
+    .refine((value) => value.getTime() <= Date.now() + 60_000, 'must not be in the future')
+    .optional(),
+});
+export type PayInvoiceInput = z.output<typeof payInvoiceInputSchema>;
+
+export const voidInvoiceInputSchema = z.object({ number: invoiceNumberSchema });
+export type VoidInvoiceInput = z.output<typeof voidInvoiceInputSchema>;
+
+/** `igny8 debit-credits`: a grant's input without a type (a debit is a deduction). */
+export const debitInputSchema = z.object({
+  account: slugSchema,
+  amount: amountSchema,
+  reason: reasonSchema,
+  idempotencyKey: idempotencyKeySchema.optional(),
+});
+export type DebitInput = z.output<typeof debitInputSchema>;

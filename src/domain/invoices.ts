@@ -60,6 +60,12 @@ export interface NewPlanInvoice {
   source: string;
   /** Days until due; 7 by default. */
   dueInDays?: number;
+  /** The amount, when it is not one whole cycle of the plan (a prorated upgrade). */
+  amount?: string;
+  /** The line item's description, when it is not "<plan> plan, <cycle>". */
+  lineDescription?: string;
+  /** More metadata (beside source and plan). */
+  metadata?: Record<string, unknown>;
 }
 
 export interface InvoiceSummary {
@@ -80,10 +86,10 @@ const MAX_NUMBER_ATTEMPTS = 5;
 /** A pending invoice for one billing cycle of `plan`, with one line item and a snapshot. */
 export async function createInvoice(trx: Knex.Transaction, spec: NewPlanInvoice): Promise<InvoiceSummary> {
   const snapshot = await billingSnapshot(trx, spec.accountId);
-  const price = spec.plan.price;
+  const price = spec.amount ?? spec.plan.price;
   const lineItems = [
     {
-      description: `${spec.plan.name} plan, ${spec.plan.billing_cycle}`,
+      description: spec.lineDescription ?? `${spec.plan.name} plan, ${spec.plan.billing_cycle}`,
       plan: spec.plan.slug,
       quantity: 1,
       unit_price: price,
@@ -109,7 +115,7 @@ export async function createInvoice(trx: Knex.Transaction, spec: NewPlanInvoice)
             invoice_date: savepoint.raw('current_date'),
             due_date: savepoint.raw('current_date + ?::int', [spec.dueInDays ?? 7]),
             line_items: JSON.stringify(lineItems),
-            metadata: JSON.stringify({ source: spec.source, plan: spec.plan.slug }),
+            metadata: JSON.stringify({ source: spec.source, plan: spec.plan.slug, ...spec.metadata }),
             billing_snapshot: JSON.stringify(snapshot),
           })
           .returning(['id', 'invoice_number', 'status', 'subtotal', 'tax', 'total', 'currency', 'invoice_date', 'due_date']),

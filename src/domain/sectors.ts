@@ -8,7 +8,7 @@ import { withTransaction } from '../db/transaction.js';
 import { findAccountBySlug } from './accounts.js';
 import type { CreateSectorInput } from './inputs.js';
 import { allowsAnother, effectiveSectorLimit } from './limits.js';
-import { CLOSED_ACCOUNT_STATUSES } from './sites.js';
+import { assertAccountCanGrow } from './account-gate.js';
 import { insertWithUniqueSlug } from './slugs.js';
 import { requireTargetSchema } from './target-schema.js';
 import { plural } from '../render/text.js';
@@ -78,9 +78,7 @@ export async function createSector(knex: Knex, input: CreateSectorInput): Promis
         'p.max_sectors_per_site',
         'i.slug as industry_slug',
       )) as LockedSite[];
-    if (CLOSED_ACCOUNT_STATUSES.includes(site.account_status)) {
-      throw new DomainRefusal(`account "${site.account_slug}" is ${site.account_status}: no new sectors`, { code: 'account-closed' });
-    }
+    await assertAccountCanGrow(trx, { id: site.account_id, slug: site.account_slug, status: site.account_status }, 'new sectors');
 
     const candidates = (await trx('igny8_industry_sectors as x')
       .join('igny8_industries as i', 'i.id', 'x.industry_id')

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import { DomainRefusal, ValidationError } from '../errors.js';
 import { withTransaction } from '../db/transaction.js';
+import { assertAccountCanGrow } from './account-gate.js';
 import type { CreateSiteInput } from './inputs.js';
 import { allowsAnother, siteLimit } from './limits.js';
 import { insertWithUniqueSlug } from './slugs.js';
@@ -24,9 +25,6 @@ export interface CreatedSite {
   sites: number;
   maxSites: number;
 }
-
-/** Account statuses in which nothing new may be created. */
-export const CLOSED_ACCOUNT_STATUSES = ['suspended', 'cancelled'];
 
 interface LockedAccount {
   id: number;
@@ -54,9 +52,7 @@ export async function createSite(knex: Knex, input: CreateSiteInput): Promise<Cr
       .forUpdate('a')
       .select('a.id', 'a.slug', 'a.status', 'p.slug as plan_slug', 'p.max_sites')) as LockedAccount[];
     if (!account) throw new ValidationError('account', `no account with slug "${input.account}"`);
-    if (CLOSED_ACCOUNT_STATUSES.includes(account.status)) {
-      throw new DomainRefusal(`account "${account.slug}" is ${account.status}: no new sites`, { code: 'account-closed' });
-    }
+    await assertAccountCanGrow(trx, account, 'new sites');
     const [industry] = (await trx('igny8_industries').where('slug', input.industry).select('id', 'slug', 'name', 'is_active')) as Array<{
       id: number;
       slug: string;

@@ -2,6 +2,8 @@
 // themselves; these lines never include a password or a hash (none is ever returned).
 import type { AccountView } from '../domain/accounts.js';
 import type { AccountCreditResult } from '../domain/credit-operations.js';
+import type { BillingRunResult } from '../domain/billing-run.js';
+import type { InvoiceOutcome } from '../domain/payments.js';
 import type { Registration } from '../domain/register.js';
 import type { CreatedSector } from '../domain/sectors.js';
 import type { CreatedSite } from '../domain/sites.js';
@@ -76,14 +78,56 @@ export function renderCreditResult(result: AccountCreditResult): string[] {
   const entry = result.entry;
   if (result.replayed) {
     return [
-      `already granted: idempotency key "${entry.idempotencyKey}" is ledger entry ${entry.id} (${plural(entry.amount, 'credit')}, ${when(entry.createdAt)}); nothing changed`,
+      `already ${entry.amount >= 0 ? 'granted' : 'debited'}: idempotency key "${entry.idempotencyKey}" is ledger entry ${entry.id} (${plural(entry.amount, 'credit')}, ${when(entry.createdAt)}); nothing changed`,
       field('balance', String(result.balance)),
     ];
   }
   return [
-    `${entry.amount >= 0 ? 'granted' : 'debited'} ${plural(Math.abs(entry.amount), 'credit')} to account "${result.account.slug}" (ledger entry ${entry.id}, ${entry.type})`,
+    `${entry.amount >= 0 ? 'granted' : 'debited'} ${plural(Math.abs(entry.amount), 'credit')} ${entry.amount >= 0 ? 'to' : 'from'} account "${result.account.slug}" (ledger entry ${entry.id}, ${entry.type})`,
     field('balance', String(result.balance)),
   ];
+}
+
+export function renderInvoiceOutcome(result: InvoiceOutcome, action: 'pay' | 'void'): string[] {
+  const i = result.invoice;
+  const lines: string[] = [];
+  if (result.replayed) {
+    lines.push(
+      action === 'pay'
+        ? `invoice ${i.number} was paid already${i.paidAt ? ` (${when(i.paidAt)})` : ''}; nothing changed`
+        : `invoice ${i.number} was void already; nothing changed`,
+    );
+  } else {
+    lines.push(
+      action === 'pay'
+        ? `invoice ${i.number} paid: ${i.total} ${i.currency}${i.reference ? `, reference "${i.reference}"` : ''}`
+        : `invoice ${i.number} voided (${i.total} ${i.currency})`,
+    );
+  }
+  const change = (from: string, to: string) => (from === to ? to : `${from} → ${to}`);
+  lines.push(field('account', `"${result.account.slug}": ${change(result.account.previousStatus, result.account.status)}`));
+  if (result.subscription) {
+    lines.push(field('subscription', `${result.subscription.id}: ${change(result.subscription.previousStatus, result.subscription.status)}`));
+  }
+  if (result.credits) {
+    const e = result.credits.entry;
+    lines.push(field('credits', `+${e.amount} (ledger entry ${e.id}, key ${e.idempotencyKey}); balance ${result.credits.balance}`));
+  }
+  return lines;
+}
+
+export function renderBillingRun(result: BillingRunResult): string[] {
+  const c = result.counts;
+  const lines = [
+    `${result.dryRun ? 'billing run (dry run: nothing changed)' : `billing run ${result.runId}`} as of ${when(result.asOf)} UTC, grace ${plural(result.graceDays, 'day')}`,
+    field('plan changes', `${c.planChanges} scheduled change(s) applied, ${c.cancellations} cancellation(s)`),
+    field('renewals', `${plural(c.renewals, 'period')} renewed, ${plural(c.renewalInvoices, 'invoice')} issued`),
+    field('credits', `${plural(c.monthlyCredits, 'free account')} credited for the month, ${plural(c.creditsGranted, 'credit')} in all`),
+    field('overdue', `${plural(c.overdueInvoices, 'invoice')} overdue, ${plural(c.pastDueSubscriptions, 'subscription')} past due`),
+    field('suspended', plural(c.suspendedAccounts, 'account')),
+  ];
+  if (!result.dryRun) lines.push(field('ran by', `${result.ranBy} (igny8 ${result.igny8Version})`));
+  return lines;
 }
 
 export function renderAccount(view: AccountView, width: number): string[] {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { beforeAll, expect, it } from 'vitest';
 import { connect, type Database } from '../../src/db/connect.js';
+import { payInvoice } from '../../src/domain/payments.js';
 import { registerAccount } from '../../src/domain/register.js';
 import { createSector } from '../../src/domain/sectors.js';
 import { createSite } from '../../src/domain/sites.js';
@@ -15,6 +16,8 @@ async function newAccount(knex: Knex, plan: string) {
     { email: uniqueEmail('site'), password: 'Test123!', accountName: uniqueName('Sites'), plan },
     { scryptCost: FAST_SCRYPT },
   );
+  // A paid signup grows once its first invoice is paid.
+  if (r.invoice) await payInvoice(knex, { number: r.invoice.number });
   return { id: r.account.id, slug: r.account.slug, ownerId: r.user.id, ownerEmail: r.user.email };
 }
 
