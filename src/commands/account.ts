@@ -1,10 +1,12 @@
-// igny8 account show SLUG|EMAIL
+// igny8 account show SLUG|EMAIL; igny8 account transfer-ownership --account SLUG --to EMAIL
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { showAccount } from '../domain/accounts.js';
-import { accountKeySchema } from '../domain/inputs.js';
+import { accountKeySchema, transferOwnershipInputSchema } from '../domain/inputs.js';
+import { transferOwnership } from '../domain/users.js';
 import { renderAccount } from '../render/domain.js';
+import { renderOwnershipTransfer } from '../render/users.js';
 import { withFlagNames } from './domain-flags.js';
 import { runWith } from './runtime.js';
 import { parseInput } from './validate.js';
@@ -33,6 +35,22 @@ export default function configureAccount(command: Command): void {
         const view = await withFlagNames(() => showAccount(db.knex, key, input.ledger), { account: 'SLUG|EMAIL' });
         runtime.out.result(view, () => {
           for (const line of renderAccount(view, runtime.out.width)) runtime.out.print(line);
+        });
+      }),
+    );
+
+  command
+    .command('transfer-ownership')
+    .description('make another member the owner; the owner before becomes admin (exactly one owner before and after)')
+    .requiredOption('--account <slug>', "the account's slug")
+    .requiredOption('--to <email>', 'the member who becomes the owner')
+    .action(
+      runWith<z.input<typeof transferOwnershipInputSchema>>(async (options, runtime) => {
+        const input = parseInput(transferOwnershipInputSchema, options);
+        const db = await runtime.database();
+        const result = await withFlagNames(() => transferOwnership(db.knex, input));
+        runtime.out.result(result, () => {
+          for (const line of renderOwnershipTransfer(result)) runtime.out.print(line);
         });
       }),
     );

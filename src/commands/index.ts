@@ -57,8 +57,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./billing.js').then((m) => m.default),
   },
   {
+    name: 'user',
+    description: "add a user to an account, change a user's email, deactivate a user",
+    load: () => import('./user.js').then((m) => m.default),
+  },
+  {
+    name: 'site',
+    description: 'site access: grant, revoke or list the users with access to a site',
+    load: () => import('./site.js').then((m) => m.default),
+  },
+  {
     name: 'account',
-    description: 'inspect an account: users, subscription, invoices, payment methods, sites, ledger',
+    description: 'inspect an account (users, subscription, invoices, payment methods, sites, ledger); transfer its ownership',
     load: () => import('./account.js').then((m) => m.default),
   },
   {

@@ -209,6 +209,79 @@ export const creditInputSchema = z.object({
 });
 export type AccountCreditInput = z.output<typeof creditInputSchema>;
 
+/** The roles `user add` gives: the owner is made by `register` and `account transfer-ownership` only. */
+export const MEMBER_ROLES = ['admin', 'editor', 'viewer'] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+
+/** A row id typed on the command line. */
+export const idSchema = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const textValue = String(value).trim();
+    if (!/^[0-9]{1,15}$/.test(textValue) || Number(textValue) < 1) {
+      ctx.addIssue({ code: 'custom', message: 'must be a positive whole number' });
+      return z.NEVER;
+    }
+    return Number(textValue);
+  });
+
+export const addUserInputSchema = z.object({
+  /** The account's slug. */
+  account: slugSchema,
+  email: emailSchema,
+  role: z.enum(MEMBER_ROLES, { error: `must be one of ${MEMBER_ROLES.join(', ')}` }),
+  /** Absent: the user gets an unusable password and sets one through the application. */
+  password: passwordSchema.optional(),
+  firstName: text(150).optional(),
+  lastName: text(150).optional(),
+});
+export type AddUserInput = z.output<typeof addUserInputSchema>;
+
+export const changeEmailInputSchema = z.object({
+  from: emailSchema,
+  to: emailSchema,
+  /** Chooses one user when several emails equal `from` ignoring case. */
+  userId: idSchema.optional(),
+});
+export type ChangeEmailInput = z.output<typeof changeEmailInputSchema>;
+
+export const deactivateUserInputSchema = z.object({
+  email: emailSchema,
+  userId: idSchema.optional(),
+});
+export type DeactivateUserInput = z.output<typeof deactivateUserInputSchema>;
+
+export const transferOwnershipInputSchema = z.object({
+  /** The account's slug. */
+  account: slugSchema,
+  /** The member who becomes the owner. */
+  to: emailSchema,
+});
+export type TransferOwnershipInput = z.output<typeof transferOwnershipInputSchema>;
+
+export const siteAccessInputSchema = z.object({
+  /** The site's id, or its slug (unique within an account). */
+  site: slugSchema,
+  /** The account's slug: needed when a site slug is used by more than one account. */
+  account: slugSchema.optional(),
+  /** The member whose access changes. */
+  email: emailSchema,
+  /** Who granted it (a member of the account); recorded as granted_by. */
+  by: emailSchema.optional(),
+});
+export type SiteAccessInput = z.output<typeof siteAccessInputSchema>;
+
+export const siteAccessListInputSchema = z
+  .object({
+    site: slugSchema.optional(),
+    account: slugSchema.optional(),
+  })
+  .refine((value) => value.site !== undefined || value.account !== undefined, {
+    message: 'give --site or --account',
+    path: ['site'],
+  });
+export type SiteAccessListInput = z.output<typeof siteAccessListInputSchema>;
+
 /** An account by slug, or by a member's email. */
 export const accountKeySchema = z.union([slugSchema, emailSchema], {
   error: 'must be an account slug or a user email',

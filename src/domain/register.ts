@@ -82,7 +82,8 @@ export async function assertPlanMatchesCatalog(knex: Knex | Knex.Transaction, sl
   });
 }
 
-function isEmailTaken(error: unknown): boolean {
+/** True when `error` is the unique index on lower(email) refusing a second user of that address. */
+export function isEmailTaken(error: unknown): boolean {
   if (sqlState(error) !== SqlState.uniqueViolation) return false;
   const { detail, constraint } = error as { detail?: string; constraint?: string };
   return /email/i.test(constraint ?? '') || /^Key \([^)]*email/i.test(detail ?? '');

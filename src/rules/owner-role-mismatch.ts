@@ -28,24 +28,27 @@ export interface RoleChange {
 }
 
 /**
- * The role changes that carry owner_id into roles, made in this order: the owners owner_id
- * does not name become admins, then the user it names becomes owner. `accountFilter` is SQL
- * appended to both WHEREs (` and a.id = …`), over the account row `a`.
+ * The role changes that carry owner_id into roles, made in this order (the one-owner index
+ * allows no other): the owners owner_id does not name become admins, then the user it names
+ * becomes owner. `accountFilter` is SQL appended to both WHEREs (` and a.id = …`), over the
+ * account row `a`. `named` is the SQL naming the owner-to-be, `a.owner_id` here and in 0009;
+ * a transfer of ownership names its user, so a transfer and 0009 change roles the same way.
  */
 export function ownerIntoRoles(
   names: { accounts: string; accountColumn: string },
   accountFilter = '',
+  named = 'a.owner_id',
 ): { demote: RoleChange; promote: RoleChange } {
   const { accounts, accountColumn } = names;
   return {
     demote: {
       select: `select u.id, u.role from ${USERS} u join ${accounts} a on a.id = u.${accountColumn}
-                where u.role = 'owner' and a.owner_id is not null and a.owner_id <> u.id${accountFilter}`,
+                where u.role = 'owner' and ${named} is not null and ${named} <> u.id${accountFilter}`,
       role: 'admin',
       reason: 'made admin: accounts.owner_id names another member as owner',
     },
     promote: {
-      select: `select u.id, u.role from ${USERS} u join ${accounts} a on a.owner_id = u.id and a.id = u.${accountColumn}
+      select: `select u.id, u.role from ${USERS} u join ${accounts} a on ${named} = u.id and a.id = u.${accountColumn}
                 where u.role <> 'owner'${accountFilter}`,
       role: 'owner',
       reason: 'made owner: accounts.owner_id names this user',
