@@ -103,4 +103,6 @@ export const TARGETS = {
   grants: { op: '>=', limit: 1_000, text: '≥ 1,000/s' },
   help: { op: '<', limit: 200, text: '< 200 ms' },
   emptyAudit: { op: '<', limit: 1_500, text: '< 1.5 s' },
+  incremental: { op: '<', limit: 300, atAccounts: 1_000_000, text: '< 0.3 s at 10^6' },
+  journalCost: { op: '<=', limit: 1.1, text: '≤ 1.10× (under 10%)' },
 } satisfies Record<string, Target>;

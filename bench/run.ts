@@ -13,6 +13,7 @@ import { snapshotCli } from './snapshot.js';
 import { renderMarkdown, renderTable, replaceBlock } from './render.js';
 import { Recorder, type BenchResult } from './result.js';
 import { benchGrants } from './sections/grants.js';
+import { benchIncremental } from './sections/incremental.js';
 import { benchLegacy } from './sections/legacy.js';
 import { benchStartup } from './sections/startup.js';
 
@@ -37,6 +38,7 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
       await benchLegacy(ctx, { seed: wants('seed'), audit: wants('audit'), journey: wants('repair') || wants('migrate') });
     }
     if (wants('grants')) await benchGrants(ctx);
+    if (wants('incremental')) await benchIncremental(ctx);
   } finally {
     if (!options.keep) for (const name of [...created]) await server.dropDatabase(name).catch(() => undefined);
     snapshot?.remove();

@@ -59,9 +59,9 @@ async function verify(db: BenchDatabase, accountId: number, start: { balance: nu
   };
 }
 
-type Grant = (knex: Knex, accountId: number, amount: number, key: string | undefined) => Promise<void>;
+export type Grant = (knex: Knex, accountId: number, amount: number, key: string | undefined) => Promise<void>;
 
-interface Service {
+export interface Service {
   /** The service's own entry point: the grant as one autocommit statement. */
   now: Grant;
   /** The grant inside a caller's transaction (withTransaction + grantCredits). */
@@ -69,7 +69,7 @@ interface Service {
   open(url: string): Promise<{ knex: Knex; close(): Promise<void> }>;
 }
 
-async function loadService(): Promise<Service | string> {
+export async function loadService(): Promise<Service | string> {
   try {
     const [credits, { withTransaction }, { connect }] = await Promise.all([
       import('../../src/domain/credits.js'),
@@ -146,7 +146,7 @@ async function grantFloor(
   }
 }
 
-async function serviceRun(
+export async function serviceRun(
   ctx: BenchContext,
   db: BenchDatabase,
   accountId: number,

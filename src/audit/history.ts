@@ -2,6 +2,7 @@
 // one, so drift can be followed over time. The tables come with `igny8 migrate`.
 import type { Knex } from 'knex';
 import { withTransaction } from '../db/transaction.js';
+import { MARK_COLUMN, pruneJournal } from './journal.js';
 import type { AuditReport } from './run.js';
 
 export const RUNS_TABLE = 'igny8_audit_runs';
@@ -15,8 +16,12 @@ export async function historyTablesPresent(knex: Knex | Knex.Transaction): Promi
   return Boolean(result.rows[0].runs && result.rows[0].findings);
 }
 
-/** Appends the run and one findings row per check, in one transaction. */
-export async function recordAudit(knex: Knex, report: AuditReport): Promise<void> {
+/**
+ * Appends the run and one findings row per check, in one transaction. With `mark` (the
+ * snapshot a run of every check over every account read), the run becomes the one
+ * `audit --incremental` counts changes from, and journal rows older than it are dropped.
+ */
+export async function recordAudit(knex: Knex, report: AuditReport, mark?: string): Promise<void> {
   if (!report.runId) throw new Error('a recorded audit needs a run id');
   const runId = report.runId;
   await withTransaction(knex, async (trx) => {
@@ -30,7 +35,9 @@ export async function recordAudit(knex: Knex, report: AuditReport): Promise<void
       fail_on: report.failOn,
       exit_code: report.exitCode,
       totals: JSON.stringify(report.totals),
+      ...(mark === undefined ? {} : { [MARK_COLUMN]: mark }),
     });
+    if (mark !== undefined) await pruneJournal(trx, mark);
     await trx(FINDINGS_TABLE).insert(
       report.checks.map((check) => ({
         run_id: runId,

@@ -12,6 +12,7 @@ import { classifyError, DatabaseUnavailable, DomainRefusal, ExitCode, sqlState, 
 import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
 import { suppressionsFor, type CheckTuning, type Suppression } from './config.js';
 import { historyTablesPresent, recordAudit } from './history.js';
+import { changedSince, currentMark, journalPresent, lastMark } from './journal.js';
 import { plural } from '../render/text.js';
 import { failsGate } from './gate.js';
 
@@ -73,6 +74,21 @@ export interface AuditReport {
   exitCode: number;
   /** Why the run failed when no finding explains it (a check errored, none ran). */
   failure: string | null;
+  /** `--incremental`: what the run was limited to. */
+  incremental?: IncrementalScope;
+  /** True when this run, recorded, moved the mark `--incremental` starts from. */
+  movedMark?: boolean;
+}
+
+/** What an incremental run audited: the accounts changed since a recorded run. */
+export interface IncrementalScope {
+  /** The recorded run the changes are counted from. */
+  sinceRunId: string;
+  sinceStartedAt: string;
+  /** How many accounts changed, or 'all' when a shared table (plans, industries) changed. */
+  accounts: number | 'all';
+  /** The checks run over every account all the same (they span accounts or depend on time). */
+  inFull: string[];
 }
 
 export interface AuditOptions {
@@ -92,6 +108,11 @@ export interface AuditOptions {
   credentialKey?: Buffer;
   /** Connections to run checks on at once (a server; the embedded database has one). */
   concurrency?: number;
+  /**
+   * Only the accounts changed since the last recorded run that moved the mark (a full one,
+   * or an incremental one), for the checks scoped by account; the others run in full.
+   */
+  incremental?: boolean;
 }
 
 async function schemaVersion(knex: Knex, schema: SchemaInfo): Promise<string | null> {
@@ -256,30 +277,74 @@ class SnapshotNotShared extends Error {
  * several connections, the first exports its snapshot and the others import it
  * (SET TRANSACTION SNAPSHOT), then take checks from a shared queue.
  */
+interface Snapshot {
+  /** The snapshot the checks read, when the journal exists: the mark a recorded run keeps. */
+  mark?: string;
+  incremental?: IncrementalScope;
+}
+
+/**
+ * The shapes the checks are judged against in this snapshot: one for the rules scoped by
+ * account (limited to the changed accounts under --incremental) and one for the rest.
+ */
+async function shapesFor(
+  trx: Knex.Transaction,
+  checks: readonly Rule[],
+  options: AuditOptions,
+  accountId: number | undefined,
+  journal: boolean,
+  snapshot: Snapshot,
+): Promise<{ whole: Shape; byAccount: Shape }> {
+  const whole = await readShape(trx, accountId, options.credentialKey);
+  if (journal) snapshot.mark ??= await currentMark(trx);
+  if (!options.incremental) return { whole, byAccount: whole };
+  // Read in the snapshot itself: a run recorded meanwhile cannot shift what this one covers.
+  const since = await lastMark(trx);
+  if (!since) throw noMarkRefusal();
+  const changed = await changedSince(trx, since.mark);
+  snapshot.incremental ??= {
+    sinceRunId: since.runId,
+    sinceStartedAt: since.startedAt,
+    accounts: changed.all ? 'all' : changed.accountIds.length,
+    inFull: checks.filter((check) => check.scope !== 'account').map((check) => check.id),
+  };
+  return { whole, byAccount: changed.all ? whole : { ...whole, accountIds: changed.accountIds } };
+}
+
+function noMarkRefusal(): DomainRefusal {
+  return new DomainRefusal('--incremental: no recorded audit to count changes from; run `igny8 audit --record` once first', {
+    code: 'no-recorded-audit',
+    details: ['a recorded run of every check over every account (no --check, --exclude or --account) sets the mark'],
+  });
+}
+
 async function runChecks(
   knex: Knex,
   checks: readonly Rule[],
   options: AuditOptions & { sample: number },
   now: Date,
   accountId: number | undefined,
-): Promise<CheckResult[]> {
+  journal: boolean,
+): Promise<{ results: CheckResult[]; snapshot: Snapshot }> {
   const results: CheckResult[] = new Array(checks.length);
+  const snapshot: Snapshot = {};
   let next = 0;
   let started = 0;
   const work = async (trx: Knex.Transaction) => {
     await tune(trx);
-    const shape = await readShape(trx, accountId, options.credentialKey);
+    const shapes = await shapesFor(trx, checks, options, accountId, journal, snapshot);
     while (next < checks.length) {
       const index = next++;
-      options.onCheck?.(checks[index], started++, checks.length);
-      results[index] = await runOne(trx, shape, checks[index], options, now);
+      const check = checks[index];
+      options.onCheck?.(check, started++, checks.length);
+      results[index] = await runOne(trx, check.scope === 'account' ? shapes.byAccount : shapes.whole, check, options, now);
     }
   };
   const workers = Math.max(1, Math.min(options.concurrency ?? 1, checks.length));
   const repeatable = { isolationLevel: 'repeatable read' as const };
   if (workers === 1) {
     await knex.transaction(work, repeatable);
-    return results;
+    return { results, snapshot };
   }
   let shared = false;
   const runShared = () =>
@@ -317,7 +382,7 @@ async function runChecks(
     started = 0;
     await knex.transaction(work, repeatable);
   }
-  return results;
+  return { results, snapshot };
 }
 
 export async function runAudit(knex: Knex, options: AuditOptions = {}): Promise<AuditReport> {
@@ -335,11 +400,13 @@ export async function runAudit(knex: Knex, options: AuditOptions = {}): Promise<
       '--record: the audit history tables (igny8_audit_runs, igny8_audit_findings) do not exist yet; `igny8 migrate` adds them',
     );
   }
+  const journal = (await historyTablesPresent(knex)) && (await journalPresent(knex));
+  if (options.incremental) await requireIncremental(knex, schema, journal);
   const accountId = options.accountSlug === undefined ? undefined : await resolveAccount(knex, schema, options.accountSlug);
   const checks = options.checks ?? RULES;
   const failOn = options.failOn ?? 'error';
   const version = await schemaVersion(knex, schema);
-  const results = await runChecks(knex, checks, { ...options, sample: options.sample ?? 3 }, now, accountId);
+  const { results, snapshot } = await runChecks(knex, checks, { ...options, sample: options.sample ?? 3 }, now, accountId, journal);
   const { exitCode, failure } = verdict(results, failOn);
   const finishedAt = new Date();
   const report: AuditReport = {
@@ -355,10 +422,32 @@ export async function runAudit(knex: Knex, options: AuditOptions = {}): Promise<
     passed: exitCode === ExitCode.ok,
     exitCode,
     failure,
+    ...(snapshot.incremental ? { incremental: snapshot.incremental } : {}),
   };
   if (options.record) {
     report.runId = randomUUID();
-    await recordAudit(knex, report);
+    // Only a run that judged every account the journal says changed, with every check, may
+    // move the mark: one limited to an account or some checks leaves it where it was.
+    const complete =
+      accountId === undefined && RULES.every((rule) => checks.includes(rule)) && results.every((result) => result.status !== 'error');
+    const mark = complete ? snapshot.mark : undefined;
+    report.movedMark = mark !== undefined;
+    await recordAudit(knex, report, mark);
   }
   return report;
+}
+
+/** `--incremental` refuses (exit 3) where it cannot tell what changed. */
+async function requireIncremental(knex: Knex, schema: SchemaInfo, journal: boolean): Promise<void> {
+  if (!journal || schema.accountsTable !== 'igny8_accounts') {
+    throw new DomainRefusal('--incremental needs the change journal of the migrated schema; this database has none', {
+      code: 'no-change-journal',
+      details: [
+        schema.accountsTable !== 'igny8_accounts'
+          ? 'on the legacy shape, audit in full (without --incremental)'
+          : '`igny8 migrate` adds it (migration 0070_account_change_journal); then `igny8 audit --record` sets the first mark',
+      ],
+    });
+  }
+  if (!(await lastMark(knex))) throw noMarkRefusal();
 }

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadAuditConfig, type AuditConfig } from '../audit/config.js';
 import { auditHistory, historyTablesPresent, type RecordedRun } from '../audit/history.js';
-import { runAudit } from '../audit/run.js';
+import { runAudit, type IncrementalScope } from '../audit/run.js';
+import { plural } from '../render/text.js';
 import { RULE_IDS, RULES, findRule } from '../rules/registry.js';
 import type { Rule } from '../rules/types.js';
 import { DomainRefusal, ValidationError } from '../errors.js';
@@ -62,6 +63,7 @@ const inputSchema = z.object({
   format: z.enum(AUDIT_FORMATS).optional(),
   output: z.array(outputTarget).default([]),
   record: z.boolean().optional(),
+  incremental: z.boolean().optional(),
   history: z.boolean().optional(),
   config: z.string().min(1).optional(),
   showPersonalData: z.boolean().optional(),
@@ -112,6 +114,7 @@ async function audit(runtime: Runtime, input: AuditInput, config: AuditConfig): 
     credentialKey,
     failOn: input.failOn,
     record: input.record,
+    incremental: input.incremental,
     // The embedded database has one connection; a server shares one snapshot among `jobs`.
     concurrency: db.concurrent ? input.jobs : 1,
     onCheck: (check, index, total) => spinner.update(`auditing: ${check.id} (${index + 1}/${total})`),
@@ -124,6 +127,8 @@ async function audit(runtime: Runtime, input: AuditInput, config: AuditConfig): 
     showPersonalData: input.showPersonalData === true,
     history: wantsHistory ? ((await recordedRuns(runtime, 100)) ?? []) : [],
   };
+  if (report.incremental) runtime.out.info(incrementalLine(report.incremental));
+  if (report.movedMark) runtime.out.info('recorded: `audit --incremental` now counts changes from this run');
   if (runtime.verbose) {
     for (const check of report.checks) runtime.out.info(`check ${check.id}: ${check.durationMs} ms`);
   }
@@ -140,6 +145,15 @@ async function audit(runtime: Runtime, input: AuditInput, config: AuditConfig): 
   return report.exitCode;
 }
 
+function incrementalLine(scope: IncrementalScope): string {
+  const accounts =
+    scope.accounts === 'all'
+      ? 'every account (a shared table such as plans changed)'
+      : `${plural(scope.accounts, 'account')} changed`;
+  const inFull = scope.inFull.length > 0 ? `; run in full: ${scope.inFull.join(', ')}` : '';
+  return `incremental: ${accounts} since the recorded run ${scope.sinceRunId} (${scope.sinceStartedAt})${inFull}`;
+}
+
 export default function configureAudit(command: Command): void {
   command
     .option('--check <id...>', 'run only these checks (repeat, or a comma list; see --list)', collect)
@@ -152,7 +166,8 @@ export default function configureAudit(command: Command): void {
     .option('--output <[format:]file>', 'also write the report to a file (repeatable; .xml .json .md .html name their format)', collect)
     .option('--show-personal-data', 'emails and names unmasked in markdown, html and github output')
     .option('--jobs <n>', 'connections the checks are spread over, sharing one snapshot (server only)', '2')
-    .option('--record', 'append this run and its findings to the audit history')
+    .option('--record', 'append this run and its findings to the audit history (a run of every check sets the --incremental mark)')
+    .option('--incremental', 'only the accounts changed since the last recorded run; checks spanning accounts run in full')
     .option('--history', 'show the recorded runs (audit --record), oldest first, and exit')
     .option('--config <path>', 'tuning and suppressions (default: ./igny8.config.json when present)')
     .addHelpText(
@@ -163,7 +178,7 @@ Checks (details: --list):
 
 When GITHUB_STEP_SUMMARY is set (GitHub Actions), the markdown summary is appended to it.
 
-Exit codes: 0 clean below --fail-on, 1 findings at or above it (or a check failed, or none ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, 4 database unreachable.`),
+Exit codes: 0 clean below --fail-on, 1 findings at or above it (or a check failed, or none ran), 2 bad flags or config, 3 --record before \`igny8 migrate\`, or --incremental without the change journal or a recorded run, 4 database unreachable.`),
     )
     .action(
       runWith<AuditFlags>(async (flags, runtime) => {

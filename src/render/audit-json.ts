@@ -13,6 +13,7 @@ export function auditDocument(report: AuditReport): Record<string, unknown> {
     exitCode: report.exitCode,
     failure: report.failure,
     totals: report.totals,
+    ...(report.incremental ? { incremental: report.incremental } : {}),
     checks: report.checks.map((check) => ({
       id: check.id,
       severity: check.severity,

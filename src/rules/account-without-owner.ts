@@ -65,6 +65,7 @@ function findingSql(shape: Shape, within?: readonly TargetKey[]): FindingSql {
 export const accountWithoutOwner: Rule = {
   id: 'account-without-owner',
   severity: 'error',
+  scope: 'account',
   title: "accounts with no owner user, or an owner_id naming another account's user",
   remedy: 'igny8 repair account-without-owner: promote the named user if a member, else the earliest admin, else the earliest user',
   verdict(shape) {

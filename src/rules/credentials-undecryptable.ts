@@ -24,6 +24,7 @@ function fingerprintOf(shape: Shape): string {
 export const credentialsUndecryptable: Rule = {
   id: 'credentials-undecryptable',
   severity: 'error',
+  scope: 'database',
   title: 'stored credentials under another key, or that do not decrypt',
   remedy: 'no repair: run `igny8 rotate-key` with the key they are under (IGNY8_SECRET_KEY) and the right one (IGNY8_NEW_SECRET_KEY)',
   verdict(shape) {

@@ -43,6 +43,7 @@ function adjustment(row: Readonly<Record<string, unknown>>): number {
 export const creditBalanceDrift: Rule = {
   id: 'credit-balance-drift',
   severity: 'error',
+  scope: 'account',
   title: 'credit balances differing from the ledger sum or the last balance_after',
   remedy: 'igny8 repair credit-balance-drift: an adjustment ledger row that reconciles, the balance untouched',
   verdict(shape) {

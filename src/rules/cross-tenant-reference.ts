@@ -4,7 +4,7 @@
 // foreign keys (account_id, x_id) → (account_id, id) guarantee it, reference by reference;
 // migration 0020, which adds them, is gated by this rule. No repair: a person decides which
 // account each row belongs to.
-import { missingTables } from './sql.js';
+import { missingTables, scopeTo } from './sql.js';
 import type { Rule, Shape } from './types.js';
 
 interface Reference {
@@ -89,6 +89,7 @@ function crossingsInto(shape: Shape, target: string, group: Reference[], rank: n
 export const crossTenantReference: Rule = {
   id: 'cross-tenant-reference',
   severity: 'error',
+  scope: 'account',
   title: 'rows pointing into another account',
   remedy: 'no repair: a person decides which account the row belongs to (blocks the composite foreign keys)',
   verdict(shape) {
@@ -104,15 +105,15 @@ export const crossTenantReference: Rule = {
     const union = targets
       .map((target, rank) => crossingsInto(shape, target, open.filter((reference) => reference.target === target), rank))
       .join(' union all ');
-    const id = shape.accountId;
-    const scope = id === undefined ? '' : ` where x.account_id = ${Number(id)} or x.other_account_id = ${Number(id)}`;
+    // Either side of a crossing names the account: the pointing row's, or the one pointed into.
+    const scope = scopeTo(shape, 'x.account_id', 'x.other_account_id');
     return {
       // A row crossing twice (an access row whose site and user both differ) is one finding,
       // reported against the first target (the site).
       // Slugs by index lookup for the few crossing rows (a join would hash every account twice).
       sql: `select x.key, null::bigint as target, (select a.slug from ${accounts} a where a.id = x.account_id) as account,
                    x.key as sort, x.kind, (select o.slug from ${accounts} o where o.id = x.other_account_id) as other_account
-              from (select distinct on (c.key) c.* from (${union}) c order by c.key, c.rank) x${scope}`,
+              from (select distinct on (c.key) c.* from (${union}) c order by c.key, c.rank) x where true${scope}`,
     };
   },
 };

@@ -33,6 +33,7 @@ function members(shape: Shape, accountColumn: string): string {
 export const duplicateEmails: Rule = {
   id: 'duplicate-emails',
   severity: 'error',
+  scope: 'database',
   title: 'emails equal ignoring case',
   remedy: 'no repair: a person decides which user keeps the email (blocks the case-insensitive unique index)',
   verdict(shape) {

@@ -55,6 +55,7 @@ export function billingSnapshotSql(names: AccountNames, accountId: string, backf
 export const invoiceBillingSnapshotMissing: Rule = {
   id: 'invoice-billing-snapshot-missing',
   severity: 'warning',
+  scope: 'account',
   title: 'invoices without a billing email or snapshot',
   remedy: 'igny8 repair invoice-billing-snapshot-missing: snapshot from the account, marked as backfilled',
   verdict(shape) {

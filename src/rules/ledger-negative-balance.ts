@@ -13,6 +13,7 @@ export const LEDGER_NON_NEGATIVE = 'igny8_credit_transactions_balance_after_non_
 export const ledgerNegativeBalance: Rule = {
   id: 'ledger-negative-balance',
   severity: 'warning',
+  scope: 'account',
   title: 'ledger rows whose running balance is below zero',
   remedy: 'no repair: ledger history is immutable; a person reviews these rows (new ones are refused by a constraint)',
   verdict(shape) {

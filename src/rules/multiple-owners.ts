@@ -40,6 +40,7 @@ function findingSql(shape: Shape, within?: readonly TargetKey[]): FindingSql {
 export const multipleOwners: Rule = {
   id: 'multiple-owners',
   severity: 'warning',
+  scope: 'account',
   title: 'accounts with more than one owner',
   remedy: 'igny8 repair multiple-owners: keep one owner, the others become admin',
   verdict(shape) {

@@ -8,7 +8,7 @@
 import { DomainRefusal } from '../errors.js';
 import { insertLogged, tally, updateLogged } from '../repairs/log.js';
 import { insertLedgerRows, LEDGER } from './ledger.js';
-import { enforcedByNotNull, missingTables, withinIds } from './sql.js';
+import { enforcedByNotNull, missingTables, scopeTo, withinIds } from './sql.js';
 import type { RepairContext, Rule, TableCounts, TargetKey } from './types.js';
 
 const USERS = 'igny8_users';
@@ -98,6 +98,7 @@ async function createRecoveryAccounts(ctx: RepairContext, keys: readonly TargetK
 export const orphanUsers: Rule = {
   id: 'orphan-users',
   severity: 'error',
+  scope: 'account',
   title: 'users without an account',
   remedy: 'igny8 repair orphan-users: attach to the account whose owner_id names them, else a recovery account on the free plan',
   verdict(shape) {
@@ -114,13 +115,12 @@ export const orphanUsers: Rule = {
     const claimedBy = schema.hasColumn(accounts, 'owner_id')
       ? `left join lateral (select a.id, a.slug from ${accounts} a where a.owner_id = u.id order by a.id limit 1) a on true`
       : `left join (select null::bigint as id, null::text as slug) a on true`;
-    const scope = shape.accountId === undefined ? '' : ` and a.id = ${Number(shape.accountId)}`;
     const batch = withinIds('u.id', within);
     return {
       sql: `select 'user:' || u.id as key, u.id as target, a.slug as account, u.id as sort,
                    u.id as user_id, u.email, u.role, cast(u.date_joined as date)::text as joined
               from ${USERS} u ${claimedBy}
-             where u.${schema.accountColumn(USERS)} is null${scope}${batch.sql}`,
+             where u.${schema.accountColumn(USERS)} is null${scopeTo(shape, 'a.id')}${batch.sql}`,
       bindings: batch.bindings,
     };
   },

@@ -59,6 +59,7 @@ export function ownerIntoRoles(
 export const ownerRoleMismatch: Rule = {
   id: 'owner-role-mismatch',
   severity: 'warning',
+  scope: 'account',
   title: 'accounts whose owner_id names a non-owner member while another member is owner',
   remedy: 'igny8 repair owner-role-mismatch: the user owner_id names becomes owner, the other owners admin (as migration 0009 does)',
   verdict(shape) {

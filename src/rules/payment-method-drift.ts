@@ -40,6 +40,7 @@ export function insertPaymentMethods(ctx: RepairContext, source: string, binding
 export const paymentMethodDrift: Rule = {
   id: 'payment-method-drift',
   severity: 'error',
+  scope: 'account',
   title: 'account, subscription and default payment method disagree, or no single default',
   remedy: 'igny8 repair payment-method-drift: consolidate into one default payment method',
   verdict(shape) {

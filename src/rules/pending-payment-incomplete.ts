@@ -102,6 +102,7 @@ async function createPaymentMethods(ctx: RepairContext, ids: number[]): Promise<
 export const pendingPaymentIncomplete: Rule = {
   id: 'pending-payment-incomplete',
   severity: 'error',
+  scope: 'account',
   title: 'pending_payment accounts missing their subscription, invoice or payment method',
   remedy: 'igny8 repair pending-payment-incomplete: create the missing pieces as registration would have',
   verdict(shape) {

@@ -232,6 +232,7 @@ async function encryptIntegrations(ctx: RepairContext, integrationIds: number[],
 export const plaintextCredentials: Rule = {
   id: 'plaintext-credentials',
   severity: 'error',
+  scope: 'account',
   title: 'WordPress passwords or API keys stored in plaintext',
   remedy: 'igny8 repair plaintext-credentials: move them into the integration, encrypted (IGNY8_SECRET_KEY)',
   verdict(shape) {

@@ -25,6 +25,7 @@ function scope(shape: Shape): string {
 export const planCatalogDrift: Rule = {
   id: 'plan-catalog-drift',
   severity: 'error',
+  scope: 'database',
   title: 'plan rows differing from the catalog',
   remedy: 'igny8 catalog sync (or igny8 repair plan-catalog-drift)',
   verdict(shape) {

@@ -6,6 +6,7 @@ import type { Rule } from './types.js';
 export const sectorIndustryMismatch: Rule = {
   id: 'sector-industry-mismatch',
   severity: 'error',
+  scope: 'account',
   title: "sectors whose industry sector belongs to another industry than their site's",
   remedy: 'no repair: a person moves the sector or changes the site industry',
   verdict(shape) {

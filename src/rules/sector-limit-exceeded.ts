@@ -7,6 +7,7 @@ import type { Rule } from './types.js';
 export const sectorLimitExceeded: Rule = {
   id: 'sector-limit-exceeded',
   severity: 'warning',
+  scope: 'account',
   title: "sites with more sectors than their plan's max_sectors_per_site",
   remedy: 'no repair: a person removes sectors or moves the account to a larger plan',
   verdict(shape) {

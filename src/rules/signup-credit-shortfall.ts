@@ -88,6 +88,7 @@ const MISSING = 'f.catalog_credits - f.first_grant - f.corrections';
 export const signupCreditShortfall: Rule = {
   id: 'signup-credit-shortfall',
   severity: 'warning',
+  scope: 'account',
   title: "free accounts whose signup credits are below the catalog's free credits",
   remedy: 'igny8 repair signup-credit-shortfall: grant the difference once, with an idempotency key',
   verdict(shape) {

@@ -14,6 +14,7 @@ const ACCESS = 'igny8_site_user_access';
 export const siteAccessMissing: Rule = {
   id: 'site-access-missing',
   severity: 'warning',
+  scope: 'account',
   title: 'sites the owner has no access row for',
   remedy: 'igny8 repair site-access-missing: backfill the owner access rows',
   verdict(shape) {

@@ -20,6 +20,7 @@ function inferredIndustry(site: string): string {
 export const siteIndustryNull: Rule = {
   id: 'site-industry-null',
   severity: 'error',
+  scope: 'account',
   title: 'sites without an industry',
   remedy: "igny8 repair site-industry-null: infer from the site's sectors when unambiguous, else --default-industry SLUG",
   verdict(shape) {

@@ -7,6 +7,7 @@ import type { Rule } from './types.js';
 export const siteLimitExceeded: Rule = {
   id: 'site-limit-exceeded',
   severity: 'warning',
+  scope: 'account',
   title: "accounts over their plan's max_sites or max_users",
   remedy: 'no repair: a person removes sites or users, or moves the account to a larger plan',
   verdict(shape) {

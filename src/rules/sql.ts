@@ -4,12 +4,27 @@ import type { Knex } from 'knex';
 import type { SchemaInfo } from '../schema/inspect.js';
 import type { Shape, TargetKey, Verdict } from './types.js';
 
-/** ` and (<column> = <id> or ...)` under `--account`, else nothing; the id is a resolved integer. */
+/**
+ * The accounts a run is limited to: `--account`'s one, the changed ones of an incremental run
+ * (both at once: those of the one in the other), or undefined for every account.
+ */
+export function scopedAccounts(shape: Shape): readonly number[] | undefined {
+  const { accountId, accountIds } = shape;
+  if (accountId === undefined) return accountIds;
+  return accountIds === undefined || accountIds.includes(accountId) ? [accountId] : [];
+}
+
+/** One column's restriction to the scope: `= id`, or `= any('{…}')`, which an index answers too. */
+function scopeCondition(column: string, ids: readonly number[]): string {
+  for (const id of ids) if (!Number.isSafeInteger(id)) throw new Error(`account id ${String(id)} is not an integer`);
+  return ids.length === 1 ? `${column} = ${ids[0]}` : `${column} = any('{${ids.join(',')}}'::bigint[])`;
+}
+
+/** ` and (<column> in scope or ...)` under `--account` or `--incremental`, else nothing; the ids are integers. */
 export function scopeTo(shape: Shape, ...columns: string[]): string {
-  const id = shape.accountId;
-  if (id === undefined) return '';
-  if (!Number.isSafeInteger(id)) throw new Error(`account id ${String(id)} is not an integer`);
-  return ` and (${columns.map((column) => `${column} = ${id}`).join(' or ')})`;
+  const ids = scopedAccounts(shape);
+  if (ids === undefined) return '';
+  return ` and (${columns.map((column) => scopeCondition(column, ids)).join(' or ')})`;
 }
 
 /** ` and <expr> = any(?::bigint[])` with its binding when a repair batch restricts the rows. */

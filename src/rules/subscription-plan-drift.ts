@@ -8,6 +8,7 @@ const SUBSCRIPTIONS = 'igny8_subscriptions';
 export const subscriptionPlanDrift: Rule = {
   id: 'subscription-plan-drift',
   severity: 'warning',
+  scope: 'account',
   title: "subscriptions whose plan differs from the account's plan",
   remedy: 'no repair: a person decides which plan is right',
   verdict(shape) {

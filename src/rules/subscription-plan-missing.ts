@@ -25,6 +25,7 @@ function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
 export const subscriptionPlanMissing: Rule = {
   id: 'subscription-plan-missing',
   severity: 'error',
+  scope: 'account',
   title: 'subscriptions without a plan',
   remedy: "igny8 repair subscription-plan-missing: backfill from the account's plan",
   verdict(shape) {

@@ -16,6 +16,8 @@ export interface Shape {
   constraints: SchemaConstraints;
   /** `--account SLUG`, resolved to the account's id: only that account's rows. */
   accountId?: number;
+  /** `audit --incremental`: only these accounts' rows (those changed since the last recorded run). */
+  accountIds?: readonly number[];
   /** The credential key, when one is given: rules that judge encrypted values need it. */
   credentialKey?: Buffer;
 }
@@ -45,9 +47,22 @@ export interface FindingSql {
 /** The id of a repair target: a row id, or a tagged key where a repair spans two tables. */
 export type TargetKey = number | string;
 
+/**
+ * What a rule's findings depend on, which decides how `audit --incremental` runs it:
+ *   account   each finding belongs to one account and depends only on that account's rows
+ *             (and on shared tables, whose changes the journal reports as "every account"):
+ *             run for the changed accounts only, through the account scope (./sql.ts)
+ *   database  findings span accounts, or depend on time or on something outside the tenant
+ *             rows (the catalog, a key given): always run in full
+ * A rule that declares nothing runs in full: slower, never wrong.
+ */
+export type RuleScope = 'account' | 'database';
+
 export interface Rule {
   /** Stable id: what a check is called in reports, suppressions, `repair ID` and gates. */
   id: string;
+  /** How the rule narrows to changed accounts (absent: 'database', run in full). */
+  scope?: RuleScope;
   severity: Severity;
   /** One line: what the rule finds. */
   title: string;

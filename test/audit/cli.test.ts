@@ -152,6 +152,14 @@ describeEachDatabase(
       expect(result.stderr).toMatch(/igny8 migrate/);
     });
 
+    it('--incremental on the legacy shape exits 3: there is no change journal to read', async () => {
+      const result = await audit(['--incremental']);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/change journal/);
+      expect(result.stderr).toMatch(/legacy shape, audit in full/);
+      expect(result.stdout).toBe('');
+    });
+
     it('suppressions from ./igny8.config.json: a whole check, a row key, and an expired one', async () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'igny8-audit-config-'));
       writeFileSync(

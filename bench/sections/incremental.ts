@@ -1,0 +1,136 @@
+// `audit --incremental` at size, and what its change journal costs the writers.
+//  1. `seed legacy` without defects, `igny8 migrate` to the target shape (the journal comes
+//     with the last migrations), `audit --record` (the mark);
+//  2. 1,000 accounts changed through the credit service (one grant each, from 4 clients);
+//  3. `audit --incremental` (not recorded, so every run sees the same 1,000): its check time;
+//  4. grant-credits throughput (8 clients on one account, as the grants section) with the
+//     journal's triggers and without them, alternating, on this database of full size.
+import type { BenchContext } from '../context.js';
+import type { BenchDatabase } from '../postgres.js';
+import { failureText, runIgny8 } from '../process.js';
+import { median, TARGETS } from '../result.js';
+import { parseAuditJson } from './audit.js';
+import { loadService, serviceRun, type Service } from './grants.js';
+import { seedLegacy } from './seed.js';
+
+const CHANGED = 1_000;
+const JOURNAL_TRIGGERS = ['igny8_journal_insert', 'igny8_journal_update', 'igny8_journal_delete', 'igny8_journal_truncate'];
+/** The tables a grant writes. */
+const GRANT_TABLES = ['igny8_accounts', 'igny8_credit_transactions'];
+
+async function changeAccounts(db: BenchDatabase, service: Service, count: number): Promise<number> {
+  const ids = (await db.query<{ id: string }>(`select id from igny8_accounts order by random() limit $1`, [count])).map((row) => Number(row.id));
+  const clients = await Promise.all(Array.from({ length: 4 }, () => service.open(db.url)));
+  try {
+    let next = 0;
+    await Promise.all(
+      clients.map(async (client) => {
+        while (next < ids.length) await service.now(client.knex, ids[next++]!, 1, undefined);
+      }),
+    );
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
+  return ids.length;
+}
+
+async function setJournal(db: BenchDatabase, enabled: boolean): Promise<void> {
+  for (const table of GRANT_TABLES) {
+    for (const trigger of JOURNAL_TRIGGERS) await db.query(`alter table ${table} ${enabled ? 'enable' : 'disable'} trigger ${trigger}`);
+  }
+}
+
+export async function benchIncremental(ctx: BenchContext): Promise<void> {
+  const { rec, options } = ctx;
+  const label = `audit --incremental, ${CHANGED.toLocaleString('en-US')} accounts changed, checks only`;
+  const service = await loadService();
+  if (typeof service === 'string') {
+    rec.missing('incremental.checks', label, 'ms', 'not-available', service, TARGETS.incremental);
+    return;
+  }
+  const outcome = await seedLegacy(ctx, 'incremental', ['--defect-rate', '0']);
+  if (!outcome.ok) {
+    rec.missing('incremental.checks', label, 'ms', 'failed', `seed: ${outcome.error}`, TARGETS.incremental);
+    return;
+  }
+  const { db } = outcome.seeded;
+  const env = { DATABASE_URL: db.url, IGNY8_SECRET_KEY: ctx.secretKey };
+  try {
+    ctx.log('igny8 migrate (to the target shape, with the change journal)');
+    const migrate = await runIgny8(['--json', 'migrate'], { env });
+    if (migrate.code !== 0) {
+      rec.missing('incremental.checks', label, 'ms', 'failed', `migrate: ${failureText(migrate)}`, TARGETS.incremental);
+      return;
+    }
+    await db.query('vacuum (analyze)');
+    ctx.log('audit --record (the mark)');
+    const full = await runIgny8(['audit', '--record', '--format', 'json', '--fail-on', 'never'], { env, memory: true });
+    const fullReport = parseAuditJson(full.stdout);
+    if (full.code !== 0 || !fullReport) {
+      rec.missing('incremental.checks', label, 'ms', 'failed', `audit --record: ${failureText(full)}`, TARGETS.incremental);
+      return;
+    }
+    ctx.log(`${CHANGED} accounts changed through the credit service`);
+    const changed = await changeAccounts(db, service, CHANGED);
+    await db.query('analyze igny8_account_changes');
+    const args = ['audit', '--incremental', '--format', 'json', '--fail-on', 'never'];
+    const runs = [];
+    for (let i = 0; i <= options.auditRuns; i++) {
+      ctx.log(`audit --incremental: ${i === 0 ? 'warm-up' : `run ${i} of ${options.auditRuns}`}`);
+      const run = await runIgny8(args, { env, memory: true });
+      if (run.code !== 0) {
+        rec.missing('incremental.checks', label, 'ms', 'failed', failureText(run), TARGETS.incremental);
+        return;
+      }
+      if (i > 0) runs.push(run);
+    }
+    const reports = runs.map((run) => parseAuditJson(run.stdout)!);
+    const checkMs = (report: NonNullable<ReturnType<typeof parseAuditJson>>) => report.checks.reduce((sum, check) => sum + (check.ms ?? 0), 0);
+    rec.measured('incremental.checks', label, 'ms', reports.map(checkMs), {
+      target: TARGETS.incremental,
+      note: `${changed} accounts; the checks that span accounts run in full`,
+    });
+    rec.measured('incremental.in-process', '  audit --incremental, its own duration (schema read, journal, checks)', 'ms', reports.map((r) => r.totalMs ?? 0));
+    rec.measured('incremental.total', '  audit --incremental, whole process', 'ms', runs.map((run) => run.ms));
+    rec.measured('incremental.full-checks', '  audit --record (every account, same database), checks only', 'ms', checkMs(fullReport));
+    const last = reports[reports.length - 1]!;
+    for (const check of last.checks) {
+      if (check.ms === undefined || check.status === 'enforced' || check.status === 'not-applicable') continue;
+      const samples = reports.map((report) => report.checks.find((c) => c.id === check.id)?.ms ?? 0);
+      rec.measured(`incremental.check.${check.id}`, `    ${check.id}`, 'ms', samples, { note: `${check.status ?? ''} ${check.count ?? ''}`.trim() });
+    }
+
+    // The journal's cost to writers: the same grants with its triggers and without, alternating.
+    const [account] = await db.query<{ id: string }>('select id from igny8_accounts order by id limit 1');
+    const accountId = Number(account!.id);
+    const withJournal: number[] = [];
+    const without: number[] = [];
+    const repeats = Math.min(3, options.runs);
+    try {
+      for (let r = 0; r < repeats; r++) {
+        for (const enabled of [true, false]) {
+          await setJournal(db, enabled);
+          ctx.log(`grant-credits ${enabled ? 'with' : 'without'} the journal (${r + 1}/${repeats})`);
+          const run = await serviceRun(ctx, db, accountId, service, service.now, false);
+          if (!run.verification.ok) {
+            rec.missing('incremental.journal-cost', 'grant-credits without / with the journal', '×', 'failed', `verification failed: ${JSON.stringify(run.verification)}`);
+            return;
+          }
+          (enabled ? withJournal : without).push(run.perSecond);
+        }
+      }
+    } finally {
+      await setJournal(db, true);
+    }
+    const clients = `${options.grantClients} clients on one account`;
+    rec.measured('incremental.grants-with', `grant-credits with the journal, ${clients}`, 'grants/s', withJournal);
+    rec.measured('incremental.grants-without', `grant-credits without the journal's triggers, ${clients}`, 'grants/s', without);
+    rec.measured('incremental.journal-cost', '  throughput without / with the journal', '×', median(without) / median(withJournal), {
+      target: TARGETS.journalCost,
+    });
+    rec.detail('incremental', { database: db.name, changed, full: fullReport, incremental: last });
+  } finally {
+    if (ctx.options.keep) ctx.log(`kept database ${db.name}`);
+    else await db.drop();
+  }
+}

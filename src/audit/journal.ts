@@ -1,0 +1,192 @@
+// The change journal: which accounts had tenant rows written, so `audit --incremental` audits
+// those accounts and not the whole database.
+//
+// Statement-level triggers with transition tables append one row per account a statement
+// touched (not per row), tagged with the writing transaction's id. A recorded audit stores
+// its snapshot as the mark; the accounts changed since are those of journal rows whose
+// transaction that snapshot does not see. A transaction still running when the mark was
+// taken is therefore counted as a change, whenever it commits: no sequence gap or clock can
+// lose a change. A write to a shared table (plans, industries) or a TRUNCATE journals a NULL
+// account: every account may be affected.
+//
+// The trigger functions are SECURITY DEFINER: an application role that writes tenant rows
+// needs no grant on the journal, so adding it (phase expand) cannot break a running client.
+import type { Knex } from 'knex';
+import { readTenancy } from '../schema/tenancy.js';
+
+export const JOURNAL_TABLE = 'igny8_account_changes';
+/** The column of igny8_audit_runs holding a recorded run's snapshot. */
+export const MARK_COLUMN = 'journal_mark';
+
+const TRIGGERS = [
+  { name: 'igny8_journal_insert', event: 'insert', referencing: 'referencing new table as new_rows', fn: 'igny8_journal_inserted' },
+  { name: 'igny8_journal_update', event: 'update', referencing: 'referencing old table as old_rows new table as new_rows', fn: 'igny8_journal_updated' },
+  { name: 'igny8_journal_delete', event: 'delete', referencing: 'referencing old table as old_rows', fn: 'igny8_journal_deleted' },
+  { name: 'igny8_journal_truncate', event: 'truncate', referencing: '', fn: 'igny8_journal_truncated' },
+] as const;
+
+export const JOURNAL_TRIGGER_NAMES: readonly string[] = TRIGGERS.map((trigger) => trigger.name);
+
+type Querier = Knex | Knex.Transaction;
+
+/**
+ * One function per event, told by its argument which column names the account: 'id' (the
+ * accounts table), 'account_id', or nothing (a shared table). PL/pgSQL plans each branch the
+ * first time it runs, per trigger, so every table gets a cached plan for its own column.
+ */
+function functionSql(schema: string, fn: string, rows: string[]): string {
+  const journal = `${schema}.${JOURNAL_TABLE}`;
+  const from = (column: string) => rows.map((transition) => `select ${column} from ${transition}`).join(' union ');
+  const body =
+    rows.length === 0
+      ? `insert into ${journal} (account_id) values (null);`
+      : `if TG_ARGV[0] = 'id' then
+           insert into ${journal} (account_id) select distinct x.id from (${from('id')}) x;
+         elsif TG_ARGV[0] = 'account_id' then
+           insert into ${journal} (account_id) select distinct x.account_id from (${from('account_id')}) x where x.account_id is not null;
+         elsif exists (${from('1')}) then
+           insert into ${journal} (account_id) values (null);
+         end if;`;
+  return `create or replace function ${schema}.${fn}() returns trigger
+            language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+          begin
+            ${body}
+            return null;
+          end $$`;
+}
+
+async function currentSchema(knex: Querier): Promise<string> {
+  const result = await knex.raw('select quote_ident(current_schema()) as name');
+  return String(result.rows[0].name);
+}
+
+/** The journal table and its trigger functions; idempotent. */
+export async function createJournal(trx: Knex.Transaction): Promise<void> {
+  const schema = await currentSchema(trx);
+  await trx.raw(`create table if not exists ${JOURNAL_TABLE} (
+    xid xid8 not null default pg_current_xact_id(),
+    account_id bigint null
+  )`);
+  // Changes since a mark are read as a range from the mark's oldest running transaction.
+  await trx.raw(`create index if not exists ${JOURNAL_TABLE}_xid_idx on ${JOURNAL_TABLE} (xid)`);
+  await trx.raw(functionSql(schema, 'igny8_journal_inserted', ['new_rows']));
+  await trx.raw(functionSql(schema, 'igny8_journal_updated', ['old_rows', 'new_rows']));
+  await trx.raw(functionSql(schema, 'igny8_journal_deleted', ['old_rows']));
+  await trx.raw(functionSql(schema, 'igny8_journal_truncated', []));
+}
+
+/**
+ * Puts the journal's triggers on every tenant table that names its account and on every
+ * shared table, replacing any already there. A migration that adds a tenant table calls this
+ * too; the distribution lint fails for a tenant table without them.
+ */
+export async function attachJournal(trx: Knex.Transaction): Promise<string[]> {
+  const tenancy = await readTenancy(trx);
+  const watched = [
+    ...tenancy.tenant.filter((t) => t.accountColumn !== null).map((t) => ({ table: t.table, argument: t.accountColumn! })),
+    ...tenancy.reference.map((table) => ({ table, argument: 'shared' })),
+  ];
+  for (const { table, argument } of watched) {
+    for (const trigger of TRIGGERS) {
+      await trx.raw(`drop trigger if exists ${trigger.name} on ${table}`);
+      await trx.raw(
+        `create trigger ${trigger.name} after ${trigger.event} on ${table} ${trigger.referencing}
+           for each statement execute function ${trigger.fn}('${argument}')`,
+      );
+    }
+  }
+  return watched.map((w) => w.table);
+}
+
+/** Removes the triggers, the functions and the journal (the down migration). */
+export async function dropJournal(trx: Knex.Transaction): Promise<void> {
+  const tables = (
+    await trx.raw(
+      `select distinct c.relname as name from pg_trigger t join pg_class c on c.oid = t.tgrelid
+         join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = current_schema() and t.tgname = any(?)`,
+      [JOURNAL_TRIGGER_NAMES as string[]],
+    )
+  ).rows as Array<{ name: string }>;
+  for (const { name } of tables) {
+    for (const trigger of TRIGGERS) await trx.raw(`drop trigger if exists ${trigger.name} on ${name}`);
+  }
+  for (const trigger of TRIGGERS) await trx.raw(`drop function if exists ${trigger.fn}()`);
+  await trx.raw(`drop table if exists ${JOURNAL_TABLE}`);
+}
+
+/** The tables carrying all of the journal's triggers. */
+export async function journaledTables(knex: Querier): Promise<string[]> {
+  const result = await knex.raw(
+    `select c.relname as name from pg_trigger t join pg_class c on c.oid = t.tgrelid
+       join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and t.tgname = any(?)
+      group by c.relname having count(distinct t.tgname) = ?
+      order by c.relname`,
+    [JOURNAL_TRIGGER_NAMES as string[], JOURNAL_TRIGGER_NAMES.length],
+  );
+  return (result.rows as Array<{ name: string }>).map((row) => row.name);
+}
+
+export async function journalPresent(knex: Querier): Promise<boolean> {
+  const result = await knex.raw(
+    `select to_regclass(?) is not null and exists (
+              select 1 from pg_attribute where attrelid = to_regclass('igny8_audit_runs') and attname = ? and not attisdropped) as present`,
+    [JOURNAL_TABLE, MARK_COLUMN],
+  );
+  return Boolean(result.rows[0].present);
+}
+
+/** The snapshot the transaction reads: what a recorded run stores as its mark. */
+export async function currentMark(trx: Querier): Promise<string> {
+  const result = await trx.raw('select pg_current_snapshot()::text as mark');
+  return String(result.rows[0].mark);
+}
+
+export interface Mark {
+  runId: string;
+  startedAt: string;
+  mark: string;
+}
+
+/** The newest recorded run that moved the mark, or undefined when none has. */
+export async function lastMark(knex: Querier): Promise<Mark | undefined> {
+  const result = await knex.raw(
+    `select run_id, started_at, ${MARK_COLUMN}::text as mark from igny8_audit_runs
+      where ${MARK_COLUMN} is not null order by started_at desc, run_id desc limit 1`,
+  );
+  const row = result.rows[0] as { run_id: string; started_at: Date | string; mark: string } | undefined;
+  if (!row) return undefined;
+  return {
+    runId: String(row.run_id),
+    startedAt: row.started_at instanceof Date ? row.started_at.toISOString() : String(row.started_at),
+    mark: row.mark,
+  };
+}
+
+/** The accounts changed since `mark`, as this transaction sees them; `all` when a shared table changed. */
+export async function changedSince(trx: Querier, mark: string): Promise<{ all: boolean; accountIds: number[] }> {
+  const result = await trx.raw(
+    `select bool_or(account_id is null) as all, coalesce(array_agg(distinct account_id) filter (where account_id is not null), '{}') as ids
+       from ${JOURNAL_TABLE}
+      where xid >= pg_snapshot_xmin(?::pg_snapshot) and not pg_visible_in_snapshot(xid, ?::pg_snapshot)`,
+    [mark, mark],
+  );
+  const row = result.rows[0] as { all: boolean | null; ids: Array<string | number> | string };
+  const ids = typeof row.ids === 'string' ? parseArray(row.ids) : row.ids.map(Number);
+  return { all: row.all === true, accountIds: ids.sort((a, b) => a - b) };
+}
+
+function parseArray(text: string): number[] {
+  const inner = text.replace(/^\{|\}$/g, '');
+  return inner === '' ? [] : inner.split(',').map(Number);
+}
+
+/** Journal rows every transaction of `mark` already saw can never be "changed since" again. */
+export async function pruneJournal(trx: Querier, mark: string): Promise<number> {
+  const result = await trx.raw(
+    `with gone as (delete from ${JOURNAL_TABLE} where xid < pg_snapshot_xmin(?::pg_snapshot) returning 1) select count(*)::int as n from gone`,
+    [mark],
+  );
+  return Number(result.rows[0].n);
+}

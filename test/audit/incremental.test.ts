@@ -1,0 +1,219 @@
+// audit --incremental: the change journal names exactly the accounts a write touched, and an
+// incremental run finds, for those accounts, exactly what a full audit finds (a differential
+// test over random changes), while the checks that span accounts run in full and agree with
+// the full audit entirely. A recorded run moves the mark; a limited one does not.
+import type { Knex } from 'knex';
+import { beforeAll, expect, it } from 'vitest';
+import { changedSince, journaledTables, lastMark } from '../../src/audit/journal.js';
+import { runAudit, type AuditReport } from '../../src/audit/run.js';
+import { findRule, RULES } from '../../src/rules/registry.js';
+import { DomainRefusal } from '../../src/errors.js';
+import { readTenancy } from '../../src/schema/tenancy.js';
+import { makeAccount, TEST_CREDENTIAL_KEY, type Fixture, type Plan } from '../helpers/check-fixtures.js';
+import { runCli } from '../helpers/cli.js';
+import { describeEachDatabase, withTestDatabase } from '../helpers/databases.js';
+
+/** A small deterministic generator: the same seed, the same changes, on both databases. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** Rows written: a statement that writes none journals nothing. */
+type Mutation = (trx: Knex.Transaction, account: Fixture) => Promise<number | { rowCount?: number }>;
+
+/** Changes a user, an operator or a bug could make; most plant a defect, some fix one, some are harmless. */
+const MUTATIONS: Record<string, Mutation> = {
+  'owner demoted': (trx, a) => trx('igny8_users').where({ id: a.ownerId }).update({ role: 'admin' }),
+  'extra sites': async (trx, a) => {
+    const site = await trx('igny8_sites').where({ id: a.siteIds[0] }).first();
+    const rows = [1, 2].map((n) => ({ account_id: a.id, name: `Extra ${n}`, slug: `extra-${n}-${uniq()}`, industry_id: site.industry_id }));
+    await trx('igny8_sites').insert(rows);
+    return rows.length;
+  },
+  'balance drift': (trx, a) => trx('igny8_accounts').where({ id: a.id }).increment('credits', 7),
+  'broken chain': async (trx, a) => {
+    await trx('igny8_credit_transactions').insert({ account_id: a.id, transaction_type: 'adjustment', amount: 5, balance_after: 1, description: 'hand-made' });
+    return 1;
+  },
+  'access revoked': (trx, a) => trx('igny8_site_user_access').where({ site_id: a.siteIds[0] }).delete(),
+  'extra sectors': async (trx, a) => {
+    const sector = await trx('igny8_sectors').where({ id: a.sectorIds[0] }).first();
+    const rows = [1, 2, 3, 4, 5, 6].map((n) => ({
+      account_id: a.id, site_id: sector.site_id, industry_sector_id: sector.industry_sector_id, name: `S${n}`, slug: `s-${n}-${uniq()}`,
+    }));
+    await trx('igny8_sectors').insert(rows);
+    return rows.length;
+  },
+  'snapshot emptied': (trx, a) => trx('igny8_invoices').where({ id: a.invoiceId ?? 0 }).update({ billing_snapshot: JSON.stringify({}) }),
+  'renamed (harmless)': (trx, a) => trx('igny8_accounts').where({ id: a.id }).update({ name: `Renamed ${a.slug}` }),
+  'owner restored': (trx, a) => trx('igny8_users').where({ id: a.ownerId }).update({ role: 'owner' }),
+  'user added': async (trx, a) => {
+    await trx('igny8_users').insert({ email: `${a.slug}-x${uniq()}@mail.test`, password: 'pbkdf2_sha256$1$s$h', role: 'editor', account_id: a.id });
+    return 1;
+  },
+};
+
+/** knex-pglite answers a delete with the raw result instead of its count. */
+function rowsWritten(result: number | { rowCount?: number }): number {
+  return typeof result === 'number' ? result : Number(result.rowCount ?? 0);
+}
+
+let unique = 0;
+const uniq = () => `${process.pid}-${++unique}`;
+
+/** Every finding key a report shows, per check (samples are all of them: the sample is large). */
+function findingsOf(report: AuditReport): Map<string, Array<{ key: string; account: string | null }>> {
+  return new Map(
+    report.checks.map((check) => {
+      expect(check.status, `${check.id}: ${check.error ?? ''}`).not.toBe('error');
+      expect(check.samples.length, `${check.id}: every finding sampled`).toBe(check.count);
+      return [check.id, check.samples.map((sample) => ({ key: sample.key, account: sample.account ?? null }))];
+    }),
+  );
+}
+
+const audit = (knex: Knex, options: { incremental?: boolean; record?: boolean } = {}) =>
+  runAudit(knex, { sample: 100_000, failOn: 'never', credentialKey: TEST_CREDENTIAL_KEY, ...options });
+
+/** The incremental run's findings equal the full run's for the changed accounts; run-in-full checks equal it entirely. */
+function expectAgreement(full: AuditReport, incremental: AuditReport, changedSlugs: ReadonlySet<string>): void {
+  const whole = findingsOf(full);
+  const part = findingsOf(incremental);
+  for (const rule of RULES) {
+    const expected = whole.get(rule.id)!;
+    const got = part.get(rule.id)!;
+    if (rule.scope === 'account') {
+      const wanted = expected.filter((f) => f.account !== null && changedSlugs.has(f.account)).map((f) => f.key).sort();
+      // Of the changed accounts, exactly the full audit's findings; nothing the full audit lacks.
+      expect(got.filter((f) => f.account !== null && changedSlugs.has(f.account)).map((f) => f.key).sort(), rule.id).toEqual(wanted);
+      const all = new Set(expected.map((f) => f.key));
+      for (const f of got) expect(all.has(f.key), `${rule.id}: ${f.key} not in the full audit`).toBe(true);
+    } else {
+      expect(got.map((f) => f.key).sort(), rule.id).toEqual(expected.map((f) => f.key).sort());
+    }
+  }
+}
+
+describeEachDatabase(
+  'audit --incremental',
+  (fx) => {
+    const accounts: Fixture[] = [];
+    beforeAll(async () => {
+      const plans: Plan[] = ['free', 'starter', 'growth', 'scale'];
+      await fx.db.knex.transaction(async (trx) => {
+        for (let index = 0; index < 24; index++) accounts.push(await makeAccount(trx, { plan: plans[index % 4], sites: 1 + (index % 2) }));
+        // Defects from before the mark: a full audit finds them, an incremental one leaves them be.
+        await MUTATIONS['balance drift']!(trx, accounts[0]!);
+        await MUTATIONS['access revoked']!(trx, accounts[1]!);
+      });
+    }, 60_000);
+
+    it('journals every tenant table and every shared table', async () => {
+      const tenancy = await readTenancy(fx.db.knex);
+      expect(await journaledTables(fx.db.knex)).toEqual(
+        [...tenancy.tenant.map((t) => t.table), ...tenancy.reference].sort(),
+      );
+    });
+
+    it('refuses (exit 3) before any recorded run, saying how to set the mark', async () => {
+      const refused = await audit(fx.db.knex, { incremental: true }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(DomainRefusal);
+      expect((refused as Error).message).toMatch(/audit --record/);
+    });
+
+    it('a recorded run of some checks only does not set the mark', async () => {
+      const report = await runAudit(fx.db.knex, { record: true, checks: [findRule('credit-balance-drift')!] });
+      expect(report.movedMark).toBe(false);
+      expect(await lastMark(fx.db.knex)).toBeUndefined();
+    });
+
+    it('differential: over random changes, incremental findings for the changed accounts equal a full audit', async () => {
+      const first = await audit(fx.db.knex, { record: true });
+      expect(first.movedMark).toBe(true);
+      const next = random(17);
+      const names = Object.keys(MUTATIONS);
+      for (let round = 0; round < 3; round++) {
+        const touched = new Set<number>();
+        await fx.db.knex.transaction(async (trx) => {
+          for (let change = 0; change < 8; change++) {
+            const account = accounts[Math.floor(next() * accounts.length)]!;
+            const written = rowsWritten(await MUTATIONS[names[Math.floor(next() * names.length)]!]!(trx, account));
+            if (written > 0) touched.add(account.id);
+          }
+        });
+        // The journal names exactly the accounts written since the mark.
+        const mark = (await lastMark(fx.db.knex))!;
+        const changed = await changedSince(fx.db.knex, mark.mark);
+        expect(changed).toEqual({ all: false, accountIds: [...touched].sort((a, b) => a - b) });
+
+        const incremental = await audit(fx.db.knex, { incremental: true, record: true });
+        const full = await audit(fx.db.knex);
+        expect(incremental.incremental?.accounts).toBe(touched.size);
+        expect(incremental.incremental?.inFull).toEqual(RULES.filter((rule) => rule.scope !== 'account').map((rule) => rule.id));
+        expect(incremental.movedMark).toBe(true);
+        const slugs = new Set(accounts.filter((a) => touched.has(a.id)).map((a) => a.slug));
+        expectAgreement(full, incremental, slugs);
+        // Something was found, and what predates the mark in unchanged accounts was not.
+        expect(incremental.totals.rows).toBeGreaterThan(0);
+        if (!touched.has(accounts[0]!.id)) {
+          expect(findingsOf(incremental).get('credit-balance-drift')!.some((f) => f.account === accounts[0]!.slug)).toBe(false);
+        }
+      }
+      // Nothing changed since the last recorded run: no account is audited again.
+      const quiet = await audit(fx.db.knex, { incremental: true });
+      expect(quiet.incremental?.accounts).toBe(0);
+      for (const check of quiet.checks) if (findRule(check.id)!.scope === 'account') expect(check.count, check.id).toBe(0);
+    }, 120_000);
+
+    it('a change to a shared table (plans) makes every account changed', async () => {
+      await audit(fx.db.knex, { record: true });
+      await fx.db.knex('igny8_plans').where({ slug: 'scale' }).update({ name: fx.db.knex.raw('name') });
+      const report = await audit(fx.db.knex, { incremental: true });
+      expect(report.incremental?.accounts).toBe('all');
+      expectAgreement(await audit(fx.db.knex), report, new Set(accounts.map((a) => a.slug)));
+    }, 60_000);
+  },
+  { migrated: true },
+);
+
+describeEachDatabase(
+  'igny8 audit --incremental, as a user runs it',
+  (fx) => {
+    it('exit 3 before a recorded run; after `audit --record`, only the changed account is audited', async () => {
+      const env = fx.t.env;
+      if (fx.kind === 'pglite') await fx.t.db.close();
+      const first = await runCli(['audit', '--incremental'], { env });
+      expect(first.code).toBe(3);
+      expect(first.stderr).toMatch(/audit --record/);
+
+      const recorded = await runCli(['audit', '--record', '--fail-on', 'never'], { env });
+      expect(recorded.code).toBe(0);
+      expect(recorded.stderr).toMatch(/--incremental` now counts changes from this run/);
+
+      const slug = await withTestDatabase(fx.t, (db) =>
+        db.knex.transaction(async (trx) => {
+          const account = await makeAccount(trx);
+          await trx('igny8_accounts').where({ id: account.id }).increment('credits', 3);
+          return account.slug;
+        }),
+      );
+      const result = await runCli(['audit', '--incremental', '--json', '--fail-on', 'never', '--sample', '10'], { env });
+      expect(result.code).toBe(0);
+      const document = JSON.parse(result.stdout) as {
+        incremental: { accounts: number; inFull: string[] };
+        checks: Array<{ id: string; count: number; samples: Array<{ account: string }> }>;
+      };
+      expect(document.incremental.accounts).toBe(1);
+      expect(document.incremental.inFull).toContain('plan-catalog-drift');
+      const drift = document.checks.find((check) => check.id === 'credit-balance-drift')!;
+      expect(drift.count).toBe(1);
+      expect(drift.samples[0]!.account).toBe(slug);
+      expect(result.stderr).toMatch(/incremental: 1 account changed since the recorded run/);
+    }, 60_000);
+  },
+  { migrated: true, onDisk: true },
+);
