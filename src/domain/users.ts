@@ -13,6 +13,7 @@ import { registerSecret } from '../secrets.js';
 import { withTransaction } from '../db/transaction.js';
 import { ownerIntoRoles } from '../rules/owner-role-mismatch.js';
 import { plural } from '../render/text.js';
+import { assertAccountCanGrow } from './account-gate.js';
 import { findAccountBySlug } from './accounts.js';
 import type { AddUserInput, ChangeEmailInput, DeactivateUserInput, MemberRole, TransferOwnershipInput } from './inputs.js';
 import { allowsAnother, userLimit } from './limits.js';
@@ -90,6 +91,7 @@ export async function addUser(knex: Knex, input: AddUserInput, options: UserOpti
   try {
     return await withTransaction(knex, async (trx) => {
       const account = await lockAccount(trx, { slug: input.account });
+      await assertAccountCanGrow(trx, account, 'new users');
       return insertMember(trx, account, input, passwordHash);
     });
   } catch (error) {

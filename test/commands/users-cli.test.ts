@@ -9,13 +9,22 @@ import { beforeAll } from 'vitest';
 
 const PASSWORD = 'Sup3r-Secret-Pa55';
 
+/** Registers an account on a paid plan and pays its signup invoice: an active account. */
+async function registerPaid(run: (args: string[], input?: string) => Promise<CliResult>, email: string, name: string, plan: string): Promise<void> {
+  const registered = await run(['--json', 'register', '--email', email, '--password-stdin', '--account-name', name, '--plan', plan], PASSWORD);
+  expect(registered.code, registered.stderr).toBe(0);
+  const { invoice } = JSON.parse(registered.stdout) as { invoice: { number: string } };
+  const paid = await run(['invoice', 'pay', invoice.number]);
+  expect(paid.code, paid.stderr).toBe(0);
+}
+
 describeEachDatabase(
   'user, account transfer-ownership and site access commands',
   (fx) => {
     const run = (args: string[], input?: string): Promise<CliResult> => runCli(args, { env: fx.t.env, input });
 
     it('a member is added, renamed, made owner; the owner before is deactivated; access granted and revoked', async () => {
-      expect((await run(['register', '--email', 'ann@example.com', '--password-stdin', '--account-name', 'Ann Co', '--plan', 'growth'], PASSWORD)).code).toBe(0);
+      await registerPaid(run, 'ann@example.com', 'Ann Co', 'growth');
       expect((await run(['create-site', '--account', 'ann-co', '--name', 'Blog', '--domain', 'blog.example.com', '--industry', 'technology'])).code).toBe(0);
 
       const added = await run(['user', 'add', '--account', 'ann-co', '--email', 'Bob@example.com', '--role', 'editor', '--password-stdin'], `${PASSWORD}\n`);
@@ -91,7 +100,7 @@ describeOnServer('concurrent transfers as child processes [postgres]', () => {
 
   it('4 processes transfer one account to 4 members at once: every one succeeds, one owner after', async () => {
     const run = (args: string[], input?: string) => runCli(args, { env: t.env, input });
-    expect((await run(['register', '--email', 'own@example.com', '--password-stdin', '--account-name', 'Race Co', '--plan', 'scale'], PASSWORD)).code).toBe(0);
+    await registerPaid(run, 'own@example.com', 'Race Co', 'scale');
     const heirs = ['h1@example.com', 'h2@example.com', 'h3@example.com', 'h4@example.com'];
     for (const email of heirs) expect((await run(['user', 'add', '--account', 'race-co', '--email', email, '--role', 'admin'])).code).toBe(0);
     const results = await Promise.all(heirs.map((email) => run(['account', 'transfer-ownership', '--account', 'race-co', '--to', email])));

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { beforeAll, expect, it } from 'vitest';
 import { connect, type Database } from '../../src/db/connect.js';
+import { payInvoice } from '../../src/domain/payments.js';
 import { registerAccount } from '../../src/domain/register.js';
 import { createSite } from '../../src/domain/sites.js';
 import { grantSiteAccess, listSiteAccess, revokeSiteAccess } from '../../src/domain/site-access.js';
@@ -11,12 +12,14 @@ import { describeEachDatabase, describeOnServer, type TestDatabase } from '../he
 import { createMigratedDatabase } from '../helpers/templates.js';
 import { countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
 
-async function newAccount(knex: Knex, plan: string) {
+/** An active account on `plan`: a paid plan's signup invoice is paid (`unpaid` leaves it pending). */
+async function newAccount(knex: Knex, plan: string, options: { unpaid?: boolean } = {}) {
   const r = await registerAccount(
     knex,
     { email: uniqueEmail('owner'), password: 'Test123!', accountName: uniqueName('Members'), plan },
     { scryptCost: FAST_SCRYPT },
   );
+  if (r.invoice && !options.unpaid) await payInvoice(knex, { number: r.invoice.number });
   return { id: r.account.id, slug: r.account.slug, ownerId: r.user.id, ownerEmail: r.user.email };
 }
 
@@ -53,6 +56,15 @@ describeEachDatabase(
         /account: no account with slug/,
       );
       expect((await countRows(fx.db.knex)).igny8_users).toBe(before.igny8_users + 1); // only `other`'s owner
+    });
+
+    it('user add refuses an account that has not paid, naming the invoice, and writes nothing', async () => {
+      const account = await newAccount(fx.db.knex, 'growth', { unpaid: true });
+      const before = await countRows(fx.db.knex);
+      const refused = addUser(fx.db.knex, { account: account.slug, email: uniqueEmail(), role: 'editor' });
+      await expect(refused).rejects.toBeInstanceOf(DomainRefusal);
+      await expect(refused).rejects.toThrow(/is pending_payment: no new users: pay invoice INV-\d+ \(139\.00 USD, pending\) first/);
+      expect(await countRows(fx.db.knex)).toEqual(before);
     });
 
     it('user add without a password stores an unusable one', async () => {
