@@ -4,6 +4,7 @@ import type { AccountView } from '../domain/accounts.js';
 import type { AccountCreditResult } from '../domain/credit-operations.js';
 import type { BillingRunResult } from '../domain/billing-run.js';
 import type { InvoiceOutcome } from '../domain/payments.js';
+import type { PlanChangeResult } from '../domain/plan-change.js';
 import type { Registration } from '../domain/register.js';
 import type { CreatedSector } from '../domain/sectors.js';
 import type { CreatedSite } from '../domain/sites.js';
@@ -127,6 +128,30 @@ export function renderBillingRun(result: BillingRunResult): string[] {
     field('suspended', plural(c.suspendedAccounts, 'account')),
   ];
   if (!result.dryRun) lines.push(field('ran by', `${result.ranBy} (igny8 ${result.igny8Version})`));
+  return lines;
+}
+
+export function renderPlanChange(result: PlanChangeResult): string[] {
+  const prefix = result.dryRun ? 'dry run, nothing changed: would ' : '';
+  const a = result.account;
+  const head =
+    result.kind === 'cancel-scheduled'
+      ? `${prefix}${result.dryRun ? 'cancel' : 'cancelled'} the scheduled plan change of account "${a.slug}": it stays on ${result.to.slug}`
+      : result.at === 'now'
+        ? `${prefix}${result.dryRun ? 'move' : 'moved'} account "${a.slug}" from ${result.from.slug} to ${result.to.slug} (${result.kind}, now)`
+        : `${prefix}${result.dryRun ? 'schedule' : 'scheduled'} the ${result.kind} of account "${a.slug}" from ${result.from.slug} to ${result.to.slug} for ${when(result.effectiveAt)} UTC (period end)`;
+  const lines = [head];
+  if (a.status !== a.previousStatus) lines.push(field('account', `${a.previousStatus} → ${a.status}`));
+  if (result.subscription) {
+    const s = result.subscription;
+    lines.push(field('subscription', `${s.id}: plan ${s.plan}, ${s.status}${s.scheduledPlan ? `, becomes ${s.scheduledPlan} at ${when(s.currentPeriodEnd)} UTC` : ''}`));
+  }
+  if (result.invoice) {
+    const i = result.invoice;
+    const prorated = result.prorationFactor === undefined ? '' : `, prorated for ${(result.prorationFactor * 100).toFixed(1)}% of the period`;
+    lines.push(field('invoice', `${i.number}, ${i.total} ${i.currency}${prorated}, due ${day(i.dueDate)}`));
+    if (!result.dryRun) lines.push(`credits follow when it is paid: igny8 invoice pay ${i.number}`);
+  }
   return lines;
 }
 
