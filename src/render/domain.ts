@@ -167,6 +167,7 @@ export function renderAccount(view: AccountView, width: number): string[] {
       `sites ${view.plan.maxSites || 'unlimited'}, users ${view.plan.maxUsers || 'unlimited'}, sectors/site ${view.plan.maxSectorsPerSite ?? 'unlimited'}`,
     ),
     field('balance', plural(view.balance, 'credit')),
+    ...(view.openInvoices.length > 0 ? [field('to pay', `${view.openInvoices.join(', ')} (igny8 invoice pay NUMBER)`)] : []),
     field('billing', `${a.billingEmail ?? '(no billing email)'}${address ? `; ${address}` : ''}`),
     field('created', when(a.createdAt)),
   ];
@@ -187,7 +188,7 @@ export function renderAccount(view: AccountView, width: number): string[] {
   lines.push(
     ...wrapText(
       view.subscription
-        ? `  ${view.subscription.id}: plan ${view.subscription.plan}, ${view.subscription.status}, ${day(view.subscription.currentPeriodStart)} → ${day(view.subscription.currentPeriodEnd)}${view.subscription.cancelAtPeriodEnd ? ', cancels at period end' : ''}`
+        ? `  ${view.subscription.id}: plan ${view.subscription.plan}, ${view.subscription.status}, ${day(view.subscription.currentPeriodStart)} → ${day(view.subscription.currentPeriodEnd)}${view.subscription.cancelAtPeriodEnd ? ', cancels at period end' : ''}${view.subscription.scheduledPlan ? `, becomes ${view.subscription.scheduledPlan} at period end` : ''}`
         : '  none',
       width,
     ),
@@ -225,6 +226,15 @@ export function renderAccount(view: AccountView, width: number): string[] {
       : table(
           ['id', 'slug', 'name', 'domain', 'industry', 'sectors', 'status'],
           view.sites.map((s) => [s.id, s.slug, s.name, s.domain, s.industry, s.sectors, s.status]),
+        ),
+  );
+  lines.push('', 'status history');
+  lines.push(
+    view.statusHistory.length === 0
+      ? '  none recorded'
+      : table(
+          ['when', 'from', 'to', 'why'],
+          view.statusHistory.map((h) => [when(h.changedAt), h.fromStatus ?? '(created)', h.toStatus, h.reason ?? '']),
         ),
   );
   lines.push('', `ledger (last ${view.ledger.length})`);
