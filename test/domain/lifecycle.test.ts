@@ -10,6 +10,7 @@ import { createSector } from '../../src/domain/sectors.js';
 import { createSite } from '../../src/domain/sites.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { runAudit } from '../../src/audit/run.js';
+import * as api from '../../src/index.js';
 import { showAccount } from '../../src/domain/accounts.js';
 import { renderAccount } from '../../src/render/domain.js';
 import { runRepairs } from '../../src/repairs/run.js';
@@ -156,6 +157,15 @@ describeEachDatabase(
       });
       expect(await account(fx.db.knex, r.account.id)).toEqual({ status: 'active', credits: 1500 });
       expect(await brokenLedgerRows(fx.db.knex, r.account.id)).toBe(0);
+    });
+
+    it('the programmatic API parses its input first: a bad value names its key, nothing written', async () => {
+      const r = await signUp(fx.db.knex, 'starter');
+      await expect(api.payInvoice(fx.db.knex, { number: 'x y' })).rejects.toMatchObject({ field: 'number' });
+      await expect(api.payInvoice(fx.db.knex, { number: r.invoice!.number, paidAt: '2999-01-01' })).rejects.toMatchObject({ field: 'paidAt' });
+      await expect(api.changePlan(fx.db.knex, { account: r.account.slug, plan: 'growth', at: 'soon' as 'now' })).rejects.toMatchObject({ field: 'at' });
+      expect(await account(fx.db.knex, r.account.id)).toEqual({ status: 'pending_payment', credits: 0 });
+      expect((await api.payInvoice(fx.db.knex, { number: r.invoice!.number, paidAt: '2026-01-01' })).account.status).toBe('active');
     });
 
     it('debits never overdraw: refused with the balance, nothing written; a key debits once', async () => {
