@@ -12,6 +12,7 @@ import { BIN, memoryMethod, useBin } from './process.js';
 import { snapshotCli } from './snapshot.js';
 import { renderMarkdown, renderTable, replaceBlock } from './render.js';
 import { Recorder, type BenchResult } from './result.js';
+import { benchBilling } from './sections/billing.js';
 import { benchGrants } from './sections/grants.js';
 import { benchIncremental } from './sections/incremental.js';
 import { benchLegacy } from './sections/legacy.js';
@@ -39,6 +40,7 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
     }
     if (wants('grants')) await benchGrants(ctx);
     if (wants('incremental')) await benchIncremental(ctx);
+    if (wants('billing')) await benchBilling(ctx);
   } finally {
     if (!options.keep) for (const name of [...created]) await server.dropDatabase(name).catch(() => undefined);
     snapshot?.remove();

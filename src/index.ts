@@ -15,6 +15,9 @@ import {
   validateInput,
 } from './domain/inputs.js';
 import { registerAccount, type RegisterOptions } from './domain/register.js';
+import { changePlanInputSchema, payInvoiceInputSchema, voidInvoiceInputSchema } from './domain/inputs.js';
+import { payInvoice as payInvoiceParsed, voidInvoice as voidInvoiceParsed } from './domain/payments.js';
+import { changePlan as changePlanParsed } from './domain/plan-change.js';
 
 export { connect, type ConnectOptions, type Database, type DatabaseWhere } from './db/connect.js';
 export { resolveDatabaseTarget, type DatabaseTarget } from './db/connection-string.js';
@@ -27,6 +30,8 @@ export type { Rule, RuleRepair, Severity } from './rules/types.js';
 export { syncCatalog, readCatalog } from './domain/catalog.js';
 export { showAccount, type AccountView } from './domain/accounts.js';
 export { withTransaction } from './db/transaction.js';
+export { runBilling, billingHistory, type BillingRunInput, type BillingRunResult } from './domain/billing-run.js';
+export { assertAccountCanGrow, GATED_STATUSES } from './domain/account-gate.js';
 export {
   ExitCode,
   Igny8Error,
@@ -67,4 +72,23 @@ export async function grantCredits(knex: Knex, request: CreditRequest) {
 /** Debits credits, never below zero. */
 export async function debitCredits(knex: Knex, request: CreditRequest) {
   return debitAccountCredits(knex, validateInput(creditInputSchema, request));
+}
+
+export type PayInvoiceRequest = z.input<typeof payInvoiceInputSchema>;
+export type VoidInvoiceRequest = z.input<typeof voidInvoiceInputSchema>;
+export type ChangePlanRequest = z.input<typeof changePlanInputSchema>;
+
+/** Records an invoice's payment: a period's credits once, keyed by its number; the account active again. */
+export async function payInvoice(knex: Knex, request: PayInvoiceRequest) {
+  return payInvoiceParsed(knex, validateInput(payInvoiceInputSchema, request));
+}
+
+/** Voids an unpaid invoice. */
+export async function voidInvoice(knex: Knex, request: VoidInvoiceRequest) {
+  return voidInvoiceParsed(knex, validateInput(voidInvoiceInputSchema, request));
+}
+
+/** Moves an account to another plan: upgrades now with a prorated invoice, downgrades at period end. */
+export async function changePlan(knex: Knex, request: ChangePlanRequest) {
+  return changePlanParsed(knex, validateInput(changePlanInputSchema, request));
 }

@@ -42,6 +42,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./grant-credits.js').then((m) => m.default),
   },
   {
+    name: 'change-plan',
+    description: 'move an account to another plan: upgrades now with a prorated invoice, downgrades at period end',
+    load: () => import('./change-plan.js').then((m) => m.default),
+  },
+  {
     name: 'debit-credits',
     description: 'take credits from an account through the credit service, never below zero',
     load: () => import('./debit-credits.js').then((m) => m.default),

@@ -2,6 +2,7 @@
 // `igny8 account show` prints.
 import type { Knex } from 'knex';
 import { ValidationError } from '../errors.js';
+import { readStatusHistory, type StatusChange } from './account-status.js';
 import { readLedger, type LedgerEntry } from './credits.js';
 import { effectiveSectorLimit } from './limits.js';
 import { requireTargetSchema } from './target-schema.js';
@@ -65,7 +66,13 @@ export interface AccountView {
     currentPeriodStart: Date;
     currentPeriodEnd: Date;
     cancelAtPeriodEnd: boolean;
+    /** A plan change the billing run applies at the period's end. */
+    scheduledPlan: string | null;
   } | null;
+  /** Status changes, newest first (none before the history began). */
+  statusHistory: StatusChange[];
+  /** What the account owes: its open invoices (pending or overdue), oldest due first. */
+  openInvoices: string[];
   invoices: Array<{
     id: number;
     number: string;
@@ -116,6 +123,11 @@ export async function showAccount(knex: Knex, key: string, ledgerRows = 10): Pro
         .join('igny8_plans as p', 'p.id', 's.plan_id')
         .where('s.account_id', ref.id)
         .select('s.*', 'p.slug as plan_slug')) as Row[];
+      const scheduled =
+        subscription?.scheduled_plan_id == null
+          ? null
+          : ((await trx('igny8_plans').where('id', subscription.scheduled_plan_id).first('slug')) as { slug: string }).slug;
+      const statusHistory = await readStatusHistory(trx, ref.id);
       const invoices = (await trx('igny8_invoices').where('account_id', ref.id).orderBy('id', 'desc').select('*')) as Row[];
       const methods = (await trx('igny8_account_payment_methods').where('account_id', ref.id).orderBy('id').select('*')) as Row[];
       const sites = (await trx('igny8_sites as s')
@@ -170,8 +182,14 @@ export async function showAccount(knex: Knex, key: string, ledgerRows = 10): Pro
               currentPeriodStart: subscription.current_period_start,
               currentPeriodEnd: subscription.current_period_end,
               cancelAtPeriodEnd: subscription.cancel_at_period_end,
+              scheduledPlan: scheduled,
             }
           : null,
+        statusHistory,
+        openInvoices: invoices
+          .filter((i) => i.status === 'pending' || i.status === 'overdue')
+          .sort((x, y) => String(x.due_date).localeCompare(String(y.due_date)) || x.id - y.id)
+          .map((i) => i.invoice_number as string),
         invoices: invoices.map((i) => ({
           id: i.id,
           number: i.invoice_number,

@@ -344,3 +344,15 @@ export const debitInputSchema = z.object({
   idempotencyKey: idempotencyKeySchema.optional(),
 });
 export type DebitInput = z.output<typeof debitInputSchema>;
+
+export const PLAN_CHANGE_TIMES = ['now', 'period-end'] as const;
+
+/** `igny8 change-plan`. */
+export const changePlanInputSchema = z.object({
+  account: slugSchema,
+  plan: slugSchema,
+  /** Default: an upgrade now, a downgrade at period end. */
+  at: z.enum(PLAN_CHANGE_TIMES, { error: `must be one of ${PLAN_CHANGE_TIMES.join(', ')}` }).optional(),
+  dryRun: z.boolean().optional(),
+});
+export type ChangePlanInput = z.output<typeof changePlanInputSchema>;

@@ -25,6 +25,12 @@ const INVOICES = 'igny8_invoices';
 /** metadata.source of an invoice for the difference of an upgrade within a period. */
 export const PRORATION_SOURCE = 'proration';
 
+/**
+ * metadata.source of the invoices igny8 issues for a whole period: a signup's, a repaired
+ * signup's, a renewal's, a free account's first paid plan's. Paid, each tops the credits up.
+ */
+export const PERIOD_INVOICE_SOURCES = ['registration', 'repair', 'renewal', 'plan-change'] as const;
+
 export interface InvoiceRow {
   id: number;
   account_id: number;

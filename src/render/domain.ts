@@ -4,6 +4,7 @@ import type { AccountView } from '../domain/accounts.js';
 import type { AccountCreditResult } from '../domain/credit-operations.js';
 import type { BillingRunResult } from '../domain/billing-run.js';
 import type { InvoiceOutcome } from '../domain/payments.js';
+import type { PlanChangeResult } from '../domain/plan-change.js';
 import type { Registration } from '../domain/register.js';
 import type { CreatedSector } from '../domain/sectors.js';
 import type { CreatedSite } from '../domain/sites.js';
@@ -130,6 +131,30 @@ export function renderBillingRun(result: BillingRunResult): string[] {
   return lines;
 }
 
+export function renderPlanChange(result: PlanChangeResult): string[] {
+  const prefix = result.dryRun ? 'dry run, nothing changed: would ' : '';
+  const a = result.account;
+  const head =
+    result.kind === 'cancel-scheduled'
+      ? `${prefix}${result.dryRun ? 'cancel' : 'cancelled'} the scheduled plan change of account "${a.slug}": it stays on ${result.to.slug}`
+      : result.at === 'now'
+        ? `${prefix}${result.dryRun ? 'move' : 'moved'} account "${a.slug}" from ${result.from.slug} to ${result.to.slug} (${result.kind}, now)`
+        : `${prefix}${result.dryRun ? 'schedule' : 'scheduled'} the ${result.kind} of account "${a.slug}" from ${result.from.slug} to ${result.to.slug} for ${when(result.effectiveAt)} UTC (period end)`;
+  const lines = [head];
+  if (a.status !== a.previousStatus) lines.push(field('account', `${a.previousStatus} → ${a.status}`));
+  if (result.subscription) {
+    const s = result.subscription;
+    lines.push(field('subscription', `${s.id}: plan ${s.plan}, ${s.status}${s.scheduledPlan ? `, becomes ${s.scheduledPlan} at ${when(s.currentPeriodEnd)} UTC` : ''}`));
+  }
+  if (result.invoice) {
+    const i = result.invoice;
+    const prorated = result.prorationFactor === undefined ? '' : `, prorated for ${(result.prorationFactor * 100).toFixed(1)}% of the period`;
+    lines.push(field('invoice', `${i.number}, ${i.total} ${i.currency}${prorated}, due ${day(i.dueDate)}`));
+    if (!result.dryRun) lines.push(`credits follow when it is paid: igny8 invoice pay ${i.number}`);
+  }
+  return lines;
+}
+
 export function renderAccount(view: AccountView, width: number): string[] {
   const table = (head: string[], rows: Parameters<typeof renderTable>[1]) => renderTable(head, rows, { width });
   const a = view.account;
@@ -142,6 +167,7 @@ export function renderAccount(view: AccountView, width: number): string[] {
       `sites ${view.plan.maxSites || 'unlimited'}, users ${view.plan.maxUsers || 'unlimited'}, sectors/site ${view.plan.maxSectorsPerSite ?? 'unlimited'}`,
     ),
     field('balance', plural(view.balance, 'credit')),
+    ...(view.openInvoices.length > 0 ? [field('to pay', `${view.openInvoices.join(', ')} (igny8 invoice pay NUMBER)`)] : []),
     field('billing', `${a.billingEmail ?? '(no billing email)'}${address ? `; ${address}` : ''}`),
     field('created', when(a.createdAt)),
   ];
@@ -162,7 +188,7 @@ export function renderAccount(view: AccountView, width: number): string[] {
   lines.push(
     ...wrapText(
       view.subscription
-        ? `  ${view.subscription.id}: plan ${view.subscription.plan}, ${view.subscription.status}, ${day(view.subscription.currentPeriodStart)} → ${day(view.subscription.currentPeriodEnd)}${view.subscription.cancelAtPeriodEnd ? ', cancels at period end' : ''}`
+        ? `  ${view.subscription.id}: plan ${view.subscription.plan}, ${view.subscription.status}, ${day(view.subscription.currentPeriodStart)} → ${day(view.subscription.currentPeriodEnd)}${view.subscription.cancelAtPeriodEnd ? ', cancels at period end' : ''}${view.subscription.scheduledPlan ? `, becomes ${view.subscription.scheduledPlan} at period end` : ''}`
         : '  none',
       width,
     ),
@@ -200,6 +226,15 @@ export function renderAccount(view: AccountView, width: number): string[] {
       : table(
           ['id', 'slug', 'name', 'domain', 'industry', 'sectors', 'status'],
           view.sites.map((s) => [s.id, s.slug, s.name, s.domain, s.industry, s.sectors, s.status]),
+        ),
+  );
+  lines.push('', 'status history');
+  lines.push(
+    view.statusHistory.length === 0
+      ? '  none recorded'
+      : table(
+          ['when', 'from', 'to', 'why'],
+          view.statusHistory.map((h) => [when(h.changedAt), h.fromStatus ?? '(created)', h.toStatus, h.reason ?? '']),
         ),
   );
   lines.push('', `ledger (last ${view.ledger.length})`);

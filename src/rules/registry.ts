@@ -10,10 +10,12 @@ import { crossTenantReference } from './cross-tenant-reference.js';
 import { duplicateEmails } from './duplicate-emails.js';
 import { invoiceBillingSnapshotMissing } from './invoice-billing-snapshot-missing.js';
 import { ledgerChainBroken } from './ledger-chain-broken.js';
+import { inactiveAccountActivity } from './inactive-account-activity.js';
 import { ledgerNegativeBalance } from './ledger-negative-balance.js';
 import { multipleOwners } from './multiple-owners.js';
 import { orphanUsers } from './orphan-users.js';
 import { ownerRoleMismatch } from './owner-role-mismatch.js';
+import { paidInvoiceCreditsMissing } from './paid-invoice-credits-missing.js';
 import { paymentMethodDrift } from './payment-method-drift.js';
 import { pendingPaymentIncomplete } from './pending-payment-incomplete.js';
 import { planCatalogDrift } from './plan-catalog-drift.js';
@@ -24,6 +26,7 @@ import { signupCreditShortfall } from './signup-credit-shortfall.js';
 import { siteAccessMissing } from './site-access-missing.js';
 import { siteIndustryNull } from './site-industry-null.js';
 import { siteLimitExceeded } from './site-limit-exceeded.js';
+import { subscriptionPeriodStale } from './subscription-period-stale.js';
 import { subscriptionPlanDrift } from './subscription-plan-drift.js';
 import { subscriptionPlanMissing } from './subscription-plan-missing.js';
 import type { Rule } from './types.js';
@@ -41,14 +44,17 @@ export const RULES: readonly Rule[] = [
   planCatalogDrift,
   subscriptionPlanMissing,
   subscriptionPlanDrift,
+  subscriptionPeriodStale,
   creditBalanceDrift,
   ledgerChainBroken,
   ledgerNegativeBalance,
   signupCreditShortfall,
   paymentMethodDrift,
   pendingPaymentIncomplete,
+  paidInvoiceCreditsMissing,
   invoiceBillingSnapshotMissing,
   siteAccessMissing,
+  inactiveAccountActivity,
   plaintextCredentials,
   credentialsUndecryptable,
   crossTenantReference,
@@ -71,6 +77,7 @@ const REPAIR_ORDER: readonly Rule[] = [
   invoiceBillingSnapshotMissing,
   creditBalanceDrift,
   signupCreditShortfall,
+  paidInvoiceCreditsMissing,
   plaintextCredentials,
   siteIndustryNull,
   siteAccessMissing,

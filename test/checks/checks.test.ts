@@ -257,6 +257,63 @@ const CASES: Record<string, (name: ShapeName) => Case> = {
       return [`ledger:${(row as { id: number }).id}`];
     },
   }),
+  'paid-invoice-credits-missing': (name) => ({
+    async plant(trx) {
+      if (name === 'legacy') return 'not-applicable';
+      const paid = (a: Fixture, metadata: Record<string, unknown>) =>
+        trx('igny8_invoices').where({ id: a.invoiceId }).update({ status: 'paid', paid_at: new Date(), metadata: JSON.stringify(metadata) });
+      const a = await makeAccount(trx, { plan: 'starter' });
+      await paid(a, { source: 'registration', plan: 'starter' });
+      // Credited: its keyed row exists. Legacy (no source) and upgrade invoices are not judged.
+      const b = await makeAccount(trx, { plan: 'growth' });
+      await paid(b, { source: 'renewal', plan: 'growth' });
+      const [invoice] = await trx('igny8_invoices').where({ id: b.invoiceId }).select('invoice_number');
+      await trx('igny8_credit_transactions').insert({
+        account_id: b.id, transaction_type: 'subscription', amount: 0, balance_after: 2000, description: 'period', idempotency_key: invoice.invoice_number,
+      });
+      await paid(await makeAccount(trx, { plan: 'starter' }), {});
+      await paid(await makeAccount(trx, { plan: 'starter' }), { source: 'proration', plan: 'growth' });
+      return [`invoice:${a.invoiceId}`];
+    },
+  }),
+  'subscription-period-stale': (name) => ({
+    async plant(trx) {
+      if (name === 'legacy') return 'not-applicable';
+      const a = await makeAccount(trx, { plan: 'starter' });
+      const b = await makeAccount(trx, { plan: 'starter' });
+      const c = await makeAccount(trx, { plan: 'starter' });
+      await trx('igny8_subscriptions').where({ id: a.subscriptionId }).update({ current_period_end: trx.raw(`now() - interval '3 days'`) });
+      await trx('igny8_subscriptions').where({ id: b.subscriptionId }).update({ current_period_end: trx.raw(`now() - interval '1 hour'`) });
+      await trx('igny8_subscriptions')
+        .where({ id: c.subscriptionId })
+        .update({ status: 'canceled', current_period_end: trx.raw(`now() - interval '9 days'`) });
+      // Judged once igny8 bills.
+      await trx('igny8_billing_runs').insert({ id: '00000000-0000-4000-8000-000000000001', as_of: new Date(), grace_days: 14, ran_by: 'test', igny8_version: '0.0.0' });
+      return [`subscription:${a.subscriptionId}`];
+    },
+  }),
+  'inactive-account-activity': (name) => ({
+    async plant(trx) {
+      if (name === 'legacy') return 'not-applicable';
+      const a = await makeAccount(trx);
+      await trx('igny8_accounts').where({ id: a.id }).update({ status: 'suspended' });
+      const later = trx.raw(`now() + interval '1 hour'`);
+      const industry = await idOf(trx, 'igny8_industries', { slug: 'technology' });
+      const [site] = await trx('igny8_sites')
+        .insert({ account_id: a.id, name: 'Late', slug: 'late', industry_id: industry, created_at: later })
+        .returning('id');
+      const ledger = (amount: number, metadata: Record<string, unknown>) =>
+        trx('igny8_credit_transactions')
+          .insert({ account_id: a.id, transaction_type: 'adjustment', amount, balance_after: 1000 + amount, description: 'x', metadata: JSON.stringify(metadata), created_at: later })
+          .returning('id');
+      const [grant] = await ledger(5, {});
+      // A payment's credits are how a suspended account comes back: not judged.
+      await trx('igny8_credit_transactions').insert({
+        account_id: a.id, transaction_type: 'subscription', amount: 0, balance_after: 1005, description: 'paid', metadata: JSON.stringify({ invoice: 'INV-1' }), created_at: later,
+      });
+      return [`grant:${(grant as { id: number }).id}`, `site:${(site as { id: number }).id}`];
+    },
+  }),
   'credentials-undecryptable': () => ({
     async plant(trx, shape) {
       const a = await makeAccount(trx, { sites: 2 });
@@ -277,7 +334,11 @@ const CASES: Record<string, (name: ShapeName) => Case> = {
 
 /** Where a check does not run: enforced by the target's constraints, or not applicable. */
 const NOT_RUN: Record<ShapeName, Record<string, string>> = {
-  legacy: { 'subscription-plan-missing': 'not-applicable', 'subscription-plan-drift': 'not-applicable' },
+  legacy: Object.fromEntries(
+    ['subscription-plan-missing', 'subscription-plan-drift', 'paid-invoice-credits-missing', 'subscription-period-stale', 'inactive-account-activity'].map(
+      (id) => [id, 'not-applicable'],
+    ),
+  ),
   target: {
     ...Object.fromEntries(
       ['orphan-users', 'multiple-owners', 'duplicate-emails', 'site-industry-null', 'subscription-plan-missing', 'cross-tenant-reference'].map(

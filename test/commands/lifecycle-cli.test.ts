@@ -64,6 +64,29 @@ describeEachDatabase(
       }
       expect(await withTestDatabase(fx.t, (db) => countRows(db.knex))).toEqual(before);
     }, 180_000);
+
+    it('change-plan and billing run: exit codes and what they report', async () => {
+      const dry = await run(['change-plan', '--account', slug, '--plan', 'growth', '--dry-run']);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toMatch(/^dry run, nothing changed: would move account "life-co" from starter to growth \(upgrade, now\)/);
+      const same = await run(['change-plan', '--account', slug, '--plan', 'starter']);
+      expect(same.code).toBe(3);
+      expect(same.stderr).toContain('account "life-co" is on plan "starter" already');
+      const down = await run(['change-plan', '--account', slug, '--plan', 'free']);
+      expect(down.code, down.stderr).toBe(0);
+      expect(down.stdout).toMatch(/scheduled the downgrade of account "life-co" from starter to free for .* \(period end\)/);
+      const badAt = await run(['change-plan', '--account', slug, '--plan', 'growth', '--at', 'tomorrow']);
+      expect(badAt.code).toBe(2);
+      const billing = await run(['billing', 'run', '--as-of', '2099-01-01', '--grace-days', '3', '--dry-run']);
+      expect(billing.code, billing.stderr).toBe(0);
+      expect(billing.stdout).toMatch(/^billing run \(dry run: nothing changed\) as of 2099-01-01 00:00:00 UTC, grace 3 days/);
+      const badGrace = await run(['billing', 'run', '--grace-days', 'ten']);
+      expect(badGrace.code).toBe(2);
+      expect(badGrace.stderr).toContain('--grace-days: must be a whole number of days from 0 to 365');
+      const real = await run(['--json', 'billing', 'run', '--reason', 'nightly']);
+      expect(real.code, real.stderr).toBe(0);
+      expect(JSON.parse(real.stdout)).toMatchObject({ dryRun: false, counts: { renewals: 0 } });
+    }, 180_000);
   },
   {
     migrated: true,

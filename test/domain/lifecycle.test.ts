@@ -9,6 +9,13 @@ import { registerAccount, type Registration } from '../../src/domain/register.js
 import { createSector } from '../../src/domain/sectors.js';
 import { createSite } from '../../src/domain/sites.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
+import { runAudit } from '../../src/audit/run.js';
+import * as api from '../../src/index.js';
+import { showAccount } from '../../src/domain/accounts.js';
+import { renderAccount } from '../../src/render/domain.js';
+import { runRepairs } from '../../src/repairs/run.js';
+import { findRule } from '../../src/rules/registry.js';
+import { repairOptions } from '../helpers/repair-fixtures.js';
 import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { brokenLedgerRows, countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
 import { createMigratedDatabase } from '../helpers/templates.js';
@@ -53,6 +60,13 @@ describeEachDatabase(
         { from_status: 'pending_payment', to_status: 'active', reason: `invoice pay ${r.invoice!.number}` },
         { from_status: 'active', to_status: 'suspended', reason: null },
       ]);
+      // account show: the history newest first, and nothing left to pay.
+      const view = await showAccount(fx.db.knex, r.account.slug);
+      expect(view.statusHistory.map((h) => h.toStatus)).toEqual(['suspended', 'active', 'pending_payment']);
+      expect(view.openInvoices).toEqual([]);
+      expect(renderAccount(view, 100).join('\n')).toMatch(/status history[\s\S]*pending_payment\s*│\s*active\s*│\s*invoice pay INV-/);
+      const pending = await signUp(fx.db.knex, 'starter');
+      expect((await showAccount(fx.db.knex, pending.account.slug)).openInvoices).toEqual([pending.invoice!.number]);
     });
 
     it('a pending_payment account cannot grow: sites, sectors and grants are refused naming the invoice, nothing written', async () => {
@@ -145,6 +159,15 @@ describeEachDatabase(
       expect(await brokenLedgerRows(fx.db.knex, r.account.id)).toBe(0);
     });
 
+    it('the programmatic API parses its input first: a bad value names its key, nothing written', async () => {
+      const r = await signUp(fx.db.knex, 'starter');
+      await expect(api.payInvoice(fx.db.knex, { number: 'x y' })).rejects.toMatchObject({ field: 'number' });
+      await expect(api.payInvoice(fx.db.knex, { number: r.invoice!.number, paidAt: '2999-01-01' })).rejects.toMatchObject({ field: 'paidAt' });
+      await expect(api.changePlan(fx.db.knex, { account: r.account.slug, plan: 'growth', at: 'soon' as 'now' })).rejects.toMatchObject({ field: 'at' });
+      expect(await account(fx.db.knex, r.account.id)).toEqual({ status: 'pending_payment', credits: 0 });
+      expect((await api.payInvoice(fx.db.knex, { number: r.invoice!.number, paidAt: '2026-01-01' })).account.status).toBe('active');
+    });
+
     it('debits never overdraw: refused with the balance, nothing written; a key debits once', async () => {
       const r = await signUp(fx.db.knex, 'free');
       await expect(debitAccountCredits(fx.db.knex, { account: r.account.slug, amount: 1001, reason: 'usage' })).rejects.toThrow(
@@ -155,6 +178,27 @@ describeEachDatabase(
       expect(await debitAccountCredits(fx.db.knex, request)).toMatchObject({ replayed: true, balance: 700 });
       await expect(debitAccountCredits(fx.db.knex, { ...request, amount: 301 })).rejects.toThrow(/idempotency key already used/);
       expect(await account(fx.db.knex, r.account.id)).toEqual({ status: 'active', credits: 700 });
+    });
+
+    it('an invoice marked paid by hand is found by paid-invoice-credits-missing; the repair credits it once; then the audit is clean', async () => {
+      const r = await signUp(fx.db.knex, 'growth');
+      const number = r.invoice!.number;
+      await fx.db.knex('igny8_invoices').where('invoice_number', number).update({ status: 'paid', paid_at: new Date() });
+      const rule = findRule('paid-invoice-credits-missing')!;
+      const scoped = { accountId: r.account.id };
+      const found = await runAudit(fx.db.knex, { checks: [rule], sample: 5, accountSlug: r.account.slug });
+      expect(found.checks[0]).toMatchObject({ status: 'findings', count: 1, samples: [expect.objectContaining({ key: `invoice:${r.invoice!.id}`, plan_credits: 2000 })] });
+      const run = await runRepairs(fx.db, [rule.id], { ...repairOptions(fx.db), ...scoped, apply: true });
+      expect(run.failed).toBeUndefined();
+      expect(run.items[0].outcome).toBeDefined();
+      expect(await keyed(fx.db.knex, r.account.id, number)).toEqual([{ amount: 2000, balance_after: 2000, transaction_type: 'subscription' }]);
+      expect((await account(fx.db.knex, r.account.id)).credits).toBe(2000);
+      expect(await brokenLedgerRows(fx.db.knex, r.account.id)).toBe(0);
+      const after = await runAudit(fx.db.knex, { accountSlug: r.account.slug });
+      expect(after.checks.filter((check) => check.status === 'findings').map((check) => check.id)).toEqual([]);
+      // A second run finds nothing to do.
+      await runRepairs(fx.db, [rule.id], { ...repairOptions(fx.db), ...scoped, apply: true });
+      expect(await keyed(fx.db.knex, r.account.id, number)).toHaveLength(1);
     });
   },
   { migrated: true },

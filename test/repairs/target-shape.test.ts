@@ -31,7 +31,13 @@ describeEachDatabase('repairs on the target shape', (fixture) => {
     ids.other = other.account.id;
     const site = await createSite(knex, { account: free.account.slug, name: 'Blog', domain: 'blog.example.com', industry: 'technology' });
     ids.site = site.id;
-    await knex.raw(`insert into igny8_users (email, password, role, account_id) values ('second@example.com', 'x', 'admin', ?)`, [ids.other]);
+    // A member from the account's first moment (a user added later, while it waits for its
+    // payment, would be inactive-account-activity).
+    await knex.raw(
+      `insert into igny8_users (email, password, role, account_id, date_joined)
+       select 'second@example.com', 'x', 'admin', id, created_at from igny8_accounts where id = ?`,
+      [ids.other],
+    );
     auditBeforeDrift = await runAudit(knex, { sample: 0 });
 
     await knex.raw(`update igny8_plans set included_credits = 5 where slug = 'growth'`); // plan-catalog-drift
