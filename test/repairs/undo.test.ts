@@ -11,7 +11,9 @@ import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { runRepairs } from '../../src/repairs/run.js';
 import { runHistory } from '../../src/repairs/runs.js';
 import { undoRepairRun } from '../../src/repairs/undo.js';
-import { describeEachDatabase } from '../helpers/databases.js';
+import { connect } from '../../src/db/connect.js';
+import { describeEachDatabase, describeOnServer } from '../helpers/databases.js';
+import { createMigratedDatabase } from '../helpers/templates.js';
 import { brokenLedgerRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
 import { checkCount, repairOptions } from '../helpers/repair-fixtures.js';
 import { all } from '../helpers/sql.js';
@@ -144,3 +146,27 @@ describeEachDatabase(
   },
   { migrated: true },
 );
+
+describeOnServer('repair undo under concurrency [postgres]', () => {
+  it('two processes undoing one run at once: one undoes it, the other is refused; one correcting row', async () => {
+    const t = await createMigratedDatabase('postgres');
+    const first = await connect({ databaseUrl: t.url });
+    const second = await connect({ databaseUrl: t.url });
+    try {
+      const shortId = await shortAccount(first.knex);
+      const runId = randomUUID();
+      await runRepairs(first, ['signup-credit-shortfall'], { ...repairOptions(first), apply: true, runId });
+      const results = await Promise.allSettled([undoRepairRun(first, { runId }), undoRepairRun(second, { runId })]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const [refused] = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(refused.reason).toBeInstanceOf(DomainRefusal);
+      expect(refused.reason.message).toMatch(/was undone already/);
+      const ledger = await all<{ amount: number }>(first.knex, `select amount from igny8_credit_transactions where account_id = ? order by id`, [shortId]);
+      expect(ledger.map((row) => row.amount)).toEqual([100, 900, -900]);
+    } finally {
+      await first.close();
+      await second.close();
+      await t.drop();
+    }
+  });
+});
