@@ -8,12 +8,26 @@ import { createSector as createSectorParsed } from './domain/sectors.js';
 import { createSite as createSiteParsed } from './domain/sites.js';
 import { debitAccountCredits, grantAccountCredits } from './domain/credit-operations.js';
 import {
+  addUserInputSchema,
+  changeEmailInputSchema,
   createSectorInputSchema,
   createSiteInputSchema,
   creditInputSchema,
+  deactivateUserInputSchema,
   registerInputSchema,
+  siteAccessInputSchema,
+  siteAccessListInputSchema,
+  transferOwnershipInputSchema,
   validateInput,
 } from './domain/inputs.js';
+import { grantSiteAccess as grantSiteAccessParsed, listSiteAccess as listSiteAccessParsed, revokeSiteAccess as revokeSiteAccessParsed } from './domain/site-access.js';
+import {
+  addUser as addUserParsed,
+  changeEmail as changeEmailParsed,
+  deactivateUser as deactivateUserParsed,
+  transferOwnership as transferOwnershipParsed,
+  type UserOptions,
+} from './domain/users.js';
 import { registerAccount, type RegisterOptions } from './domain/register.js';
 import { changePlanInputSchema, payInvoiceInputSchema, voidInvoiceInputSchema } from './domain/inputs.js';
 import { payInvoice as payInvoiceParsed, voidInvoice as voidInvoiceParsed } from './domain/payments.js';
@@ -25,6 +39,10 @@ export { migrateLatest, migrateDown, migrationStatus, invalidMigrations, type Ru
 export { adoptLegacyDatabase } from './db/adopt.js';
 export { runAudit, type AuditOptions, type AuditReport, type CheckResult, type FailOn } from './audit/run.js';
 export { planRepair, runRepairs, type RepairPlan, type RepairRunReport } from './repairs/run.js';
+export { undoRepairRun, type UndoResult } from './repairs/undo.js';
+export { runHistory, type RunSummary } from './repairs/runs.js';
+export { pruneHistory, type PruneResult } from './audit/prune.js';
+export { currentOperator, type Operator } from './operator.js';
 export { RULES, RULE_IDS, REPAIRABLE_IDS, findRule } from './rules/registry.js';
 export type { Rule, RuleRepair, Severity } from './rules/types.js';
 export { syncCatalog, readCatalog } from './domain/catalog.js';
@@ -48,6 +66,12 @@ export type RegisterRequest = z.input<typeof registerInputSchema>;
 export type CreateSiteRequest = z.input<typeof createSiteInputSchema>;
 export type CreateSectorRequest = z.input<typeof createSectorInputSchema>;
 export type CreditRequest = z.input<typeof creditInputSchema>;
+export type AddUserRequest = z.input<typeof addUserInputSchema>;
+export type ChangeEmailRequest = z.input<typeof changeEmailInputSchema>;
+export type DeactivateUserRequest = z.input<typeof deactivateUserInputSchema>;
+export type TransferOwnershipRequest = z.input<typeof transferOwnershipInputSchema>;
+export type SiteAccessRequest = z.input<typeof siteAccessInputSchema>;
+export type SiteAccessListRequest = z.input<typeof siteAccessListInputSchema>;
 
 /** Registers an account and its owner (free: active with the plan's credits; paid: pending payment). */
 export async function register(knex: Knex, request: RegisterRequest, options?: RegisterOptions) {
@@ -91,4 +115,39 @@ export async function voidInvoice(knex: Knex, request: VoidInvoiceRequest) {
 /** Moves an account to another plan: upgrades now with a prorated invoice, downgrades at period end. */
 export async function changePlan(knex: Knex, request: ChangePlanRequest) {
   return changePlanParsed(knex, validateInput(changePlanInputSchema, request));
+}
+
+/** Adds a member to an account, within its plan's max_users. */
+export async function addUser(knex: Knex, request: AddUserRequest, options?: UserOptions) {
+  return addUserParsed(knex, validateInput(addUserInputSchema, request), options);
+}
+
+/** Changes a user's email (the exact address first; `userId` among case variants). */
+export async function changeEmail(knex: Knex, request: ChangeEmailRequest) {
+  return changeEmailParsed(knex, validateInput(changeEmailInputSchema, request));
+}
+
+/** Deactivates a member; never the owner. */
+export async function deactivateUser(knex: Knex, request: DeactivateUserRequest) {
+  return deactivateUserParsed(knex, validateInput(deactivateUserInputSchema, request));
+}
+
+/** Makes another member the owner; the owner before becomes admin. */
+export async function transferOwnership(knex: Knex, request: TransferOwnershipRequest) {
+  return transferOwnershipParsed(knex, validateInput(transferOwnershipInputSchema, request));
+}
+
+/** Gives a member of the site's account access to the site. */
+export async function grantSiteAccess(knex: Knex, request: SiteAccessRequest) {
+  return grantSiteAccessParsed(knex, validateInput(siteAccessInputSchema, request));
+}
+
+/** Takes a member's access to a site away; never the owner's. */
+export async function revokeSiteAccess(knex: Knex, request: SiteAccessRequest) {
+  return revokeSiteAccessParsed(knex, validateInput(siteAccessInputSchema, request));
+}
+
+/** The access rows of a site, or of every site of an account. */
+export async function listSiteAccess(knex: Knex, request: SiteAccessListRequest) {
+  return listSiteAccessParsed(knex, validateInput(siteAccessListInputSchema, request));
 }

@@ -5,14 +5,15 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadAuditConfig, type AuditConfig } from '../audit/config.js';
 import { auditHistory, historyTablesPresent, type RecordedRun } from '../audit/history.js';
+import { pruneHistory } from '../audit/prune.js';
 import { runAudit, type IncrementalScope } from '../audit/run.js';
 import { plural } from '../render/text.js';
 import { RULE_IDS, RULES, findRule } from '../rules/registry.js';
 import type { Rule } from '../rules/types.js';
-import { DomainRefusal, ValidationError } from '../errors.js';
+import { DomainRefusal, UsageError, ValidationError } from '../errors.js';
 import { appendTo, writeWhole } from '../io/files.js';
 import { helpFooter } from '../io/help.js';
-import { listEntry, renderCheckList, renderHistory } from '../render/audit-list.js';
+import { listEntry, renderCheckList, renderHistory, renderPrune } from '../render/audit-list.js';
 import { AUDIT_FORMATS, FORMAT_BY_EXTENSION, renderAudit, type AuditFormat } from '../render/audit-formats.js';
 import { slugSchema } from '../domain/inputs.js';
 import { findSecretKey } from '../crypto/index.js';
@@ -65,6 +66,8 @@ const inputSchema = z.object({
   record: z.boolean().optional(),
   incremental: z.boolean().optional(),
   history: z.boolean().optional(),
+  pruneHistory: z.boolean().optional(),
+  olderThan: z.coerce.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(0).max(36_500).optional(),
   config: z.string().min(1).optional(),
   showPersonalData: z.boolean().optional(),
   jobs: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'at least 1').max(8, 'at most 8').default(2),
@@ -97,6 +100,14 @@ async function showHistory(runtime: Runtime): Promise<void> {
   runtime.out.result({ runs }, () => {
     for (const line of renderHistory(runs, runtime.out.width)) runtime.out.print(line);
   });
+}
+
+async function prune(runtime: Runtime, input: AuditInput): Promise<void> {
+  if (!input.pruneHistory) throw new UsageError('--older-than goes with --prune-history');
+  if (input.olderThan === undefined) throw new UsageError('--prune-history needs --older-than DAYS');
+  const db = await runtime.database();
+  const result = await pruneHistory(db.knex, input.olderThan);
+  runtime.out.result(result, () => runtime.out.print(renderPrune(result)));
 }
 
 async function audit(runtime: Runtime, input: AuditInput, config: AuditConfig): Promise<number> {
@@ -169,6 +180,8 @@ export default function configureAudit(command: Command): void {
     .option('--record', 'append this run and its findings to the audit history (a run of every check sets the --incremental mark)')
     .option('--incremental', 'only the accounts changed since the last recorded run; checks spanning accounts run in full')
     .option('--history', 'show the recorded runs (audit --record), oldest first, and exit')
+    .option('--prune-history', 'delete recorded audit runs, repair runs and their log older than --older-than, and exit')
+    .option('--older-than <days>', 'with --prune-history: the age in days of what is deleted')
     .option('--config <path>', 'tuning and suppressions (default: ./igny8.config.json when present)')
     .addHelpText(
       'after',
@@ -189,6 +202,7 @@ Exit codes: 0 clean below --fail-on, 1 findings at or above it (or a check faile
         const config = loadAuditConfig(input.config);
         if (input.list) return listChecks(runtime, input, config);
         if (input.history) return showHistory(runtime);
+        if (input.pruneHistory || input.olderThan !== undefined) return prune(runtime, input);
         return audit(runtime, input, config);
       }),
     );

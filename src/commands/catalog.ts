@@ -9,12 +9,15 @@ export default function configureCatalog(catalog: Command): void {
   catalog
     .command('sync')
     .description('make plans, industries and sectors match the catalog (one transaction, idempotent)')
+    .option('--dry-run', 'show the field changes, write nothing')
+    .option('-y, --yes', 'confirm a change of price or credits on plans with active subscriptions (applies from their next period)')
     .action(
-      runWith(async (_options, runtime) => {
+      runWith<{ dryRun?: boolean; yes?: boolean }>(async (options, runtime) => {
         const db = await runtime.database();
-        const changes = await withTransaction(db.knex, (trx) => syncCatalog(trx));
-        runtime.out.result({ changed: changes.length, changes }, () => {
-          for (const line of renderCatalogChanges(changes)) runtime.out.print(line);
+        const dryRun = Boolean(options.dryRun);
+        const changes = await withTransaction(db.knex, (trx) => syncCatalog(trx, undefined, { dryRun, confirmed: Boolean(options.yes) }));
+        runtime.out.result({ dryRun, changed: changes.length, changes }, () => {
+          for (const line of renderCatalogChanges(changes, dryRun)) runtime.out.print(line);
         });
       }),
     );

@@ -1,4 +1,5 @@
-// igny8 repair ID...|--all [--yes] [--account SLUG] [--default-industry SLUG]
+// igny8 repair ID...|--all [--yes] [--account SLUG] [--default-industry SLUG] [--reason TEXT];
+// igny8 repair --history; igny8 repair undo RUN_ID
 // Without --yes it prints the plan and writes nothing; with --yes each check's repair runs
 // in its own transactions and every changed row lands in the repair log under one run id.
 import type { Command } from 'commander';
@@ -9,7 +10,11 @@ import { resolveScope, runRepairs } from '../repairs/run.js';
 import { leftOverWarning, renderRepairRun, repairDocument } from '../render/repair.js';
 import { sampleOption, sampleSchema } from './flags.js';
 import { parseInput } from './validate.js';
-import { slugSchema } from '../domain/inputs.js';
+import { reasonSchema, slugSchema } from '../domain/inputs.js';
+import { currentOperator } from '../operator.js';
+import { runHistory } from '../repairs/runs.js';
+import { undoRepairRun } from '../repairs/undo.js';
+import { renderRunHistory, renderUndo } from '../render/repair.js';
 import { runWith } from './runtime.js';
 import { plural } from '../render/text.js';
 import { helpFooter } from '../io/help.js';
@@ -22,10 +27,15 @@ const inputSchema = z.object({
   defaultIndustry: slugSchema.optional(),
   sample: sampleSchema,
   batchSize: z.coerce.number().int().min(1).max(1_000_000),
+  reason: reasonSchema.optional(),
+  history: z.boolean(),
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(10_000),
 });
 
+const undoSchema = z.object({ runId: z.string().trim(), reason: reasonSchema.optional() });
 
-type Flags = Omit<z.input<typeof inputSchema>, 'ids' | 'all' | 'yes'> & { all?: boolean; yes?: boolean };
+
+type Flags = Omit<z.input<typeof inputSchema>, 'ids' | 'all' | 'yes' | 'history'> & { all?: boolean; yes?: boolean; history?: boolean };
 
 export default function configureRepair(command: Command): void {
   command
@@ -36,6 +46,9 @@ export default function configureRepair(command: Command): void {
     .option('--default-industry <slug>', 'the industry for sites whose sectors imply none (site-industry-null)')
     .addOption(sampleOption('example rows per check in the plan'))
     .option('--batch-size <n>', 'rows per transaction', '10000')
+    .option('--reason <text>', 'why, recorded with the run (with who ran it and igny8 version)')
+    .option('--history', 'list the recorded runs (repairs, undos, key rotations), newest first')
+    .option('--limit <n>', 'with --history: how many runs', '20')
     .addHelpText(
       'after',
       helpFooter(`
@@ -47,7 +60,16 @@ Each repair recounts its rows under row locks and refuses (exit 3, nothing writt
     )
     .action(
       runWith<Flags>(async (flags, runtime, ids) => {
-        const input = parseInput(inputSchema, { ...flags, ids, all: Boolean(flags.all), yes: Boolean(flags.yes) });
+        const input = parseInput(inputSchema, { ...flags, ids, all: Boolean(flags.all), yes: Boolean(flags.yes), history: Boolean(flags.history) });
+        if (input.history) {
+          if (input.all || input.ids.length > 0 || input.yes) throw new UsageError('--history lists runs: it takes no check ids, --all or --yes');
+          const db = await runtime.database({ readOnly: true });
+          const runs = await runHistory(db.knex, input.limit);
+          runtime.out.result(runs, () => {
+            for (const line of renderRunHistory(runs, runtime.out.width)) runtime.out.print(line);
+          });
+          return;
+        }
         if (input.all && input.ids.length > 0) {
           throw new UsageError('name check ids or use --all, not both');
         }
@@ -63,6 +85,7 @@ Each repair recounts its rows under row locks and refuses (exit 3, nothing writt
           env: runtime.env,
           sample: input.sample,
           batchSize: input.batchSize,
+          operator: currentOperator(input.reason),
           onWait: () => runtime.out.info('another igny8 migrate or repair holds the lock; waiting for it'),
           onStart: (plan) => spinner.update(`${plan.checkId}: ${plural(plan.keys.length, 'row')}`),
           onProgress: (event) =>
@@ -74,6 +97,23 @@ Each repair recounts its rows under row locks and refuses (exit 3, nothing writt
         const warning = leftOverWarning(report);
         if (warning) runtime.out.warn(warning);
         if (report.failed) throw report.failed.error;
+      }),
+    );
+
+  command
+    .command('undo')
+    .description('revert the rows one repair run changed, in one transaction (refused if any changed since)')
+    .argument('<run-id>', 'the run id, as `igny8 repair --history` shows it')
+    // --reason is the repair command's option, wherever it is written: one flag, one meaning.
+    .addHelpText('after', '\n  --reason <text>  why, recorded with the undo (with who ran it and igny8 version)')
+    .action(
+      runWith<Record<string, never>>(async (_flags, runtime, args) => {
+        const input = parseInput(undoSchema, { runId: args[0], reason: (command.opts() as { reason?: string }).reason });
+        const db = await runtime.database();
+        const result = await undoRepairRun(db, input, currentOperator(input.reason));
+        runtime.out.result(result, () => {
+          for (const line of renderUndo(result)) runtime.out.print(line);
+        });
       }),
     );
 }

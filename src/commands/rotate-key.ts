@@ -8,14 +8,17 @@ import { helpFooter } from '../io/help.js';
 import { renderRotation } from '../render/rotation.js';
 import { parseInput } from './validate.js';
 import { runWith } from './runtime.js';
+import { reasonSchema } from '../domain/inputs.js';
+import { currentOperator } from '../operator.js';
 
 const NEW_KEY_ENV = 'IGNY8_NEW_SECRET_KEY';
 
-const inputSchema = z.object({ batchSize: z.coerce.number().int().min(1).max(100_000) });
+const inputSchema = z.object({ batchSize: z.coerce.number().int().min(1).max(100_000), reason: reasonSchema.optional() });
 
 export default function configureRotateKey(command: Command): void {
   command
     .option('--batch-size <n>', 'rows per transaction', '1000')
+    .option('--reason <text>', 'why, recorded with the run (with who ran it and igny8 version)')
     .addHelpText(
       'after',
       helpFooter(`
@@ -34,6 +37,7 @@ The current key comes from IGNY8_SECRET_KEY (or IGNY8_SECRET_KEY_FILE, or the em
           from: from.key,
           to,
           batchSize: input.batchSize,
+          operator: currentOperator(input.reason),
           onBatch: (table, rows) => runtime.out.info(`${table}: ${rows} rows re-encrypted`),
         });
         // The embedded database's key file follows the rotation it belongs to.

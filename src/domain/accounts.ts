@@ -58,7 +58,17 @@ export interface AccountView {
     /** null = unlimited. */
     maxSectorsPerSite: number | null;
   };
-  users: Array<{ id: number; email: string; name: string; role: string; isActive: boolean; dateJoined: Date; lastLogin: Date | null }>;
+  users: Array<{
+    id: number;
+    email: string;
+    name: string;
+    role: string;
+    isActive: boolean;
+    /** When `user deactivate` deactivated the user (null: active, or deactivated before igny8 recorded it). */
+    deactivatedAt: Date | null;
+    dateJoined: Date;
+    lastLogin: Date | null;
+  }>;
   subscription: {
     id: number;
     plan: string;
@@ -118,7 +128,7 @@ export async function showAccount(knex: Knex, key: string, ledgerRows = 10): Pro
       const users = (await trx('igny8_users')
         .where('account_id', ref.id)
         .orderBy('id')
-        .select('id', 'email', 'first_name', 'last_name', 'role', 'is_active', 'date_joined', 'last_login')) as Row[];
+        .select('id', 'email', 'first_name', 'last_name', 'role', 'is_active', 'deactivated_at', 'date_joined', 'last_login')) as Row[];
       const [subscription] = (await trx('igny8_subscriptions as s')
         .join('igny8_plans as p', 'p.id', 's.plan_id')
         .where('s.account_id', ref.id)
@@ -171,6 +181,7 @@ export async function showAccount(knex: Knex, key: string, ledgerRows = 10): Pro
           name: `${u.first_name} ${u.last_name}`.trim(),
           role: u.role,
           isActive: u.is_active,
+          deactivatedAt: u.deactivated_at ?? null,
           dateJoined: u.date_joined,
           lastLogin: u.last_login,
         })),

@@ -12,7 +12,9 @@ import { withTransaction } from '../db/transaction.js';
 import { decryptSecret, encryptSecret, isEnvelope, keyFingerprint, keyState, KEY_REGISTRY_TABLE } from '../crypto/index.js';
 import { ensureKeyRegistry } from '../crypto/key-registry.js';
 import { DomainRefusal, ValidationError } from '../errors.js';
+import { currentOperator, type Operator } from '../operator.js';
 import { REPAIR_LOG_TABLE } from '../repairs/log.js';
+import { recordRunEnd, recordRunStart } from '../repairs/runs.js';
 import { igny8Version } from '../version.js';
 
 /** Where envelopes are stored: each column is walked whole, envelopes found at any depth. */
@@ -39,6 +41,8 @@ export interface RotateKeyInput {
   onBatch?(location: string, rows: number): void;
   /** Runs after each batch's writes, before its commit (a test's seam to interrupt a rotation). */
   beforeCommit?(batch: number): Promise<void>;
+  /** Who runs it and why, recorded with the run; default: the current OS user, no reason. */
+  operator?: Operator;
 }
 
 export interface RotateKeyResult {
@@ -151,6 +155,7 @@ export async function rotateKey(db: Database, input: RotateKeyInput): Promise<Ro
     result.alreadyRotated = started.alreadyRotated;
     result.resumed = started.resumed;
     if (started.alreadyRotated) return result;
+    await recordRunStart(db.knex, { runId: result.runId, kind: 'rotate-key', operator: input.operator ?? currentOperator() });
     for (const location of LOCATIONS) {
       if (!(await tableExists(db.knex, location.table))) continue;
       let last = 0;
@@ -202,6 +207,7 @@ export async function rotateKey(db: Database, input: RotateKeyInput): Promise<Ro
       }
     }
     await finish(db, fromFingerprint, toFingerprint);
+    await recordRunEnd(db.knex, result.runId);
     return result;
   });
 }

@@ -8,6 +8,7 @@ import { DomainRefusal } from '../errors.js';
 const REQUIRED: ReadonlyArray<readonly [string, string]> = [
   ['igny8_accounts', 'credits'],
   ['igny8_users', 'account_id'],
+  ['igny8_users', 'deactivated_at'],
   ['igny8_plans', 'max_sectors_per_site'],
   ['igny8_subscriptions', 'plan_id'],
   ['igny8_invoices', 'billing_snapshot'],

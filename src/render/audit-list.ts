@@ -1,7 +1,9 @@
 // `audit --list` and `audit --history` for people.
 import type { RecordedRun } from '../audit/history.js';
+import type { PruneResult } from '../audit/prune.js';
 import type { Rule } from '../rules/types.js';
 import { renderTable } from './table.js';
+import { plural } from './text.js';
 
 /** What `audit --list` says of a rule (also its JSON). */
 export function listEntry(rule: Rule, enabled: boolean) {
@@ -34,4 +36,9 @@ export function renderHistory(runs: readonly RecordedRun[], width: number): stri
       { width },
     ),
   ];
+}
+
+export function renderPrune(result: PruneResult): string {
+  const parts = Object.entries(result.deleted).map(([table, n]) => `${table} ${n}`);
+  return `pruned history older than ${plural(result.olderThanDays, 'day')} (before ${result.cutoff.toISOString().slice(0, 19).replace('T', ' ')}): ${parts.length > 0 ? parts.join(', ') : 'nothing'}`;
 }

@@ -9,12 +9,18 @@ function describeChange(change: CatalogChange): string {
       change.action === 'created' ? field : `${field} ${JSON.stringify(from)} → ${JSON.stringify(to)}`,
     )
     .join(', ');
-  return `${change.action} ${change.entity} ${change.key}${change.action === 'updated' ? `: ${fields}` : ''}`;
+  const subscribers = change.activeSubscriptions
+    ? ` (${plural(change.activeSubscriptions, 'active subscription')}: from their next period)`
+    : '';
+  return `${change.action} ${change.entity} ${change.key}${change.action === 'updated' ? `: ${fields}` : ''}${subscribers}`;
 }
 
-export function renderCatalogChanges(changes: readonly CatalogChange[]): string[] {
+export function renderCatalogChanges(changes: readonly CatalogChange[], dryRun = false): string[] {
   if (changes.length === 0) return ['catalog in sync: nothing changed'];
-  return [...changes.map(describeChange), `${plural(changes.length, 'change')} written`];
+  const lines = changes.map((change) =>
+    dryRun ? describeChange(change).replace(/^(created|updated)/, (verb) => `would ${verb === 'created' ? 'create' : 'update'}`) : describeChange(change),
+  );
+  return [...lines, dryRun ? `${plural(changes.length, 'change')}; dry run, nothing written` : `${plural(changes.length, 'change')} written`];
 }
 
 export function renderCatalog(view: CatalogView, width: number): string[] {

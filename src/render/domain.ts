@@ -181,7 +181,7 @@ export function renderAccount(view: AccountView, width: number): string[] {
     'users',
     table(
       ['id', 'email', 'name', 'role', 'active', 'joined'],
-      view.users.map((u) => [u.id, u.email, u.name, u.role, u.isActive ? 'yes' : 'no', day(u.dateJoined)]),
+      view.users.map((u) => [u.id, u.email, u.name, u.role, u.isActive ? 'yes' : u.deactivatedAt ? `no, since ${day(u.deactivatedAt)}` : 'no', day(u.dateJoined)]),
     ),
   );
   lines.push('', 'subscription');

@@ -2,7 +2,10 @@
 // needs), or what was applied, and the one JSON document for machines.
 import type { ChalkInstance } from 'chalk';
 import type { RepairOutcome, RepairPlan, RepairRunReport } from '../repairs/run.js';
+import type { RunSummary } from '../repairs/runs.js';
+import type { UndoResult } from '../repairs/undo.js';
 import type { Sample } from '../rules/finding.js';
+import { renderTable } from './table.js';
 import { plural, wrapText } from './text.js';
 
 function sampleLine(sample: Sample): string {
@@ -89,4 +92,35 @@ export function leftOverWarning(report: RepairRunReport): string | undefined {
   const left = report.items.filter(({ plan }) => plan.leftOver);
   if (left.length === 0 || !report.applied) return undefined;
   return `${left.map(({ plan }) => plan.checkId).join(', ')}: some rows were left as they are (see above)`;
+}
+
+export function renderRunHistory(runs: RunSummary[], width: number): string[] {
+  if (runs.length === 0) return ['no repair runs recorded'];
+  const at = (value: Date | null) => (value instanceof Date ? value.toISOString().replace('T', ' ').slice(0, 19) : '');
+  return [
+    renderTable(
+      ['run id', 'kind', 'started', 'checks', 'rows', 'ran by', 'reason', 'igny8', 'undone by / undoes'],
+      runs.map((run) => [
+        run.runId,
+        run.kind,
+        at(run.startedAt),
+        run.checkIds.join(', '),
+        run.rows,
+        run.ranBy ?? '',
+        run.reason ?? '',
+        run.igny8Version ?? '',
+        run.undoneBy ? `undone by ${run.undoneBy}` : run.undoes ? `undoes ${run.undoes}` : '',
+      ]),
+      { width },
+    ),
+  ];
+}
+
+export function renderUndo(result: UndoResult): string[] {
+  const parts = Object.entries(result.written).map(([table, count]) => `${table} ${count}`);
+  return [
+    `undid repair run ${result.undoneRunId}: ${parts.length > 0 ? parts.join(', ') : 'nothing to write'}`,
+    ...(result.ledgerCorrections > 0 ? [`  ${plural(result.ledgerCorrections, 'correcting ledger row')} added (ledger rows are never deleted)`] : []),
+    `run id ${result.runId}: every row the undo wrote is in igny8_repair_log; \`igny8 repair --history\` shows both runs`,
+  ];
 }

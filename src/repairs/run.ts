@@ -23,7 +23,9 @@ import type {
   TargetKey,
 } from '../rules/types.js';
 import { inspectSchema } from '../schema/inspect.js';
+import { currentOperator, type Operator } from '../operator.js';
 import { repairLogExists, REPAIR_LOG_TABLE } from './log.js';
+import { recordRunEnd, recordRunStart } from './runs.js';
 
 export const DEFAULT_BATCH_SIZE = 10_000;
 /** A repair never waits long behind another session's row lock; it fails and can be rerun. */
@@ -83,6 +85,8 @@ export interface RunOptions extends RepairOptions {
   onStart?(plan: RepairPlan): void;
   /** Runs after each batch's writes, before its commit, inside its transaction. */
   beforeCommit?: BatchHook;
+  /** Who runs it and why, recorded with the run; default: the current OS user, no reason. */
+  operator?: Operator;
 }
 
 function repairOf(rule: Rule): RuleRepair {
@@ -265,7 +269,16 @@ export async function runRepairs(
   await refuseUnmetRequirements(db, checkIds, options);
   // Under the migration lock: the schema cannot change under a repair, and two repairs (or a
   // repair and a migration) take turns instead of interleaving their batches.
-  return withMigrationLock(db, () => repairAll(db, checkIds, options, runId), options.onWait);
+  return withMigrationLock(
+    db,
+    async () => {
+      await recordRunStart(db.knex, { runId, kind: 'repair', checkIds, operator: options.operator ?? currentOperator() });
+      const report = await repairAll(db, checkIds, options, runId);
+      await recordRunEnd(db.knex, runId);
+      return report;
+    },
+    options.onWait,
+  );
 }
 
 /** The requirements of a plan with rows to change; none when it has nothing to do. */

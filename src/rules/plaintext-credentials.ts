@@ -283,6 +283,7 @@ export const plaintextCredentials: Rule = {
   repair: {
     action: "encrypt the secret (AES-256-GCM, IGNY8_SECRET_KEY) into the site's wordpress integration; clear the plaintext",
     table: () => INTEGRATIONS,
+    writesSecrets: 'it moved credentials: the log keeps no plaintext to put back',
     async preflight(knex, options) {
     if (keyAvailable(options)) {
       await assertDatabaseKey(knex, loadSecretKey({ kind: options.kind, dataDir: options.dataDir, env: options.env, persist: false }).key);

@@ -145,4 +145,9 @@ export interface RuleRepair {
   apply(ctx: RepairContext, keys: readonly TargetKey[]): Promise<TableCounts>;
   /** Keys per transaction; 0 = all in one (small reference-data repairs). */
   batchSize?: number;
+  /**
+   * Why the repair's runs cannot be undone, when it writes secrets (credentials, password
+   * hashes): the log keeps no secret, so `repair undo` has nothing to put back and refuses.
+   */
+  writesSecrets?: string;
 }

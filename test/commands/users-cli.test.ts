@@ -73,11 +73,13 @@ describeEachDatabase(
       expect((await run(['site', 'access', 'revoke', '--site', 'blog', '--email', 'ann@example.com'])).code).toBe(0);
 
       const shown = await run(['--json', 'account', 'show', 'ann-co']);
-      const view = JSON.parse(shown.stdout) as { users: Array<{ email: string; role: string; isActive: boolean }> };
-      expect(view.users.map((u) => [u.email, u.role, u.isActive])).toEqual([
-        ['ann@example.com', 'admin', false],
-        ['robert@example.com', 'owner', true],
+      const view = JSON.parse(shown.stdout) as { users: Array<{ email: string; role: string; isActive: boolean; deactivatedAt: string | null }> };
+      expect(view.users.map((u) => [u.email, u.role, u.isActive, u.deactivatedAt === null])).toEqual([
+        ['ann@example.com', 'admin', false, false],
+        ['robert@example.com', 'owner', true, true],
       ]);
+      const table = await run(['account', 'show', 'ann-co']);
+      expect(table.stdout).toMatch(/ann@example\.com.*admin.*no, since \d{4}-\d{2}-\d{2}/);
       const audit = await run(['audit', '--fail-on', 'warning', '--check', 'account-without-owner,multiple-owners,site-access-missing,site-limit-exceeded,duplicate-emails']);
       expect(audit.code, audit.stdout).toBe(0);
     }, 120_000);

@@ -46,4 +46,41 @@ describeEachDatabase('catalog sync', (fx) => {
       { entity: 'plan', key: 'growth', action: 'updated', fields: { max_sites: { from: 9, to: 3 } } },
     ]);
   });
+
+  it('--dry-run shows the changes and writes nothing; a price change on a subscribed plan needs --yes', async () => {
+    const knex = fx.db.knex;
+    // Migrated to the target shape, with one active growth subscription.
+    const run = await migrateLatest(fx.db);
+    expect(run.error).toBeUndefined();
+    const [plan] = await knex('igny8_plans').where({ slug: 'growth' }).select('id');
+    const [account] = await knex('igny8_accounts')
+      .insert({ name: 'Sub Co', slug: 'sub-co', plan_id: plan.id, credits: 0, status: 'active' })
+      .returning('id');
+    await knex('igny8_subscriptions').insert({
+      account_id: account.id, plan_id: plan.id, status: 'active',
+      current_period_start: knex.fn.now(), current_period_end: knex.raw(`now() + interval '1 month'`),
+    });
+    await knex('igny8_plans').where({ slug: 'growth' }).update({ price: '149.00', max_sites: 4 });
+    await knex('igny8_plans').where({ slug: 'starter' }).update({ price: '99.00' }); // nobody subscribed
+
+    const preview = await knex.transaction((trx) => syncCatalog(trx, undefined, { dryRun: true }));
+    expect(preview).toEqual([
+      { entity: 'plan', key: 'growth', action: 'updated', activeSubscriptions: 1,
+        fields: { price: { from: 149, to: 139 }, max_sites: { from: 4, to: 3 } } },
+      { entity: 'plan', key: 'starter', action: 'updated', fields: { price: { from: 99, to: 89 } } },
+    ]);
+    expect((await knex('igny8_plans').where({ slug: 'growth' }).first('price')).price).toBe('149.00');
+
+    const refused = knex.transaction((trx) => syncCatalog(trx));
+    await expect(refused).rejects.toThrow('catalog sync changes the price or credits of plans with active subscriptions: confirm with --yes');
+    await expect(refused).rejects.toMatchObject({ details: expect.arrayContaining(['growth: price 149 → 139 (1 active subscriptions)']) });
+    expect((await knex('igny8_plans').where({ slug: 'starter' }).first('price')).price).toBe('99.00'); // all or nothing
+
+    const applied = await knex.transaction((trx) => syncCatalog(trx, undefined, { confirmed: true }));
+    expect(applied.map((change) => change.key)).toEqual(['growth', 'starter']);
+    expect((await knex('igny8_plans').where({ slug: 'growth' }).first('price')).price).toBe('139.00');
+    // The current period is left as it was sold.
+    const [subscription] = await knex('igny8_subscriptions').where({ account_id: account.id });
+    expect(subscription.status).toBe('active');
+  });
 });

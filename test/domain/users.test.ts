@@ -8,6 +8,7 @@ import { grantSiteAccess, listSiteAccess, revokeSiteAccess } from '../../src/dom
 import { addUser, changeEmail, deactivateUser, transferOwnership } from '../../src/domain/users.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { verifyPassword } from '../../src/domain/passwords.js';
+import * as api from '../../src/index.js';
 import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { createMigratedDatabase } from '../helpers/templates.js';
 import { countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
@@ -55,6 +56,16 @@ describeEachDatabase(
       await expect(addUser(fx.db.knex, { account: 'no-such-account', email: uniqueEmail(), role: 'admin' })).rejects.toThrow(
         /account: no account with slug/,
       );
+      // The programmatic API parses its input with the command line's rules first.
+      await expect(api.addUser(fx.db.knex, { account: account.slug, email: 'no-at-sign', role: 'viewer' })).rejects.toMatchObject({
+        field: 'email',
+      });
+      await expect(api.addUser(fx.db.knex, { account: account.slug, email: uniqueEmail(), role: 'owner' as 'admin' })).rejects.toMatchObject({
+        field: 'role',
+      });
+      await expect(
+        api.addUser(fx.db.knex, { account: account.slug, email: uniqueEmail(), role: 'viewer', lastName: 'Zero\u200Bwidth' }),
+      ).rejects.toMatchObject({ field: 'lastName' });
       expect((await countRows(fx.db.knex)).igny8_users).toBe(before.igny8_users + 1); // only `other`'s owner
     });
 
