@@ -40,6 +40,29 @@ async function setJournal(db: BenchDatabase, enabled: boolean): Promise<void> {
   }
 }
 
+/**
+ * Microseconds per grant-shaped write (the balance update and the ledger insert a grant makes)
+ * in a loop inside the server: the triggers' own cost, without round trips or commits.
+ */
+async function statementMicros(db: BenchDatabase): Promise<number> {
+  const [row] = await db.query<{ us: number }>(
+    `with t0 as (select clock_timestamp() as t0), run as (select bench_grant_loop(2000) as n)
+     select extract(epoch from clock_timestamp() - t0.t0) * 1e6 / 2000 as us from t0, run`,
+  );
+  return Number(row!.us);
+}
+
+const GRANT_LOOP = `create or replace function bench_grant_loop(n integer) returns integer language plpgsql as $$
+  declare target bigint := (select min(id) from igny8_accounts);
+  begin
+    for i in 1..n loop
+      with moved as (update igny8_accounts set credits = credits + 1 where id = target returning id, credits)
+      insert into igny8_credit_transactions (account_id, transaction_type, amount, balance_after, description)
+      select id, 'adjustment', 1, credits, 'bench loop' from moved;
+    end loop;
+    return n;
+  end $$`;
+
 export async function benchIncremental(ctx: BenchContext): Promise<void> {
   const { rec, options } = ctx;
   const label = `audit --incremental, ${CHANGED.toLocaleString('en-US')} accounts changed, checks only`;
@@ -63,6 +86,7 @@ export async function benchIncremental(ctx: BenchContext): Promise<void> {
       return;
     }
     await db.query('vacuum (analyze)');
+    await db.query(GRANT_LOOP);
     ctx.log('audit --record (the mark)');
     const full = await runIgny8(['audit', '--record', '--format', 'json', '--fail-on', 'never'], { env, memory: true });
     const fullReport = parseAuditJson(full.stdout);
@@ -100,15 +124,18 @@ export async function benchIncremental(ctx: BenchContext): Promise<void> {
       rec.measured(`incremental.check.${check.id}`, `    ${check.id}`, 'ms', samples, { note: `${check.status ?? ''} ${check.count ?? ''}`.trim() });
     }
 
-    // The journal's cost to writers: the same grants with its triggers and without, alternating.
+    // The journal's cost to writers: the same grants with its triggers and without,
+    // alternating in short runs (the machine is shared: neighbours' load must fall on both).
     const [account] = await db.query<{ id: string }>('select id from igny8_accounts order by id limit 1');
     const accountId = Number(account!.id);
     const withJournal: number[] = [];
     const without: number[] = [];
-    const repeats = Math.min(3, options.runs);
+    const statementWith: number[] = [];
+    const statementWithout: number[] = [];
+    const repeats = Math.max(3, options.runs);
     try {
       for (let r = 0; r < repeats; r++) {
-        for (const enabled of [true, false]) {
+        for (const enabled of r % 2 === 0 ? [true, false] : [false, true]) {
           await setJournal(db, enabled);
           ctx.log(`grant-credits ${enabled ? 'with' : 'without'} the journal (${r + 1}/${repeats})`);
           const run = await serviceRun(ctx, db, accountId, service, service.now, false);
@@ -117,6 +144,7 @@ export async function benchIncremental(ctx: BenchContext): Promise<void> {
             return;
           }
           (enabled ? withJournal : without).push(run.perSecond);
+          (enabled ? statementWith : statementWithout).push(await statementMicros(db));
         }
       }
     } finally {
@@ -128,6 +156,8 @@ export async function benchIncremental(ctx: BenchContext): Promise<void> {
     rec.measured('incremental.journal-cost', '  throughput without / with the journal', '×', median(without) / median(withJournal), {
       target: TARGETS.journalCost,
     });
+    rec.measured('incremental.statement-with', '  one grant (update balance + insert ledger row) in a server-side loop, with the journal', 'ms', statementWith.map((us) => us / 1000));
+    rec.measured('incremental.statement-without', '  the same without the journal', 'ms', statementWithout.map((us) => us / 1000));
     rec.detail('incremental', { database: db.name, changed, full: fullReport, incremental: last });
   } finally {
     if (ctx.options.keep) ctx.log(`kept database ${db.name}`);

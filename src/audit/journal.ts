@@ -182,8 +182,14 @@ function parseArray(text: string): number[] {
   return inner === '' ? [] : inner.split(',').map(Number);
 }
 
-/** Journal rows every transaction of `mark` already saw can never be "changed since" again. */
+/**
+ * Journal rows every transaction of `mark` already saw can never be "changed since" again. A
+ * role without DELETE on the journal (a read-only audit role granted only what --record needs)
+ * leaves them: the mark still moves, and a role that may prunes them later.
+ */
 export async function pruneJournal(trx: Querier, mark: string): Promise<number> {
+  const allowed = await trx.raw(`select has_table_privilege(?, 'DELETE') as ok`, [JOURNAL_TABLE]);
+  if (!allowed.rows[0].ok) return 0;
   const result = await trx.raw(
     `with gone as (delete from ${JOURNAL_TABLE} where xid < pg_snapshot_xmin(?::pg_snapshot) returning 1) select count(*)::int as n from gone`,
     [mark],

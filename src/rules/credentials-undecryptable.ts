@@ -24,7 +24,9 @@ function fingerprintOf(shape: Shape): string {
 export const credentialsUndecryptable: Rule = {
   id: 'credentials-undecryptable',
   severity: 'error',
-  scope: 'database',
+  // The key is the deployment's: an incremental run assumes the recorded run's key (a key
+  // changed since calls for a full audit, docs/audit.md).
+  scope: 'account',
   title: 'stored credentials under another key, or that do not decrypt',
   remedy: 'no repair: run `igny8 rotate-key` with the key they are under (IGNY8_SECRET_KEY) and the right one (IGNY8_NEW_SECRET_KEY)',
   verdict(shape) {

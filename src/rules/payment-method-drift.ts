@@ -79,10 +79,10 @@ export const paymentMethodDrift: Rule = {
                              coalesce(m.default_type, d.type) as default_type,
                              coalesce(m.defaults, case when d.id is null then 0 else 1 end) as defaults
                         from ${accounts} a
-                        left join ${SUBSCRIPTIONS} s on s.${subscriptionAccountColumn} = a.id
-                        left join ${METHODS} d on d.${methodAccountColumn} = a.id and d.is_default
+                        left join ${SUBSCRIPTIONS} s on s.${subscriptionAccountColumn} = a.id${scopeTo(shape, `s.${subscriptionAccountColumn}`)}
+                        left join ${METHODS} d on d.${methodAccountColumn} = a.id and d.is_default${scopeTo(shape, `d.${methodAccountColumn}`)}
                         left join (select ${methodAccountColumn} as account_id, count(*) as defaults, min(type) as default_type
-                                     from ${METHODS} where is_default${severalBatch.sql}
+                                     from ${METHODS} where is_default${scopeTo(shape, methodAccountColumn)}${severalBatch.sql}
                                     group by ${methodAccountColumn} having count(*) > 1) m on m.account_id = a.id
                        where (${problems.map(([when]) => `(${when})`).join(' or ')})${scopeTo(shape, 'a.id')}${accountBatch.sql}
                        order by a.id`;

@@ -15,6 +15,9 @@ export const sectorIndustryMismatch: Rule = {
   findings(shape) {
     const { schema } = shape;
     const accountColumn = schema.accountColumn('igny8_sectors');
+    // Where a composite key makes the site's account the sector's, the scope reaches the
+    // sites too, so a few accounts' rows are read through the account index on both sides.
+    const sameAccount = shape.constraints.foreignKey('igny8_sectors', [accountColumn, 'site_id'], 'igny8_sites') !== undefined;
     return {
       sql: `select 'sector:' || se.id as key, null::bigint as target,
                    (select a.slug from ${schema.accountsTable} a where a.id = se.${accountColumn}) as account, se.id as sort,
@@ -24,7 +27,7 @@ export const sectorIndustryMismatch: Rule = {
               join igny8_industry_sectors isec on isec.id = se.industry_sector_id
               join igny8_industries si_ind on si_ind.id = si.industry_id
               join igny8_industries sec_ind on sec_ind.id = isec.industry_id
-             where isec.industry_id <> si.industry_id${scopeTo(shape, `se.${accountColumn}`)}`,
+             where isec.industry_id <> si.industry_id${scopeTo(shape, `se.${accountColumn}`)}${sameAccount ? scopeTo(shape, `si.${accountColumn}`) : ''}`,
     };
   },
 };

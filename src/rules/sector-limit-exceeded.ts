@@ -17,12 +17,15 @@ export const sectorLimitExceeded: Rule = {
     const { schema } = shape;
     const accountColumn = schema.accountColumn('igny8_sites');
     const limit = sectorLimitSql(schema, 'p');
+    // Under a scope, only the sectors of its sites are counted (through the site index).
+    const scope = scopeTo(shape, accountColumn);
+    const sitesInScope = scope ? ` where site_id in (select id from igny8_sites where true${scope})` : '';
     return {
       sql: `select 'site:' || s.id as key, null::bigint as target, a.slug as account, s.id as sort,
                    s.slug as site, p.slug as plan, c.sectors, ${limit} as max_sectors_per_site
               -- Only sites above the smallest limit of any plan can break theirs: the rest never
               -- reach the joins.
-              from (select site_id, count(*) as sectors from igny8_sectors group by site_id
+              from (select site_id, count(*) as sectors from igny8_sectors${sitesInScope} group by site_id
                     having count(*) > (select min(${limit}) from igny8_plans p)) c
               join igny8_sites s on s.id = c.site_id
               join ${schema.accountsTable} a on a.id = s.${accountColumn}

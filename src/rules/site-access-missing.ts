@@ -35,7 +35,7 @@ export const siteAccessMissing: Rule = {
                       from ${SITES} s
                       join ${USERS} u on u.${schema.accountColumn(USERS)} = s.${siteAccountColumn} and u.role = 'owner'
                      where not exists (select 1 from ${ACCESS} x where x.site_id = s.id and x.user_id = u.id)
-                           ${scopeTo(shape, `s.${siteAccountColumn}`)}${batch.sql}
+                           ${scopeTo(shape, `s.${siteAccountColumn}`)}${scopeTo(shape, `u.${schema.accountColumn(USERS)}`)}${batch.sql}
                      group by s.id, s.${siteAccountColumn}, s.slug) m`,
       bindings: batch.bindings,
     };

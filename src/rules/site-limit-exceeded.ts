@@ -27,11 +27,11 @@ export const siteLimitExceeded: Rule = {
               join igny8_plans p on p.id = a.plan_id
               -- Only accounts above the smallest limit of any plan can break theirs; the others
               -- drop out before the join.
-              left join (select ${siteAccountColumn} as account_id, count(*) as sites from igny8_sites group by ${siteAccountColumn}
+              left join (select ${siteAccountColumn} as account_id, count(*) as sites from igny8_sites where true${scopeTo(shape, siteAccountColumn)} group by ${siteAccountColumn}
                           having count(*) > (select min(${siteLimitSql('p')}) from igny8_plans p)) st
                 on st.account_id = a.id
               left join (select ${userAccountColumn} as account_id, count(*) as users from igny8_users
-                          where ${userAccountColumn} is not null group by ${userAccountColumn}
+                          where ${userAccountColumn} is not null${scopeTo(shape, userAccountColumn)} group by ${userAccountColumn}
                          having count(*) > (select min(${userLimitSql('p')}) from igny8_plans p)) us
                 on us.account_id = a.id
              where (${sites} or ${users})${scopeTo(shape, 'a.id')}`,

@@ -28,7 +28,7 @@ export const subscriptionPlanDrift: Rule = {
               join ${schema.accountsTable} a on a.id = s.${schema.accountColumn(SUBSCRIPTIONS)}
               join igny8_plans sp on sp.id = s.plan_id
               join igny8_plans ap on ap.id = a.plan_id
-             where s.plan_id <> a.plan_id${scopeTo(shape, 'a.id')}`,
+             where s.plan_id <> a.plan_id${scopeTo(shape, 'a.id')}${scopeTo(shape, `s.${schema.accountColumn(SUBSCRIPTIONS)}`)}`,
     };
   },
 };

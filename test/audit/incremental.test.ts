@@ -169,6 +169,21 @@ describeEachDatabase(
       for (const check of quiet.checks) if (findRule(check.id)!.scope === 'account') expect(check.count, check.id).toBe(0);
     }, 120_000);
 
+    it('a recorded run of every check drops the journal rows older than its snapshot', async () => {
+      // Older: written by transactions that ended before the oldest one the snapshot saw running
+      // (on a shared server that may be another database's: rows after it stay, harmlessly).
+      const before = async (mark: string) =>
+        Number((await fx.db.knex.raw(`select count(*) as n from igny8_account_changes where xid < pg_snapshot_xmin(?::pg_snapshot)`, [mark])).rows[0].n);
+      const previous = (await lastMark(fx.db.knex))!.mark;
+      await fx.db.knex('igny8_accounts').where({ id: accounts[2]!.id }).update({ name: 'Renamed again' });
+      await audit(fx.db.knex, { record: true });
+      const mark = (await lastMark(fx.db.knex))!.mark;
+      expect(mark).not.toBe(previous);
+      expect(await before(mark)).toBe(0);
+      expect(await changedSince(fx.db.knex, mark)).toEqual({ all: false, accountIds: [] });
+      if (fx.kind === 'pglite') expect(Number((await fx.db.knex('igny8_account_changes').count({ n: '*' }))[0]!.n)).toBe(0);
+    });
+
     it('a change to a shared table (plans) makes every account changed', async () => {
       await audit(fx.db.knex, { record: true });
       await fx.db.knex('igny8_plans').where({ slug: 'scale' }).update({ name: fx.db.knex.raw('name') });

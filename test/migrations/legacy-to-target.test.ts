@@ -2,6 +2,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { decryptSecret, isEnvelope, parseSecretKey } from '../../src/crypto/index.js';
 import { migrateDown, migrateLatest, type RunReport } from '../../src/db/migrator.js';
+import { BOOKKEEPING_TABLES } from '../../src/schema/tenancy.js';
 import { createTestDatabase, describeEachDatabase } from '../helpers/databases.js';
 import { createLegacySchema, insertLegacyFixture, LEGACY_SECRETS, TEST_SECRET_KEY, type LegacyFixture } from '../helpers/legacy-fixture.js';
 import { schemaSnapshot } from '../helpers/schema-snapshot.js';
@@ -253,7 +254,7 @@ describeEachDatabase('legacy fixture migrated to the target schema', (fx) => {
     const columns = Object.fromEntries(result.rows.map((r: { table_name: string; is_nullable: string }) => [r.table_name, r.is_nullable]));
     for (const table of TENANT_TABLES) expect(`${table}: ${columns[table]}`).toBe(`${table}: NO`);
     // And every table that names an account is in that list or is igny8's own bookkeeping.
-    const domainTables = Object.keys(columns).filter((table) => !TENANT_TABLES.includes(table));
+    const domainTables = Object.keys(columns).filter((table) => !TENANT_TABLES.includes(table) && !BOOKKEEPING_TABLES.includes(table));
     expect(domainTables).toEqual([]);
   });
 
