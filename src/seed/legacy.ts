@@ -163,7 +163,26 @@ export function planTableSql(options: SeedOptions, defects: readonly string[]): 
     fractions.ledgerScale === 0
       ? '0'
       : `cast(least(${LEDGER_CAP - 2}, floor(${fractions.ledgerScale} * (power(greatest(${spread(0.2360679774997897)}, 1e-12), ${-1 / LEDGER_TAIL}) - 1))) as int)`;
+  // Each decision is computed once (materialized): referenced columns of a flattened subquery
+  // are evaluated again at every reference, and the hashes are most of the plan's cost.
   return `create temp table seed_plan on commit drop as
+    with decided as materialized (
+           select g.i, g.plan, g.h2, g.h3,
+                  case when g.defective then case g.plan ${choose} end end as kind
+             from (select g.i,
+                          case when g.i % 10 < 4 then 'free' when g.i % 10 < 7 then 'starter'
+                               when g.i % 10 < 9 then 'growth' else 'scale' end as plan,
+                          ${hash('d', options.seed)} % 1000000 < ${threshold} as defective,
+                          ${hash('k', options.seed)} as h2,
+                          ${hash('v', options.seed)} as h3
+                     from generate_series(cast(1 as bigint), ${n}) g(i)) g),
+         shaped as materialized (
+           select g.*,
+                  ${extra(roomSql('users', 'g.plan'), fractions.users, 0.6180339887498949)} as extra_users,
+                  ${extra(roomSql('sites', 'g.plan'), fractions.sites, 0.4142135623730950)} as extra_sites,
+                  ${extra(roomSql('sectorsPerSite', 'g.plan'), fractions.sectors, 0.7320508075688772)} as sector_extra,
+                  ${ledgerExtra} as ledger_extra
+             from decided g)
     select g.i, g.plan, p.id as plan_id, p.price, p.name as plan_name, g.kind,
            g.extra_users, g.extra_sites, g.sector_extra, 2 + g.ledger_extra as ledger_rows,
            -- the ledger rows of the accounts before this one: the ordered layout's ids
@@ -187,20 +206,7 @@ export function planTableSql(options: SeedOptions, defects: readonly string[]): 
            case g.plan when 'free' then case when g.kind = 'signup-credit-shortfall' then ${LEGACY_FREE_CREDITS} else 1000 end
                 when 'starter' then 1000 when 'growth' then 2000 else 4000 end as grant_amount,
            cast(g.i % 50 + 1 as int) as spent
-      from (select g.*,
-                   ${extra(roomSql('users', 'g.plan'), fractions.users, 0.6180339887498949)} as extra_users,
-                   ${extra(roomSql('sites', 'g.plan'), fractions.sites, 0.4142135623730950)} as extra_sites,
-                   ${extra(roomSql('sectorsPerSite', 'g.plan'), fractions.sectors, 0.7320508075688772)} as sector_extra,
-                   ${ledgerExtra} as ledger_extra
-      from (select g.i, g.plan, g.h2, g.h3,
-                   case when g.defective then case g.plan ${choose} end end as kind
-              from (select g.i,
-                           case when g.i % 10 < 4 then 'free' when g.i % 10 < 7 then 'starter'
-                                when g.i % 10 < 9 then 'growth' else 'scale' end as plan,
-                           ${hash('d', options.seed)} % 1000000 < ${threshold} as defective,
-                           ${hash('k', options.seed)} as h2,
-                           ${hash('v', options.seed)} as h3
-                      from generate_series(cast(1 as bigint), ${n}) g(i)) g) g) g
+      from shaped g
       join igny8_plans p on p.slug = g.plan
       join seed_industries ind on ind.n = g.i * 7 % (select count(*) from seed_industries)
       join seed_industries other on other.n = (g.i * 7 + 1) % (select count(*) from seed_industries)

@@ -131,7 +131,7 @@ export function extraLedgerRows(scale: number, u: number): number {
 /** The tail scale whose mean extra rows (over evenly spread quantiles) is `extra`. */
 function ledgerScale(extra: number): number {
   if (extra <= 0) return 0;
-  const points = 100_000;
+  const points = 20_000;
   const meanAt = (scale: number) => {
     let sum = 0;
     for (let k = 0; k < points; k++) sum += extraLedgerRows(scale, (k + 0.5) / points);
@@ -140,7 +140,7 @@ function ledgerScale(extra: number): number {
   let low = 0;
   let high = extra + 1;
   while (meanAt(high) < extra) high *= 2;
-  for (let step = 0; step < 40; step++) {
+  for (let step = 0; step < 30; step++) {
     const middle = (low + high) / 2;
     if (meanAt(middle) < extra) low = middle;
     else high = middle;
