@@ -14,6 +14,12 @@ export interface BenchOptions {
   /** Concurrent clients and grants per client for the credit service figure. */
   grantClients: number;
   grantsPerClient: number;
+  /** Data shapes the audit is measured on (named shapes of `seed legacy --shape`). */
+  shapes: string[];
+  /** Layouts each shape is seeded in; the first is the headline. */
+  layouts: Array<'arrival' | 'ordered'>;
+  /** `audit --jobs` values measured in the jobs section (on the first shape and layout). */
+  jobs: number[];
   /** Sections to run (default: all). */
   only: Set<SectionName> | undefined;
   /** Where the JSON result goes (a directory). */
@@ -27,7 +33,7 @@ export interface BenchOptions {
   quiet: boolean;
 }
 
-export const SECTIONS = ['startup', 'seed', 'audit', 'repair', 'migrate', 'grants', 'incremental', 'billing'] as const;
+export const SECTIONS = ['startup', 'seed', 'audit', 'naive', 'jobs', 'repair', 'migrate', 'grants', 'incremental', 'billing'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export const USAGE = `npm run bench -- [options]
@@ -38,7 +44,11 @@ export const USAGE = `npm run bench -- [options]
   --server-url URL      PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres)
   --grant-clients N     concurrent credit-service clients (default 8)
   --grants N            grants per client (default 250)
+  --shapes LIST         data shapes the audit is measured on (default production,busy; seed legacy --shape names)
+  --layouts LIST        layouts each shape is seeded in (default arrival,ordered: side by side)
+  --jobs LIST           audit --jobs values for the jobs section (default 1,2,4)
   --only LIST           comma-separated sections: ${SECTIONS.join(',')}
+                        (naive: the hand-written baseline beside each audit; jobs: audit --jobs N)
   --results-dir DIR     where the JSON result is written (default bench/results)
   --update-results FILE rewrite the generated block of FILE (e.g. bench/RESULTS.md)
   --keep                keep the throwaway databases instead of dropping them
@@ -65,6 +75,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'grant-clients': { type: 'string' },
       grants: { type: 'string' },
       only: { type: 'string' },
+      shapes: { type: 'string' },
+      layouts: { type: 'string' },
+      jobs: { type: 'string' },
       'results-dir': { type: 'string' },
       'update-results': { type: 'string' },
       keep: { type: 'boolean' },
@@ -83,8 +96,16 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     if (unknown.length > 0) throw new Error(`--only: unknown section ${unknown.join(', ')} (known: ${SECTIONS.join(', ')})`);
     only = new Set(names as SectionName[]);
   }
+  const list = (text: string | undefined, fallback: string) => (text ?? fallback).split(',').map((item) => item.trim()).filter(Boolean);
+  const layouts = list(values.layouts, 'arrival,ordered');
+  const badLayout = layouts.filter((layout) => layout !== 'arrival' && layout !== 'ordered');
+  if (badLayout.length > 0 || layouts.length === 0) throw new Error(`--layouts: arrival and/or ordered (got ${values.layouts})`);
+  const jobs = list(values.jobs, '1,2,4').map((value) => positiveInt('jobs', value, 1));
   return {
     accounts,
+    shapes: list(values.shapes, 'production,busy'),
+    layouts: layouts as Array<'arrival' | 'ordered'>,
+    jobs,
     runs: positiveInt('runs', values.runs, 5),
     auditRuns: positiveInt('audit-runs', values['audit-runs'], accounts < 100_000 ? 3 : 2),
     serverUrl: values['server-url'] ?? process.env.IGNY8_BENCH_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',

@@ -35,8 +35,14 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
   ctx.log(`igny8 bench: ${options.accounts.toLocaleString('en-US')} accounts, ${BIN}`);
   try {
     if (wants('startup')) await benchStartup(ctx);
-    if (wants('seed') || wants('audit') || wants('repair') || wants('migrate')) {
-      await benchLegacy(ctx, { seed: wants('seed'), audit: wants('audit'), journey: wants('repair') || wants('migrate') });
+    if (['seed', 'audit', 'naive', 'jobs', 'repair', 'migrate'].some((section) => wants(section as SectionName))) {
+      await benchLegacy(ctx, {
+        seed: wants('seed'),
+        audit: wants('audit'),
+        naive: wants('naive'),
+        jobs: wants('jobs'),
+        journey: wants('repair') || wants('migrate'),
+      });
     }
     if (wants('grants')) await benchGrants(ctx);
     if (wants('incremental')) await benchIncremental(ctx);
@@ -56,6 +62,9 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
       grantClients: options.grantClients,
       grantsPerClient: options.grantsPerClient,
       only: options.only ? [...options.only] : 'all',
+      shapes: options.shapes,
+      layouts: options.layouts,
+      jobs: options.jobs,
       memoryMethod: memoryMethod(),
     },
     machine: { ...machine, loadAverageAtEnd: loadAverage() },

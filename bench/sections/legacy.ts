@@ -6,16 +6,108 @@
 import { notAvailable, type BenchContext } from '../context.js';
 import type { BenchDatabase } from '../postgres.js';
 import { failureText, runIgny8, type ChildRun } from '../process.js';
-import { TARGETS } from '../result.js';
-import { benchAuditAt } from './audit.js';
+import { median, TARGETS, type Target } from '../result.js';
+import { AUDIT_ARGS, benchAuditAt, parseAuditJson } from './audit.js';
+import { benchNaive } from './naive.js';
 import { seedLegacy } from './seed.js';
+
+/** The audit on the production layout against the same audit on the ordered one, and against the naive baseline. */
+const ARRIVAL_VS_ORDERED: Target = { op: '<=', limit: 1.25, text: '≤ 1.25× ordered' };
+const AUDIT_VS_NAIVE: Target = { op: '<=', limit: 0.5, text: '≤ 0.5× naive' };
 
 async function dropUnlessKept(ctx: BenchContext, db: BenchDatabase): Promise<void> {
   if (ctx.options.keep) ctx.log(`kept database ${db.name}`);
   else await db.drop();
 }
 
-export async function benchLegacy(ctx: BenchContext, sections: { seed: boolean; audit: boolean; journey: boolean }): Promise<void> {
+interface LegacySections {
+  seed: boolean;
+  audit: boolean;
+  naive: boolean;
+  jobs: boolean;
+  journey: boolean;
+}
+
+/**
+ * One shape in each layout, side by side: seed, audit (against its floor), the naive baseline
+ * (its counts must equal the audit's), and on the first layout of the first shape the audit
+ * at each --jobs value. Then the ratios the production layout is held to.
+ */
+async function benchShape(ctx: BenchContext, shape: string, sections: LegacySections): Promise<void> {
+  const { rec, options } = ctx;
+  const checksMs: Partial<Record<string, number>> = {};
+  for (const layout of options.layouts) {
+    const tag = `${shape}.${layout}`;
+    const label = `legacy, ${shape}, ${layout}`;
+    const outcome = await seedLegacy(ctx, `${shape}_${layout}`, ['--layout', layout, '--shape', shape]);
+    if (!outcome.ok) {
+      rec.missing(`seed.${tag}`, `seed legacy --layout ${layout} --shape ${shape}`, 's', 'failed', outcome.error, TARGETS.seed);
+      continue;
+    }
+    const { seeded } = outcome;
+    rec.measured(`seed.${tag}`, `seed legacy --accounts ${options.accounts} --layout ${layout} --shape ${shape}`, 's', seeded.seedMs / 1000, {
+      target: TARGETS.seed,
+      note: rowsNote(seeded.rows, options.accounts),
+    });
+    if (seeded.seedRssMb !== undefined) rec.measured(`seed.${tag}.rss`, '  peak RSS of igny8 seed legacy', 'MiB', seeded.seedRssMb);
+    rec.detail(`seed.${tag}`, { database: seeded.db.name, vacuumAnalyzeMs: Math.round(seeded.vacuumMs), rows: seeded.rows, bytes: seeded.bytes, report: seeded.report });
+    try {
+      if (sections.audit || sections.naive) {
+        const audit = await benchAuditAt(ctx, seeded.db, `audit.${tag}`, label);
+        const inProcess = audit.reports.map((report) => report.totalMs).filter((ms): ms is number => ms !== undefined);
+        if (inProcess.length > 0) checksMs[layout] = median(inProcess);
+        if (sections.naive && audit.ok) {
+          const naiveMs = await benchNaive(ctx, seeded.db, `naive.${tag}`, label, audit.reports[audit.reports.length - 1]);
+          const checks = checksMs[layout];
+          if (naiveMs !== undefined && checks !== undefined) {
+            rec.measured(`audit.${tag}.vs-naive`, `audit checks / naive baseline (${shape}, ${layout})`, '×', checks / naiveMs, { target: AUDIT_VS_NAIVE });
+          }
+        }
+      }
+      if (sections.jobs && shape === options.shapes[0] && layout === options.layouts[0]) await benchJobs(ctx, seeded.db, label);
+    } finally {
+      await dropUnlessKept(ctx, seeded.db);
+    }
+  }
+  if (checksMs.arrival !== undefined && checksMs.ordered !== undefined) {
+    rec.measured(`audit.${shape}.arrival-vs-ordered`, `audit checks, arrival / ordered layout (${shape})`, '×', checksMs.arrival / checksMs.ordered, {
+      target: ARRIVAL_VS_ORDERED,
+    });
+  }
+}
+
+function rowsNote(rows: Record<string, number>, accounts: number): string {
+  const per = (table: string) => ((rows[table] ?? 0) / accounts).toFixed(2);
+  return `per account: users ${per('igny8_users')}, sites ${per('igny8_sites')}, sectors ${per('igny8_sectors')}, ledger ${per('igny8_credit_transactions')}`;
+}
+
+/** `audit --jobs N` for each N, on a database the audit has just warmed. */
+async function benchJobs(ctx: BenchContext, db: BenchDatabase, label: string): Promise<void> {
+  const { rec, options } = ctx;
+  const env = { DATABASE_URL: db.url, IGNY8_SECRET_KEY: ctx.secretKey };
+  for (const jobs of options.jobs) {
+    const whole: number[] = [];
+    const checks: number[] = [];
+    for (let i = 0; i < options.auditRuns; i++) {
+      ctx.log(`audit --jobs ${jobs} on the ${label} database: run ${i + 1} of ${options.auditRuns}`);
+      const run = await runIgny8([...AUDIT_ARGS, '--jobs', String(jobs)], { env });
+      if (run.code !== 0 && run.code !== 1) {
+        rec.missing(`jobs.${jobs}`, `audit --jobs ${jobs} (${label})`, 'ms', 'failed', failureText(run));
+        break;
+      }
+      whole.push(run.ms);
+      const report = parseAuditJson(run.stdout);
+      if (report?.totalMs !== undefined) checks.push(report.totalMs);
+    }
+    if (checks.length > 0) {
+      rec.measured(`jobs.${jobs}`, `audit --jobs ${jobs} (${label}), checks only`, 'ms', checks, {
+        note: `whole process ${Math.round(median(whole))} ms`,
+      });
+    }
+  }
+}
+
+export async function benchLegacy(ctx: BenchContext, sections: LegacySections): Promise<void> {
   const { rec } = ctx;
   if (!(await ctx.has(['seed', 'legacy']))) {
     const note = notAvailable('seed legacy');
@@ -27,21 +119,8 @@ export async function benchLegacy(ctx: BenchContext, sections: { seed: boolean; 
     }
     return;
   }
-  if (sections.seed || sections.audit) {
-    const outcome = await seedLegacy(ctx, 'legacy');
-    if (!outcome.ok) {
-      rec.missing('seed', 'seed legacy', 's', 'failed', outcome.error, TARGETS.seed);
-    } else {
-      const { seeded } = outcome;
-      rec.measured('seed', `seed legacy --accounts ${ctx.options.accounts}`, 's', seeded.seedMs / 1000, { target: TARGETS.seed });
-      if (seeded.seedRssMb !== undefined) rec.measured('seed.rss', 'peak RSS of igny8 seed legacy', 'MiB', seeded.seedRssMb);
-      rec.detail('seed', { database: seeded.db.name, vacuumAnalyzeMs: Math.round(seeded.vacuumMs), rows: seeded.rows, bytes: seeded.bytes, report: seeded.report });
-      try {
-        if (sections.audit) await benchAuditAt(ctx, seeded.db, 'audit', 'legacy');
-      } finally {
-        await dropUnlessKept(ctx, seeded.db);
-      }
-    }
+  if (sections.seed || sections.audit || sections.naive || sections.jobs) {
+    for (const shape of ctx.options.shapes) await benchShape(ctx, shape, sections);
   }
   if (sections.journey) await benchJourney(ctx);
 }
@@ -76,6 +155,8 @@ async function benchJourney(ctx: BenchContext): Promise<void> {
     seedArgs = [];
     seedNote = 'every defect kind';
   }
+  // The ops journey runs on the bench's headline data: the first shape in the first layout.
+  if (/--layout\b/.test(help)) seedArgs.push('--layout', ctx.options.layouts[0], '--shape', ctx.options.shapes[0]);
   const outcome = await seedLegacy(ctx, 'journey', seedArgs);
   if (!outcome.ok) {
     rec.missing('repair', 'repair --all --yes', 's', 'failed', `seed: ${outcome.error}`);

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { PLANTABLE, seedLegacy } from '../seed/legacy.js';
+import { LAYOUTS, NAMED_SHAPES, parseShape } from '../seed/shape.js';
 import { parseInput } from './validate.js';
 import { runWith } from './runtime.js';
 import { helpFooter } from '../io/help.js';
@@ -25,6 +26,8 @@ const inputSchema = z.object({
     .min(1)
     .transform((value) => value.split(',').map((id) => id.trim()).filter(Boolean))
     .optional(),
+  layout: z.enum(LAYOUTS, { message: `one of ${LAYOUTS.join(', ')}` }),
+  shape: z.string().optional(),
 });
 
 interface SeedFlags {
@@ -32,6 +35,8 @@ interface SeedFlags {
   defectRate?: string;
   seed?: string;
   defects?: string;
+  layout?: string;
+  shape?: string;
 }
 
 export default function configureSeed(seed: Command): void {
@@ -42,6 +47,12 @@ export default function configureSeed(seed: Command): void {
     .option('--defect-rate <r>', 'share of accounts carrying one defect, 0 to 1', '0.05')
     .option('--seed <s>', 'an integer: the same seed plants the same defects', '1')
     .option('--defects <ids>', `comma-separated check ids to plant, or "repairable" (default: all of ${PLANTABLE.length})`)
+    .option('--layout <layout>', 'ordered: each table in account order; arrival: rows interleaved across accounts in time order, as a live database holds them', 'ordered')
+    .option(
+      '--shape <shape>',
+      `rows per account: ${Object.keys(NAMED_SHAPES).join(', ')}, or users=N,sites=N,sectors=N,ledger=N (means; after a name they override it)`,
+      'lean',
+    )
     .addHelpText(
       'after',
       helpFooter('\nPrints one JSON document: `planted` holds, per check id, the count `igny8 audit --format json` reports.'),
@@ -49,11 +60,14 @@ export default function configureSeed(seed: Command): void {
     .action(
       runWith<SeedFlags>(async (flags, runtime) => {
         const input = parseInput(inputSchema, flags);
+        const shape = parseShape(input.shape);
         const db = await runtime.database();
         const spinner = await runtime.out.spinner('seeding');
         const started = performance.now();
         const result = await seedLegacy(db, {
           ...input,
+          shape: shape.shape,
+          shapeName: shape.name,
           onProgress: (step, index, total) =>
             spinner.update(`seeding ${input.accounts.toLocaleString('en-US')} accounts: ${step} (${index + 1}/${total}, ${((performance.now() - started) / 1000).toFixed(1)} s)`),
         }).finally(() => spinner.stop());

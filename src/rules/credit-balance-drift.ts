@@ -10,7 +10,7 @@
 // Repair: history is immutable, so each drifted account gets one new `adjustment` row that
 // makes the ledger add up to the balance, with balance_after = the balance; the balance is
 // not changed.
-import { insertLedgerRows, LEDGER } from './ledger.js';
+import { insertLedgerRows, LEDGER, ledgerAccountKey } from './ledger.js';
 import { missingTables, scopeTo, withinIds } from './sql.js';
 import type { FindingSql, Rule, Shape, TargetKey } from './types.js';
 
@@ -25,10 +25,10 @@ function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
                  a.credits, coalesce(l.total, 0) as ledger_sum, l.last[2] as last_balance_after
             from ${schema.accountsTable} a
             -- max(array[id, balance_after]) is the last row's balance_after, in the same pass as the sum
-            left join (select ${accountColumn} as account_id, sum(amount) as total,
+            left join (select ${ledgerAccountKey(accountColumn)} as account_id, sum(amount) as total,
                               max(array[id, cast(balance_after as bigint)]) as last
                          from ${LEDGER} where true${scopeTo(shape, accountColumn)}${inLedger.sql}
-                        group by ${accountColumn}) l on l.account_id = a.id
+                        group by ${ledgerAccountKey(accountColumn)}) l on l.account_id = a.id
            where (a.credits <> coalesce(l.total, 0) or (l.last is not null and a.credits <> l.last[2]))
                  ${scopeTo(shape, 'a.id')}${inAccounts.sql}`,
     bindings: [...inLedger.bindings, ...inAccounts.bindings],

@@ -15,6 +15,7 @@ import { DomainRefusal, ValidationError } from '../errors.js';
 import { LEGACY_FOREIGN_KEY_INDEXES, LEGACY_TABLES } from '../schema/legacy.js';
 import { RULE_IDS, RULES } from '../rules/registry.js';
 import { plural } from '../render/text.js';
+import { parseShape, roomSql, shapeFractions, validateShape, LEDGER_CAP, LEDGER_TAIL, type DataShape, type Layout } from './shape.js';
 
 type PlanSlug = 'free' | 'starter' | 'growth' | 'scale';
 const PAID: PlanSlug[] = ['starter', 'growth', 'scale'];
@@ -67,6 +68,12 @@ export interface SeedOptions {
   seed: number;
   /** Defect kinds to plant (check ids); default every plantable kind. */
   defects?: readonly string[];
+  /** Rows in account order (default), or in arrival order: interleaved across accounts, id order = time order. */
+  layout?: Layout;
+  /** Rows per account of each table; default the lean shape. */
+  shape?: DataShape;
+  /** The shape's name, for the report. */
+  shapeName?: string;
   onProgress?: (step: string, index: number, total: number) => void;
 }
 
@@ -75,6 +82,8 @@ export interface SeedResult {
   defectRate: number;
   seed: number;
   defects: string[];
+  layout: Layout;
+  shape: { name: string } & DataShape;
   /** Exactly what `igny8 audit --format json` reports as each check's count. */
   planted: Record<string, number>;
   /** Checks that do not apply to the legacy shape. */
@@ -142,8 +151,44 @@ export function planTableSql(options: SeedOptions, defects: readonly string[]): 
     return `when '${plan}' then (array[${kinds.map((kind) => `'${kind}'`).join(', ')}])[1 + cast(g.h2 % ${kinds.length} as int)]`;
   }).join(' ');
   const n = options.accounts;
+  const fractions = shapeFractions(options.shape ?? parseShape(undefined).shape, options.defectRate);
+  // Evenly spread quantiles, one sequence per table (i times an irrational, mod 1), shifted by
+  // the seed: the means come out as asked at any size, without a random draw per account.
+  const offset = (options.seed * 0.5772156649015329) % 1;
+  const spread = (multiplier: number) => `((g.i * ${multiplier} + ${offset}) - floor(g.i * ${multiplier} + ${offset}))`;
+  // Only clean accounts grow beyond the base, so every defect keeps the rows it was built on.
+  const extra = (room: string, fraction: number, multiplier: number) =>
+    fraction === 0 ? '0' : `case when g.kind is null then cast(floor(${room} * ${fraction} + ${spread(multiplier)}) as int) else 0 end`;
+  const ledgerExtra =
+    fractions.ledgerScale === 0
+      ? '0'
+      : `cast(least(${LEDGER_CAP - 2}, floor(${fractions.ledgerScale} * (power(greatest(${spread(0.2360679774997897)}, 1e-12), ${-1 / LEDGER_TAIL}) - 1))) as int)`;
+  // Each decision is computed once (materialized): referenced columns of a flattened subquery
+  // are evaluated again at every reference, and the hashes are most of the plan's cost.
   return `create temp table seed_plan on commit drop as
+    with decided as materialized (
+           select g.i, g.plan, g.h2, g.h3,
+                  case when g.defective then case g.plan ${choose} end end as kind
+             from (select g.i,
+                          case when g.i % 10 < 4 then 'free' when g.i % 10 < 7 then 'starter'
+                               when g.i % 10 < 9 then 'growth' else 'scale' end as plan,
+                          ${hash('d', options.seed)} % 1000000 < ${threshold} as defective,
+                          ${hash('k', options.seed)} as h2,
+                          ${hash('v', options.seed)} as h3
+                     from generate_series(cast(1 as bigint), ${n}) g(i)) g),
+         shaped as materialized (
+           select g.*,
+                  ${extra(roomSql('users', 'g.plan'), fractions.users, 0.6180339887498949)} as extra_users,
+                  ${extra(roomSql('sites', 'g.plan'), fractions.sites, 0.4142135623730950)} as extra_sites,
+                  ${extra(roomSql('sectorsPerSite', 'g.plan'), fractions.sectors, 0.7320508075688772)} as sector_extra,
+                  ${ledgerExtra} as ledger_extra
+             from decided g)
     select g.i, g.plan, p.id as plan_id, p.price, p.name as plan_name, g.kind,
+           g.extra_users, g.extra_sites, g.sector_extra, 2 + g.ledger_extra as ledger_rows,
+           -- the ledger rows of the accounts before this one: the ordered layout's ids
+           sum(2 + g.ledger_extra) over (order by g.i) - (2 + g.ledger_extra) as ledger_offset,
+           -- when the account signed up, 0..1 over the database's history (accounts come in id order)
+           cast(g.i - 1 as float8) / ${n} as t,
            ind.id as industry_id, ind.sector_id, other.sector_id as other_sector_id,
            -- cross-tenant-reference: 0 invoice (paid only), 1 access row, 2 integration
            case when g.kind = 'cross-tenant-reference' then
@@ -161,15 +206,7 @@ export function planTableSql(options: SeedOptions, defects: readonly string[]): 
            case g.plan when 'free' then case when g.kind = 'signup-credit-shortfall' then ${LEGACY_FREE_CREDITS} else 1000 end
                 when 'starter' then 1000 when 'growth' then 2000 else 4000 end as grant_amount,
            cast(g.i % 50 + 1 as int) as spent
-      from (select g.i, g.plan, g.h2, g.h3,
-                   case when g.defective then case g.plan ${choose} end end as kind
-              from (select g.i,
-                           case when g.i % 10 < 4 then 'free' when g.i % 10 < 7 then 'starter'
-                                when g.i % 10 < 9 then 'growth' else 'scale' end as plan,
-                           ${hash('d', options.seed)} % 1000000 < ${threshold} as defective,
-                           ${hash('k', options.seed)} as h2,
-                           ${hash('v', options.seed)} as h3
-                      from generate_series(cast(1 as bigint), ${n}) g(i)) g) g
+      from shaped g
       join igny8_plans p on p.slug = g.plan
       join seed_industries ind on ind.n = g.i * 7 % (select count(*) from seed_industries)
       join seed_industries other on other.n = (g.i * 7 + 1) % (select count(*) from seed_industries)
@@ -179,8 +216,58 @@ export function planTableSql(options: SeedOptions, defects: readonly string[]): 
      order by g.i`;
 }
 
+/**
+ * The last extra ledger row's dip: extra rows come in pairs, a deduction of a few credits and
+ * a purchase of the same, so an account ends on its second row's balance, less the last
+ * deduction when its count of extra rows is odd.
+ */
+const EXTRA_AMOUNT = (e: string) => `(1 + (${e} + p.i) % 7)`;
+const LAST_DIP = `case when (p.ledger_rows - 2) % 2 = 1 then ${EXTRA_AMOUNT('p.ledger_rows - 2')} else 0 end`;
+
+/**
+ * The ledger: a grant, a deduction, then the shape's extra rows, each chained on the one
+ * before (balance_after = previous + amount, never below zero). Ordered: each account's rows
+ * together, in account order. Arrival: every row at its moment between the account's signup
+ * and now, the grant first, ids (and the heap) in time order across all accounts.
+ */
+function ledgerSql(layout: Layout): string {
+  const grant = `p.grant_amount`;
+  const balance = `p.grant_amount - p.spent`;
+  const rows = `select p.i, r.j,
+              case when r.j = 0 then 'subscription' when r.j = 1 or (r.j - 1) % 2 = 1 then 'deduction' else 'purchase' end as type,
+              case when r.j = 0 then ${grant} when r.j = 1 then -p.spent
+                   when (r.j - 1) % 2 = 1 then -${EXTRA_AMOUNT('(r.j - 1)')} else ${EXTRA_AMOUNT('(r.j - 2)')} end as amount,
+              case when r.j = 0 then ${grant} + case when p.kind = 'ledger-chain-broken' then 7 else 0 end
+                   when (r.j - 1) % 2 = 1 then ${balance} - ${EXTRA_AMOUNT('(r.j - 1)')} else ${balance} end as balance_after,
+              case when r.j = 0 then case when p.plan = 'free' then 'signup credits' else 'plan credits' end
+                   when r.j = 1 or (r.j - 1) % 2 = 1 then 'content generation' else 'credit purchase' end as description,
+              case when r.j = 0 then jsonb_build_object('reason', case when p.plan = 'free' then 'signup' else 'subscription' end, 'plan', p.plan)
+                   else '{}' end as metadata,
+              ${layout === 'ordered'
+                ? `p.ledger_offset + r.j + 1 as id,
+              timestamptz '2024-01-01 00:00:00+00' + (p.i % 700) * interval '1 day' + r.j * interval '1 hour' as created_at`
+                : // the grant at signup, row j within the j-th of ledger_rows equal slices of the account's life
+                  `p.t + (1 - p.t) * case when r.j = 0 then 0
+                   else (r.j + ((p.i * 0.7548776662466927 + r.j * 0.5698402909980532) - floor(p.i * 0.7548776662466927 + r.j * 0.5698402909980532))) / p.ledger_rows end as t`}
+         from seed_plan p cross join lateral generate_series(0, p.ledger_rows - 1) r(j)`;
+  const columns = `insert into igny8_credit_transactions (id, tenant_id, transaction_type, amount, balance_after, description, metadata, created_at)`;
+  if (layout === 'ordered') {
+    return `${columns} select x.id, x.i, x.type, x.amount, x.balance_after, x.description, x.metadata, x.created_at from (${rows}) x`;
+  }
+  return `${columns}
+       select row_number() over (order by x.t, x.i, x.j), x.i, x.type, x.amount, x.balance_after, x.description, x.metadata,
+              ${timeAt('x.t')}
+         from (${rows}) x
+        order by x.t, x.i, x.j`;
+}
+
+/** A moment of the database's history (0..1) as a timestamp: 700 days from 2024-01-01. */
+function timeAt(t: string): string {
+  return `timestamptz '2024-01-01 00:00:00+00' + ${t} * interval '700 days'`;
+}
+
 /** Every statement after the plan table, in foreign-key order, with a progress label. */
-export function dataStatements(n: number): Array<[string, string]> {
+export function dataStatements(n: number, layout: Layout = 'ordered'): Array<[string, string]> {
   const created = `timestamptz '2024-01-01 00:00:00+00' + (p.i % 700) * interval '1 day'`;
   const password = (id: string) =>
     `'pbkdf2_sha256$600000$' || left(md5(${id} || ':salt'), 22) || '$' || md5(${id} || ':hash')`;
@@ -193,7 +280,7 @@ export function dataStatements(n: number): Array<[string, string]> {
        select p.i, 'Account ' || p.i, 'account-' || lpad(cast(p.i as text), 8, '0'),
               case when p.kind = 'account-without-owner' and p.variant = 1 then p.partner else p.i end,
               p.plan_id,
-              p.grant_amount - p.spent + case when p.kind = 'credit-balance-drift' then 50 else 0 end,
+              p.grant_amount - p.spent - ${LAST_DIP} + case when p.kind = 'credit-balance-drift' then 50 else 0 end,
               p.status, p.method, 'billing' || p.i || '@example.com',
               p.i || ' Market Street', (array['Lisbon', 'Austin', 'Berlin', 'Pune'])[1 + cast(p.i % 4 as int)],
               (array['PT', 'US', 'DE', 'IN'])[1 + cast(p.i % 4 as int)], ${created}, ${created}
@@ -214,8 +301,9 @@ export function dataStatements(n: number): Array<[string, string]> {
                    else 'editor' end,
               p.i, true, ${created}
          from seed_plan p
-         cross join lateral generate_series(0, p.users - 1) k(k)
-         cross join lateral (select ${n} * k.k + p.i as id) u`,
+         cross join lateral generate_series(0, p.users + p.extra_users - 1) k(k)
+         -- 3n + i is the orphan users': the fourth member and on come after it
+         cross join lateral (select case when k.k < 3 then ${n} * k.k else ${n} * (k.k + 1) end + p.i as id) u`,
     ],
     [
       'orphan users',
@@ -260,20 +348,7 @@ export function dataStatements(n: number): Array<[string, string]> {
          from seed_plan p
         where p.plan <> 'free' and p.kind is distinct from 'pending-payment-incomplete'`,
     ],
-    [
-      'ledger',
-      `insert into igny8_credit_transactions (id, tenant_id, transaction_type, amount, balance_after, description, metadata, created_at)
-       select 2 * p.i - 1, p.i, 'subscription', p.grant_amount,
-              p.grant_amount + case when p.kind = 'ledger-chain-broken' then 7 else 0 end,
-              case when p.plan = 'free' then 'signup credits' else 'plan credits' end,
-              jsonb_build_object('reason', case when p.plan = 'free' then 'signup' else 'subscription' end, 'plan', p.plan),
-              ${created}
-         from seed_plan p
-       union all
-       select 2 * p.i, p.i, 'deduction', -p.spent, p.grant_amount - p.spent, 'content generation',
-              '{}', ${created} + interval '2 days'
-         from seed_plan p`,
-    ],
+    ['ledger', ledgerSql(layout)],
     [
       'sites',
       `insert into igny8_sites (id, tenant_id, name, slug, domain, industry_id, wp_url, wp_username, wp_app_password,
@@ -289,7 +364,8 @@ export function dataStatements(n: number): Array<[string, string]> {
          from seed_plan p
          cross join lateral (select p.i as id
                              union all select ${n} + p.i where p.sites > 1
-                             union all select 2 * ${n} + p.i where p.kind = 'site-limit-exceeded') s`,
+                             union all select 2 * ${n} + p.i where p.kind = 'site-limit-exceeded'
+                             union all select (3 + e.e) * ${n} + p.i from generate_series(0, p.extra_sites - 1) e(e)) s`,
     ],
     [
       'sectors',
@@ -303,7 +379,13 @@ export function dataStatements(n: number): Array<[string, string]> {
            union all select ${n} + p.i, ${n} + p.i, 'main' where p.sites > 1
            union all select 3 * ${n} + 6 * (p.i - 1) + e.k, p.i, 'extra-' || e.k
              from generate_series(1, case p.plan when 'free' then 1 when 'starter' then 3 else 5 end) e(k)
-            where p.kind = 'sector-limit-exceeded') x`,
+            where p.kind = 'sector-limit-exceeded'
+           -- the shape's sectors: more on each site, and a first one on each extra site
+           union all select (10 + 10 * site.x + e.e) * ${n} + p.i, site.id, case when e.e = 0 then 'main' else 'topic-' || e.e end
+             from (select 0 as x, p.i as id
+                   union all select 1, ${n} + p.i where p.sites > 1
+                   union all select 2 + e.e, (3 + e.e) * ${n} + p.i from generate_series(0, p.extra_sites - 1) e(e)) site
+            cross join lateral generate_series(case when site.x < 2 then 1 else 0 end, p.sector_extra) e(e)) x`,
     ],
     [
       'site access',
@@ -318,7 +400,11 @@ export function dataStatements(n: number): Array<[string, string]> {
            -- the second owner-role member's access (site-access-missing counts owners by role)
            union all select 4 * ${n} + p.i, ${n} + p.i, p.i where p.kind in ('multiple-owners', 'owner-role-mismatch')
            union all select 5 * ${n} + p.i, ${n} + p.i, ${n} + p.i
-                      where p.kind in ('multiple-owners', 'owner-role-mismatch') and p.sites > 1) x`,
+                      where p.kind in ('multiple-owners', 'owner-role-mismatch') and p.sites > 1
+           -- the shape's rows: the owner on each extra site, each extra member on the first site
+           union all select (6 + e.e) * ${n} + p.i, p.i, (3 + e.e) * ${n} + p.i from generate_series(0, p.extra_sites - 1) e(e)
+           union all select (10 + k.k) * ${n} + p.i, case when k.k < 3 then ${n} * k.k else ${n} * (k.k + 1) end + p.i, p.i
+             from generate_series(p.users, p.users + p.extra_users - 1) k(k)) x`,
     ],
     [
       'integrations',
@@ -337,13 +423,107 @@ export function dataStatements(n: number): Array<[string, string]> {
 
 const SEQUENCED_TABLES = LEGACY_TABLES;
 
+/**
+ * The arrival layout's tables other than the ledger: each row gets a moment between its
+ * account's signup and now, and ids in the order of those moments, so the heap (written in id
+ * order) holds every account's rows scattered across it. References follow the new ids.
+ */
+const ARRIVING: ReadonlyArray<{ table: string; account?: string; times: string[]; refs: Record<string, string>; multiplier: number }> = [
+  { table: 'igny8_users', account: 'tenant_id', times: ['date_joined'], refs: {}, multiplier: 0.6180339887498949 },
+  { table: 'igny8_subscriptions', account: 'tenant_id', times: ['created_at', 'updated_at'], refs: {}, multiplier: 0.4142135623730950 },
+  { table: 'igny8_account_payment_methods', account: 'tenant_id', times: ['created_at'], refs: {}, multiplier: 0.7320508075688772 },
+  {
+    table: 'igny8_invoices',
+    account: 'tenant_id',
+    times: ['created_at'],
+    refs: { subscription_id: 'igny8_subscriptions' },
+    multiplier: 0.2360679774997897,
+  },
+  { table: 'igny8_sites', account: 'tenant_id', times: ['created_at', 'updated_at'], refs: {}, multiplier: 0.3247179572447460 },
+  { table: 'igny8_sectors', account: 'tenant_id', times: ['created_at'], refs: { site_id: 'igny8_sites' }, multiplier: 0.5698402909980532 },
+  {
+    table: 'igny8_site_user_access',
+    times: ['granted_at'],
+    refs: { user_id: 'igny8_users', site_id: 'igny8_sites', granted_by_id: 'igny8_users' },
+    multiplier: 0.7548776662466927,
+  },
+  { table: 'igny8_site_integrations', account: 'tenant_id', times: ['created_at'], refs: { site_id: 'igny8_sites' }, multiplier: 0.4655712318767680 },
+];
+const stage = (table: string) => `seed_stage_${table}`;
+const idMap = (table: string) => `seed_ids_${table}`;
+
+async function columnsOf(trx: Knex.Transaction, table: string): Promise<string[]> {
+  const result = await trx.raw(
+    `select column_name as name from information_schema.columns
+      where table_schema = current_schema() and table_name = ? order by ordinal_position`,
+    [table],
+  );
+  return (result.rows as Array<{ name: string }>).map((row) => row.name);
+}
+
+/**
+ * The arrival layout: the same rows as the ordered one (the same statements write them into
+ * staging tables), then each table is written in time order with new ids. Accounts keep
+ * theirs: they arrive in id order.
+ */
+async function writeArriving(
+  trx: Knex.Transaction,
+  n: number,
+  steps: Array<[string, string]>,
+  progress: (label: string) => void,
+): Promise<void> {
+  const staged = ['igny8_tenants', ...ARRIVING.map((entry) => entry.table)];
+  for (const table of staged) await trx.raw(`create temp table ${stage(table)} (like ${table} including defaults) on commit drop`);
+  for (const [label, sql] of steps) {
+    if (label === 'ledger') continue;
+    progress(`${label} (staged)`);
+    await trx.raw(sql.replace(/^\s*insert into (igny8_\w+)/, (_match, table: string) => `insert into ${stage(table)}`));
+  }
+  progress('arrival order');
+  for (const entry of ARRIVING) {
+    const account = entry.account ? `coalesce(cast(s.${entry.account} - 1 as float8) / ${n}, 0)` : '0';
+    const u = `(s.id * ${entry.multiplier} - floor(s.id * ${entry.multiplier}))`;
+    await trx.raw(
+      `create temp table ${idMap(entry.table)} on commit drop as
+         select x.lid, row_number() over (order by x.t, x.lid) as id, x.t
+           from (select s.id as lid, ${account} + (1 - ${account}) * ${u} as t from ${stage(entry.table)} s) x`,
+    );
+    await trx.raw(`analyze ${idMap(entry.table)}`);
+  }
+  const write = async (table: string, select: (column: string) => string, from: string, order: string) => {
+    const columns = await columnsOf(trx, table);
+    await trx.raw(`insert into ${table} (${columns.join(', ')}) select ${columns.map(select).join(', ')} from ${from} order by ${order}`);
+  };
+  progress('accounts');
+  await write('igny8_tenants', (c) => (c === 'owner_id' ? 'o.id' : `s.${c}`), `${stage('igny8_tenants')} s left join ${idMap('igny8_users')} o on o.lid = s.owner_id`, 's.id');
+  const ledger = steps.find(([label]) => label === 'ledger');
+  for (const entry of ARRIVING) {
+    if (entry.table === 'igny8_sites' && ledger) {
+      progress('ledger');
+      await trx.raw(ledger[1]);
+    }
+    progress(entry.table.replace(/^igny8_/, '').replace(/_/g, ' '));
+    const refs = Object.entries(entry.refs);
+    await write(
+      entry.table,
+      (c) => (c === 'id' ? 'm.id' : entry.refs[c] ? `r_${c}.id` : entry.times.includes(c) ? timeAt('m.t') : `s.${c}`),
+      `${stage(entry.table)} s join ${idMap(entry.table)} m on m.lid = s.id
+       ${refs.map(([column, target]) => `left join ${idMap(target)} r_${column} on r_${column}.lid = s.${column}`).join('\n       ')}`,
+      'm.id',
+    );
+  }
+}
+
 export async function seedLegacy(db: Database, options: SeedOptions): Promise<SeedResult> {
   const started = performance.now();
   const defects = resolveDefects(options.defects);
   await assertEmpty(db.knex);
   const progress = options.onProgress ?? (() => undefined);
-  const steps = dataStatements(options.accounts);
-  const total = steps.length + 5;
+  const layout = options.layout ?? 'ordered';
+  const shape = options.shape ?? parseShape(undefined).shape;
+  validateShape(shape);
+  const steps = dataStatements(options.accounts, layout);
+  const total = steps.length + 5 + (layout === 'arrival' ? 2 : 0);
   progress('legacy baseline', 0, total);
   const migrated = await migrateLatest(db, { to: BASELINE_MIGRATION });
   if (migrated.error) throw migrated.error;
@@ -367,15 +547,20 @@ export async function seedLegacy(db: Database, options: SeedOptions): Promise<Se
     }
     progress('account plan', 2, total);
     await trx.raw(INDUSTRIES_SQL);
-    await trx.raw(planTableSql(options, defects));
+    await trx.raw(planTableSql({ ...options, shape }, defects));
     await trx.raw('analyze seed_plan');
     // The foreign-key-only indexes are built once over the loaded rows (a sort each) rather
     // than maintained row by row; primary keys and unique constraints stay in force
     // throughout. The baseline's index names are kept, so the shape is exactly the baseline's.
     for (const { table, column } of LEGACY_FOREIGN_KEY_INDEXES) await trx.raw(`drop index if exists ${table}_${column}_idx`);
-    for (const [index, [label, sql]] of steps.entries()) {
-      progress(label, 3 + index, total);
-      await trx.raw(sql);
+    if (layout === 'ordered') {
+      for (const [index, [label, sql]] of steps.entries()) {
+        progress(label, 3 + index, total);
+        await trx.raw(sql);
+      }
+    } else {
+      let index = 3;
+      await writeArriving(trx, options.accounts, steps, (label) => progress(label, Math.min(index++, total - 3), total));
     }
     progress('indexes', total - 2, total);
     for (const { table, column } of LEGACY_FOREIGN_KEY_INDEXES) {
@@ -411,6 +596,8 @@ export async function seedLegacy(db: Database, options: SeedOptions): Promise<Se
     defectRate: options.defectRate,
     seed: options.seed,
     defects,
+    layout,
+    shape: { name: options.shapeName ?? (options.shape ? 'custom' : 'lean'), ...shape },
     planted,
     notApplicable: [...LEGACY_NOT_APPLICABLE],
     rows,

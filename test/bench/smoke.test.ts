@@ -12,13 +12,22 @@ import { describeOnServer, SERVER_URL } from '../helpers/databases.js';
 const UNITS = ['ms', 's', 'MiB', 'grants/s', '×'];
 // The start-up section is left out: it is several embedded-database starts (seconds each on a
 // busy machine) and its figures come from the same child-process runner as the rest.
-const SECTIONS = new Set(['seed', 'audit', 'repair', 'migrate', 'grants'] as const);
+const SECTIONS = new Set(['seed', 'audit', 'naive', 'jobs', 'repair', 'migrate', 'grants'] as const);
 const EVERY_FIGURE = [
-  'seed',
-  'audit.total',
-  'audit.floor',
-  'audit.ratio',
-  'audit.rss',
+  'seed.production.arrival',
+  'seed.production.ordered',
+  'audit.production.arrival.total',
+  'audit.production.arrival.floor',
+  'audit.production.arrival.ratio',
+  'audit.production.arrival.rss',
+  'audit.production.ordered.total',
+  'naive.production.arrival.total',
+  'naive.production.ordered.total',
+  'naive.production.arrival.check.ledger-chain-broken',
+  'audit.production.arrival.vs-naive',
+  'audit.production.arrival-vs-ordered',
+  'jobs.1',
+  'jobs.2',
   'repair',
   'repair.rss',
   'migrate',
@@ -58,6 +67,9 @@ describeOnServer('npm run bench at a smoke size', () => {
       grantClients: 2,
       grantsPerClient: 20,
       only: SECTIONS,
+      shapes: ['production'],
+      layouts: ['arrival', 'ordered'],
+      jobs: [1, 2],
       resultsDir: dir,
       updateResults: undefined,
       keep: false,
@@ -85,7 +97,13 @@ describeOnServer('npm run bench at a smoke size', () => {
     expect(ids.filter((id) => id.startsWith('startup.'))).toEqual([]);
     expect(new Set(ids).size).toBe(ids.length);
     // Size-dependent targets are judged only at 10^6 accounts.
-    expect(written.figures.find((figure) => figure.id === 'seed')?.meetsTarget).toBeNull();
+    expect(written.figures.find((figure) => figure.id === 'seed.production.arrival')?.meetsTarget).toBeNull();
+    // the naive baseline counted what the audit found, check by check, on both layouts
+    for (const layout of ['arrival', 'ordered']) {
+      const naive = written.details[`naive.production.${layout}`] as { counts: Array<{ id: string; count: number }>; disagreements: string[] };
+      expect(naive.disagreements).toEqual([]);
+      expect(naive.counts.find((check) => check.id === 'ledger-chain-broken')?.count).toBeGreaterThan(0);
+    }
 
     const names = databasesNamed(written.details);
     expect(names.length).toBeGreaterThanOrEqual(3);
@@ -97,5 +115,5 @@ describeOnServer('npm run bench at a smoke size', () => {
     } finally {
       await client.end();
     }
-  }, 180_000);
+  }, 300_000);
 });
