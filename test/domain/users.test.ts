@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import { beforeAll, expect, it } from 'vitest';
 import { connect, type Database } from '../../src/db/connect.js';
-import { payInvoice } from '../../src/domain/payments.js';
 import { registerAccount } from '../../src/domain/register.js';
 import { createSite } from '../../src/domain/sites.js';
 import { grantSiteAccess, listSiteAccess, revokeSiteAccess } from '../../src/domain/site-access.js';
@@ -11,16 +10,12 @@ import { verifyPassword } from '../../src/domain/passwords.js';
 import * as api from '../../src/index.js';
 import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
 import { createMigratedDatabase } from '../helpers/templates.js';
-import { countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
+import { countRows, FAST_SCRYPT, registerActive, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
 
 /** An active account on `plan`: a paid plan's signup invoice is paid (`unpaid` leaves it pending). */
 async function newAccount(knex: Knex, plan: string, options: { unpaid?: boolean } = {}) {
-  const r = await registerAccount(
-    knex,
-    { email: uniqueEmail('owner'), password: 'Test123!', accountName: uniqueName('Members'), plan },
-    { scryptCost: FAST_SCRYPT },
-  );
-  if (r.invoice && !options.unpaid) await payInvoice(knex, { number: r.invoice.number });
+  const input = { email: uniqueEmail('owner'), password: 'Test123!', accountName: uniqueName('Members'), plan };
+  const r = options.unpaid ? await registerAccount(knex, input, { scryptCost: FAST_SCRYPT }) : await registerActive(knex, input);
   return { id: r.account.id, slug: r.account.slug, ownerId: r.user.id, ownerEmail: r.user.email };
 }
 

@@ -2,7 +2,10 @@
 // that show "nothing written", and the ledger chain as the audit reads it.
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { RegisterInput } from '../../src/domain/inputs.js';
 import type { ScryptCost } from '../../src/domain/passwords.js';
+import { payInvoice } from '../../src/domain/payments.js';
+import { registerAccount } from '../../src/domain/register.js';
 import { rowCounts } from './sql.js';
 
 /** A cheap scrypt cost, only for tests whose subject is not the password. */
@@ -44,4 +47,11 @@ export async function brokenLedgerRows(knex: Knex, accountId: number): Promise<n
     [accountId],
   );
   return Number((result.rows as Array<{ broken: number }>)[0].broken);
+}
+
+/** Registers an account and pays a paid plan's signup invoice: an active account that may grow. */
+export async function registerActive(knex: Knex, input: RegisterInput) {
+  const registered = await registerAccount(knex, input, { scryptCost: FAST_SCRYPT });
+  if (registered.invoice) await payInvoice(knex, { number: registered.invoice.number });
+  return registered;
 }

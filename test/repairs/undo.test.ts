@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { expect, it } from 'vitest';
-import { registerAccount } from '../../src/domain/register.js';
 import { createSite } from '../../src/domain/sites.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { runRepairs } from '../../src/repairs/run.js';
@@ -14,18 +13,14 @@ import { undoRepairRun } from '../../src/repairs/undo.js';
 import { connect } from '../../src/db/connect.js';
 import { describeEachDatabase, describeOnServer } from '../helpers/databases.js';
 import { createMigratedDatabase } from '../helpers/templates.js';
-import { brokenLedgerRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
+import { brokenLedgerRows, registerActive, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
 import { checkCount, repairOptions } from '../helpers/repair-fixtures.js';
 import { all } from '../helpers/sql.js';
 
 const OPERATOR = { ranBy: 'ops-person', reason: 'cleanup after import', igny8Version: '9.9.9' };
 
 async function register(knex: Knex, plan: string) {
-  return registerAccount(
-    knex,
-    { email: uniqueEmail('undo'), password: 'Sup3r-Secret-Pa55', accountName: uniqueName('Undo'), plan },
-    { scryptCost: FAST_SCRYPT },
-  );
+  return registerActive(knex, { email: uniqueEmail('undo'), password: 'Sup3r-Secret-Pa55', accountName: uniqueName('Undo'), plan });
 }
 
 /** A free account whose signup grant was 100 credits (signup-credit-shortfall). */
