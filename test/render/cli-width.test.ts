@@ -39,10 +39,13 @@ beforeAll(async () => {
   const env = migrated.env;
   const registered = await run(
     env,
-    ['register', '--email', 'owner@northwind.example', '--password-stdin', '--account-name', LONG_NAME, '--plan', 'growth', '--billing-address', '1 Very Long Boulevard of the Agricultural Consultants', '--billing-city', 'Saint-Jean-sur-Richelieu'],
+    ['--json', 'register', '--email', 'owner@northwind.example', '--password-stdin', '--account-name', LONG_NAME, '--plan', 'growth', '--billing-address', '1 Very Long Boulevard of the Agricultural Consultants', '--billing-city', 'Saint-Jean-sur-Richelieu'],
     { input: `${PASSWORD}\n` },
   );
   expect(registered.code, registered.stderr).toBe(0);
+  const { invoice } = JSON.parse(registered.stdout) as { invoice: { number: string } };
+  const paid = await run(env, ['invoice', 'pay', invoice.number]);
+  expect(paid.code, paid.stderr).toBe(0);
   const site = await run(env, ['create-site', '--account', SLUG, '--name', LONG_NAME, '--domain', DOMAIN, '--industry', 'technology']);
   expect(site.code, site.stderr).toBe(0);
   // One credit balance off its ledger: a single error row for the plural check below.
