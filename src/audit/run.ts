@@ -272,11 +272,6 @@ class SnapshotNotShared extends Error {
   }
 }
 
-/**
- * Runs the checks against ONE snapshot, so the counts of a run describe one moment. With
- * several connections, the first exports its snapshot and the others import it
- * (SET TRANSACTION SNAPSHOT), then take checks from a shared queue.
- */
 interface Snapshot {
   /** The snapshot the checks read, when the journal exists: the mark a recorded run keeps. */
   mark?: string;
@@ -325,6 +320,11 @@ function noMarkRefusal(): DomainRefusal {
   });
 }
 
+/**
+ * Runs the checks against ONE snapshot, so the counts of a run describe one moment. With
+ * several connections, the first exports its snapshot and the others import it
+ * (SET TRANSACTION SNAPSHOT), then take checks from a shared queue.
+ */
 async function runChecks(
   knex: Knex,
   checks: readonly Rule[],
