@@ -216,6 +216,12 @@ describeEachDatabase(
       expect(report.incremental?.accounts).toBe('all');
       expectAgreement(await audit(fx.db.knex), report, new Set(accounts.map((a) => a.slug)));
     }, 60_000);
+
+    it('a TRUNCATE of a tenant table makes every account changed (it names no rows)', async () => {
+      await audit(fx.db.knex, { record: true });
+      await fx.db.knex.raw('truncate igny8_site_integrations');
+      expect((await changedSince(fx.db.knex, (await lastMark(fx.db.knex))!.mark)).all).toBe(true);
+    });
   },
   { migrated: true },
 );
