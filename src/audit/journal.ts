@@ -11,6 +11,9 @@
 //
 // The trigger functions are SECURITY DEFINER: an application role that writes tenant rows
 // needs no grant on the journal, so adding it (phase expand) cannot break a running client.
+// They name every relation with its schema, and operators resolve in pg_catalog first, so the
+// caller's search_path cannot redirect them; a SET search_path clause would cost every write
+// a configuration change and back (bench/RESULTS.md, "Incremental audits").
 import type { Knex } from 'knex';
 import { readTenancy } from '../schema/tenancy.js';
 
@@ -18,12 +21,30 @@ export const JOURNAL_TABLE = 'igny8_account_changes';
 /** The column of igny8_audit_runs holding a recorded run's snapshot. */
 export const MARK_COLUMN = 'journal_mark';
 
+type Argument = 'id' | 'account_id' | 'shared';
+
+/**
+ * The transition tables each event's trigger captures. An update captures the old rows only
+ * where the account column can change (a row moved to another account changes both): an
+ * account's id and a shared table's "every account" are told by the new rows alone, and
+ * capturing less is cheaper on every write.
+ */
 const TRIGGERS = [
-  { name: 'igny8_journal_insert', event: 'insert', referencing: 'referencing new table as new_rows', fn: 'igny8_journal_inserted' },
-  { name: 'igny8_journal_update', event: 'update', referencing: 'referencing old table as old_rows new table as new_rows', fn: 'igny8_journal_updated' },
-  { name: 'igny8_journal_delete', event: 'delete', referencing: 'referencing old table as old_rows', fn: 'igny8_journal_deleted' },
-  { name: 'igny8_journal_truncate', event: 'truncate', referencing: '', fn: 'igny8_journal_truncated' },
+  { name: 'igny8_journal_insert', event: 'insert', fn: 'igny8_journal_inserted', rows: () => ['new_rows'] },
+  {
+    name: 'igny8_journal_update',
+    event: 'update',
+    fn: 'igny8_journal_updated',
+    rows: (argument: Argument) => (argument === 'account_id' ? ['old_rows', 'new_rows'] : ['new_rows']),
+  },
+  { name: 'igny8_journal_delete', event: 'delete', fn: 'igny8_journal_deleted', rows: () => ['old_rows'] },
+  { name: 'igny8_journal_truncate', event: 'truncate', fn: 'igny8_journal_truncated', rows: () => [] },
 ] as const;
+
+function referencing(rows: readonly string[]): string {
+  if (rows.length === 0) return '';
+  return `referencing ${rows.map((transition) => `${transition === 'old_rows' ? 'old' : 'new'} table as ${transition}`).join(' ')}`;
+}
 
 export const JOURNAL_TRIGGER_NAMES: readonly string[] = TRIGGERS.map((trigger) => trigger.name);
 
@@ -34,21 +55,22 @@ type Querier = Knex | Knex.Transaction;
  * accounts table), 'account_id', or nothing (a shared table). PL/pgSQL plans each branch the
  * first time it runs, per trigger, so every table gets a cached plan for its own column.
  */
-function functionSql(schema: string, fn: string, rows: string[]): string {
+function functionSql(schema: string, trigger: (typeof TRIGGERS)[number]): string {
   const journal = `${schema}.${JOURNAL_TABLE}`;
-  const from = (column: string) => rows.map((transition) => `select ${column} from ${transition}`).join(' union ');
+  const from = (argument: Argument, column: string) =>
+    trigger.rows(argument).map((transition) => `select ${column} from ${transition}`).join(' union ');
   const body =
-    rows.length === 0
+    trigger.event === 'truncate'
       ? `insert into ${journal} (account_id) values (null);`
       : `if TG_ARGV[0] = 'id' then
-           insert into ${journal} (account_id) select distinct x.id from (${from('id')}) x;
+           insert into ${journal} (account_id) select distinct x.id from (${from('id', 'id')}) x;
          elsif TG_ARGV[0] = 'account_id' then
-           insert into ${journal} (account_id) select distinct x.account_id from (${from('account_id')}) x where x.account_id is not null;
-         elsif exists (${from('1')}) then
+           insert into ${journal} (account_id) select distinct x.account_id from (${from('account_id', 'account_id')}) x where x.account_id is not null;
+         elsif exists (${from('shared', '1')}) then
            insert into ${journal} (account_id) values (null);
          end if;`;
-  return `create or replace function ${schema}.${fn}() returns trigger
-            language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+  return `create or replace function ${schema}.${trigger.fn}() returns trigger
+            language plpgsql security definer as $$
           begin
             ${body}
             return null;
@@ -69,10 +91,7 @@ export async function createJournal(trx: Knex.Transaction): Promise<void> {
   )`);
   // Changes since a mark are read as a range from the mark's oldest running transaction.
   await trx.raw(`create index if not exists ${JOURNAL_TABLE}_xid_idx on ${JOURNAL_TABLE} (xid)`);
-  await trx.raw(functionSql(schema, 'igny8_journal_inserted', ['new_rows']));
-  await trx.raw(functionSql(schema, 'igny8_journal_updated', ['old_rows', 'new_rows']));
-  await trx.raw(functionSql(schema, 'igny8_journal_deleted', ['old_rows']));
-  await trx.raw(functionSql(schema, 'igny8_journal_truncated', []));
+  for (const trigger of TRIGGERS) await trx.raw(functionSql(schema, trigger));
 }
 
 /**
@@ -82,15 +101,15 @@ export async function createJournal(trx: Knex.Transaction): Promise<void> {
  */
 export async function attachJournal(trx: Knex.Transaction): Promise<string[]> {
   const tenancy = await readTenancy(trx);
-  const watched = [
+  const watched: Array<{ table: string; argument: Argument }> = [
     ...tenancy.tenant.filter((t) => t.accountColumn !== null).map((t) => ({ table: t.table, argument: t.accountColumn! })),
-    ...tenancy.reference.map((table) => ({ table, argument: 'shared' })),
+    ...tenancy.reference.map((table) => ({ table, argument: 'shared' as const })),
   ];
   for (const { table, argument } of watched) {
     for (const trigger of TRIGGERS) {
       await trx.raw(`drop trigger if exists ${trigger.name} on ${table}`);
       await trx.raw(
-        `create trigger ${trigger.name} after ${trigger.event} on ${table} ${trigger.referencing}
+        `create trigger ${trigger.name} after ${trigger.event} on ${table} ${referencing(trigger.rows(argument))}
            for each statement execute function ${trigger.fn}('${argument}')`,
       );
     }

@@ -10,7 +10,7 @@ import { readShape } from '../rules/shape.js';
 import type { Rule, Severity, Shape } from '../rules/types.js';
 import { classifyError, DatabaseUnavailable, DomainRefusal, ExitCode, sqlState, ValidationError } from '../errors.js';
 import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
-import { suppressionsFor, type CheckTuning, type Suppression } from './config.js';
+import { isActive, suppressionsFor, type CheckTuning, type Suppression } from './config.js';
 import { historyTablesPresent, recordAudit } from './history.js';
 import { changedSince, currentMark, journalPresent, lastMark } from './journal.js';
 import { plural } from '../render/text.js';
@@ -272,11 +272,6 @@ class SnapshotNotShared extends Error {
   }
 }
 
-/**
- * Runs the checks against ONE snapshot, so the counts of a run describe one moment. With
- * several connections, the first exports its snapshot and the others import it
- * (SET TRANSACTION SNAPSHOT), then take checks from a shared queue.
- */
 interface Snapshot {
   /** The snapshot the checks read, when the journal exists: the mark a recorded run keeps. */
   mark?: string;
@@ -284,31 +279,38 @@ interface Snapshot {
 }
 
 /**
- * The shapes the checks are judged against in this snapshot: one for the rules scoped by
- * account (limited to the changed accounts under --incremental) and one for the rest.
+ * The shape each check is judged against in this snapshot. Under --incremental, a rule scoped
+ * by account sees only the changed accounts, unless a suppression of its rows expired since
+ * the recorded run (those rows count again in every account); every other rule sees all.
  */
 async function shapesFor(
   trx: Knex.Transaction,
   checks: readonly Rule[],
   options: AuditOptions,
+  now: Date,
   accountId: number | undefined,
   journal: boolean,
   snapshot: Snapshot,
-): Promise<{ whole: Shape; byAccount: Shape }> {
+): Promise<(check: Rule) => Shape> {
   const whole = await readShape(trx, accountId, options.credentialKey);
   if (journal) snapshot.mark ??= await currentMark(trx);
-  if (!options.incremental) return { whole, byAccount: whole };
+  if (!options.incremental) return () => whole;
   // Read in the snapshot itself: a run recorded meanwhile cannot shift what this one covers.
   const since = await lastMark(trx);
   if (!since) throw noMarkRefusal();
   const changed = await changedSince(trx, since.mark);
+  const sinceDate = new Date(since.startedAt);
+  const inFull = (check: Rule) =>
+    check.scope !== 'account' ||
+    suppressionsFor(check.id, options.suppressions ?? [], now).expired.some((suppression) => isActive(suppression, sinceDate));
   snapshot.incremental ??= {
     sinceRunId: since.runId,
     sinceStartedAt: since.startedAt,
     accounts: changed.all ? 'all' : changed.accountIds.length,
-    inFull: checks.filter((check) => check.scope !== 'account').map((check) => check.id),
+    inFull: checks.filter(inFull).map((check) => check.id),
   };
-  return { whole, byAccount: changed.all ? whole : { ...whole, accountIds: changed.accountIds } };
+  const byAccount = changed.all ? whole : { ...whole, accountIds: changed.accountIds };
+  return (check) => (inFull(check) ? whole : byAccount);
 }
 
 function noMarkRefusal(): DomainRefusal {
@@ -318,6 +320,11 @@ function noMarkRefusal(): DomainRefusal {
   });
 }
 
+/**
+ * Runs the checks against ONE snapshot, so the counts of a run describe one moment. With
+ * several connections, the first exports its snapshot and the others import it
+ * (SET TRANSACTION SNAPSHOT), then take checks from a shared queue.
+ */
 async function runChecks(
   knex: Knex,
   checks: readonly Rule[],
@@ -332,12 +339,12 @@ async function runChecks(
   let started = 0;
   const work = async (trx: Knex.Transaction) => {
     await tune(trx);
-    const shapes = await shapesFor(trx, checks, options, accountId, journal, snapshot);
+    const shapeOf = await shapesFor(trx, checks, options, now, accountId, journal, snapshot);
     while (next < checks.length) {
       const index = next++;
       const check = checks[index];
       options.onCheck?.(check, started++, checks.length);
-      results[index] = await runOne(trx, check.scope === 'account' ? shapes.byAccount : shapes.whole, check, options, now);
+      results[index] = await runOne(trx, shapeOf(check), check, options, now);
     }
   };
   const workers = Math.max(1, Math.min(options.concurrency ?? 1, checks.length));

@@ -184,6 +184,31 @@ describeEachDatabase(
       if (fx.kind === 'pglite') expect(Number((await fx.db.knex('igny8_account_changes').count({ n: '*' }))[0]!.n)).toBe(0);
     });
 
+    it('a check with a suppression that expired since the recorded run runs in full', async () => {
+      const drifting = accounts[3]!;
+      await fx.db.knex('igny8_accounts').where({ id: drifting.id }).increment('credits', 11);
+      await audit(fx.db.knex, { record: true });
+      const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+      const later = new Date(Date.now() + 3 * 86_400_000);
+      const key = `account:${drifting.id}`;
+      const run = (until: string) =>
+        runAudit(fx.db.knex, {
+          incremental: true,
+          sample: 1000,
+          failOn: 'never',
+          now: later,
+          suppressions: [{ check: 'credit-balance-drift', keys: [key], reason: 'being fixed', until }],
+        });
+      // Held at the recorded run, expired now: the row counts again though its account did not change.
+      const expired = await run(day(1));
+      expect(expired.incremental?.inFull).toContain('credit-balance-drift');
+      expect(expired.checks.find((c) => c.id === 'credit-balance-drift')!.samples.map((sample) => sample.key)).toContain(key);
+      // Expired before the recorded run: that run already counted the row; only changed accounts again.
+      const old = await run('2000-01-01');
+      expect(old.incremental?.inFull).not.toContain('credit-balance-drift');
+      expect(old.checks.find((c) => c.id === 'credit-balance-drift')!.samples.map((sample) => sample.key)).not.toContain(key);
+    });
+
     it('a change to a shared table (plans) makes every account changed', async () => {
       await audit(fx.db.knex, { record: true });
       await fx.db.knex('igny8_plans').where({ slug: 'scale' }).update({ name: fx.db.knex.raw('name') });
@@ -191,6 +216,12 @@ describeEachDatabase(
       expect(report.incremental?.accounts).toBe('all');
       expectAgreement(await audit(fx.db.knex), report, new Set(accounts.map((a) => a.slug)));
     }, 60_000);
+
+    it('a TRUNCATE of a tenant table makes every account changed (it names no rows)', async () => {
+      await audit(fx.db.knex, { record: true });
+      await fx.db.knex.raw('truncate igny8_site_integrations');
+      expect((await changedSince(fx.db.knex, (await lastMark(fx.db.knex))!.mark)).all).toBe(true);
+    });
   },
   { migrated: true },
 );

@@ -12,7 +12,7 @@ import { describeOnServer, SERVER_URL } from '../helpers/databases.js';
 const UNITS = ['ms', 's', 'MiB', 'grants/s', '×'];
 // The start-up section is left out: it is several embedded-database starts (seconds each on a
 // busy machine) and its figures come from the same child-process runner as the rest.
-const SECTIONS = new Set(['seed', 'audit', 'naive', 'jobs', 'repair', 'migrate', 'grants'] as const);
+const SECTIONS = new Set(['seed', 'audit', 'naive', 'jobs', 'repair', 'migrate', 'grants', 'incremental'] as const);
 const EVERY_FIGURE = [
   'seed.production.arrival',
   'seed.production.ordered',
@@ -37,6 +37,9 @@ const EVERY_FIGURE = [
   'grants.service-trx',
   'grants.floor',
   'grants.cli',
+  'incremental.checks',
+  'incremental.full-checks',
+  'incremental.journal-cost',
 ];
 
 function databasesNamed(details: unknown): string[] {
