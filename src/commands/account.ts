@@ -8,6 +8,7 @@ import { transferOwnership } from '../domain/users.js';
 import { renderAccount } from '../render/domain.js';
 import { renderOwnershipTransfer } from '../render/users.js';
 import { withFlagNames } from './domain-flags.js';
+import { helpFooter } from '../io/help.js';
 import { runWith } from './runtime.js';
 import { parseInput } from './validate.js';
 
@@ -44,6 +45,8 @@ export default function configureAccount(command: Command): void {
     .description('make another member the owner; the owner before becomes admin (exactly one owner before and after)')
     .requiredOption('--account <slug>', "the account's slug")
     .requiredOption('--to <email>', 'the member who becomes the owner')
+    .addHelpText('after', helpFooter(`
+The new owner gets access to every site of the account. Exit 2: invalid input, unknown account or user. Exit 3: not a member of the account, deactivated, or the account has no owner or several (the repair is named).`))
     .action(
       runWith<z.input<typeof transferOwnershipInputSchema>>(async (options, runtime) => {
         const input = parseInput(transferOwnershipInputSchema, options);

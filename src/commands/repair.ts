@@ -104,8 +104,12 @@ Each repair recounts its rows under row locks and refuses (exit 3, nothing writt
     .command('undo')
     .description('revert the rows one repair run changed, in one transaction (refused if any changed since)')
     .argument('<run-id>', 'the run id, as `igny8 repair --history` shows it')
-    // --reason is the repair command's option, wherever it is written: one flag, one meaning.
-    .addHelpText('after', '\n  --reason <text>  why, recorded with the undo (with who ran it and igny8 version)')
+    // --reason is the repair command's option (listed under the global options), wherever it is written.
+    .addHelpText(
+      'after',
+      helpFooter(`
+Refused (exit 3, nothing written): a row changed since the run (listed), a run that created accounts or wrote secrets, an undo, a run undone already. Exit 2: not a run id, or no such run. Ledger rows are never deleted: a grant the run made gets a correcting row. See docs/repair.md.`),
+    )
     .action(
       runWith<Record<string, never>>(async (_flags, runtime, args) => {
         const input = parseInput(undoSchema, { runId: args[0], reason: (command.opts() as { reason?: string }).reason });

@@ -5,6 +5,7 @@ import { siteAccessInputSchema, siteAccessListInputSchema } from '../domain/inpu
 import { grantSiteAccess, listSiteAccess, revokeSiteAccess } from '../domain/site-access.js';
 import { renderSiteAccessChange, renderSiteAccessList } from '../render/users.js';
 import { withFlagNames } from './domain-flags.js';
+import { helpFooter } from '../io/help.js';
 import { runWith } from './runtime.js';
 import { parseInput } from './validate.js';
 
@@ -20,6 +21,11 @@ export default function configureSite(command: Command): void {
       .option('--account <slug>', 'the account, when several accounts have a site of that slug')
       .requiredOption('--email <email>', 'the member');
     if (verb === 'grant') sub.option('--by <email>', 'the member who grants it, recorded with the row');
+    sub.addHelpText(
+      'after',
+      helpFooter(`
+Exit 2: invalid input, unknown site, account or user. Exit 3: the user is not a member of the site's account${verb === 'grant' ? ', or is deactivated' : ", or owns it (the owner keeps access to every site)"}.`),
+    );
     sub.action(
       runWith<ChangeFlags>(async (options, runtime) => {
         const input = parseInput(siteAccessInputSchema, options);

@@ -6,6 +6,7 @@ import { addUserInputSchema, changeEmailInputSchema, deactivateUserInputSchema, 
 import { addUser, changeEmail, deactivateUser } from '../domain/users.js';
 import { renderAddedUser, renderChangedEmail, renderDeactivatedUser } from '../render/users.js';
 import { readPassword, withFlagNames } from './domain-flags.js';
+import { helpFooter } from '../io/help.js';
 import { runWith } from './runtime.js';
 import { parseInput } from './validate.js';
 
@@ -22,6 +23,8 @@ export default function configureUser(command: Command): void {
     .addOption(new Option('--password <password>', 'the password on the command line (unsafe: prefer --password-stdin)').hideHelp())
     .option('--first-name <name>', "the user's first name")
     .option('--last-name <name>', "the user's last name")
+    .addHelpText('after', helpFooter(`
+Exit 2: invalid input (the flag named), unknown account. Exit 3: the plan's max_users reached, email already registered (ignoring case).`))
     .action(
       runWith<AddFlags>(async (options, runtime) => {
         const password = options.passwordStdin || options.password !== undefined ? await readPassword(runtime, options) : undefined;
@@ -40,6 +43,8 @@ export default function configureUser(command: Command): void {
     .requiredOption('--from <email>', 'the current email')
     .requiredOption('--to <email>', 'the new email, unique ignoring case')
     .option('--user-id <id>', 'the user, when several emails equal --from ignoring case')
+    .addHelpText('after', helpFooter(`
+Exit 2: invalid input, no such user, several users equal to --from ignoring case (listed; choose with --user-id). Exit 3: --to already registered (ignoring case).`))
     .action(
       runWith<z.input<typeof changeEmailInputSchema>>(async (options, runtime) => {
         const input = parseInput(changeEmailInputSchema, options);
@@ -56,6 +61,8 @@ export default function configureUser(command: Command): void {
     .description('deactivate a user (never the owner: transfer the ownership first)')
     .requiredOption('--email <email>', "the user's email")
     .option('--user-id <id>', 'the user, when several emails equal --email ignoring case')
+    .addHelpText('after', helpFooter(`
+Exit 2: invalid input, no such user. Exit 3: the user is the account's owner (igny8 account transfer-ownership first).`))
     .action(
       runWith<z.input<typeof deactivateUserInputSchema>>(async (options, runtime) => {
         const input = parseInput(deactivateUserInputSchema, options);

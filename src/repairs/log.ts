@@ -30,20 +30,31 @@ export function rowImage(table: string, alias: string): string {
  * `after` (jsonb; before is null for an inserted row), and logs every returned row.
  * Returns how many rows it wrote.
  */
-export async function writeLogged(
+export function writeLogged(
   ctx: RepairContext,
   table: string,
   statement: string,
   bindings: readonly unknown[] = [],
 ): Promise<number> {
-  const result = await ctx.trx.raw(
+  return writeLoggedAs(ctx.trx, { runId: ctx.runId, checkId: ctx.checkId }, table, statement, bindings);
+}
+
+/** writeLogged for a run that is not a rule's repair (an undo): the run and check ids given. */
+export async function writeLoggedAs(
+  trx: Knex.Transaction,
+  run: { runId: string; checkId: string },
+  table: string,
+  statement: string,
+  bindings: readonly unknown[] = [],
+): Promise<number> {
+  const result = await trx.raw(
     `with changed as (${statement}),
      logged as (
        insert into ${REPAIR_LOG_TABLE} (run_id, check_id, table_name, row_pk, before, after)
        select ?::uuid, ?, ?, jsonb_build_object('id', changed.id), changed.before, changed.after from changed
        returning 1)
      select count(*)::int as written from logged`,
-    [...bindings, ctx.runId, ctx.checkId, table] as Knex.RawBinding[],
+    [...bindings, run.runId, run.checkId, table] as Knex.RawBinding[],
   );
   return Number(result.rows[0].written);
 }

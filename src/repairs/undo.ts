@@ -22,7 +22,7 @@ import { currentOperator, type Operator } from '../operator.js';
 import { LEDGER } from '../rules/ledger.js';
 import { repairableRules } from '../rules/registry.js';
 import { plural } from '../render/text.js';
-import { REPAIR_LOG_TABLE, repairLogExists, rowImage } from './log.js';
+import { REPAIR_LOG_TABLE, repairLogExists, rowImage, writeLoggedAs } from './log.js';
 import { recordRunEnd, recordRunStart, runHistory } from './runs.js';
 
 export const UNDO_CHECK_ID = 'undo';
@@ -136,17 +136,8 @@ async function ledgerGone(trx: Knex.Transaction, runId: string): Promise<string[
 }
 
 /** Logs the undo's writes: `statement` returns id, before, after. */
-async function logged(trx: Knex.Transaction, undoRunId: string, table: string, statement: string, bindings: unknown[]): Promise<number> {
-  const result = await trx.raw(
-    `with changed as (${statement}),
-     logged as (
-       insert into ${REPAIR_LOG_TABLE} (run_id, check_id, table_name, row_pk, before, after)
-       select ?::uuid, ?, ?, jsonb_build_object('id', changed.id), changed.before, changed.after from changed
-       returning 1)
-     select count(*)::int as written from logged`,
-    [...bindings, undoRunId, UNDO_CHECK_ID, table] as Knex.RawBinding[],
-  );
-  return Number(result.rows[0].written);
+function logged(trx: Knex.Transaction, undoRunId: string, table: string, statement: string, bindings: unknown[]): Promise<number> {
+  return writeLoggedAs(trx, { runId: undoRunId, checkId: UNDO_CHECK_ID }, table, statement, bindings);
 }
 
 async function revertTable(trx: Knex.Transaction, runId: string, undoRunId: string, table: string): Promise<number> {

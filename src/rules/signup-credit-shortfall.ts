@@ -63,10 +63,14 @@ function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
   // A repair batch reads only its accounts' ledger rows, through the account index.
   const inLedger = withinIds(accountColumn, within);
   const inAccounts = withinIds('a.id', within);
+  // A correction `repair undo` took back keeps its key: the key cannot grant again.
+  const keyUsed = schema.hasColumn(LEDGER, 'idempotency_key')
+    ? `exists (select 1 from ${LEDGER} k where k.${accountColumn} = a.id and k.idempotency_key = ${idempotencyKeySql('a.id')})`
+    : 'false';
   return {
     sql: `select 'account:' || a.id as key, a.id as target, a.slug as account, a.id as sort,
                  coalesce(l.first[2], 0) as first_grant, coalesce(l.corrections, 0) as corrections,
-                 ${expected} as catalog_credits
+                 ${expected} as catalog_credits, ${keyUsed} as _correction_undone
             from ${schema.accountsTable} a
             join igny8_plans p on p.id = a.plan_id and p.slug = 'free'
             -- min(array[id, amount]) is the first grant's amount, in the same pass as the corrections
@@ -98,6 +102,10 @@ export const signupCreditShortfall: Rule = {
   repair: {
     action: 'grant the missing signup credits once: balance and ledger row together, with an idempotency key',
     table: (schema) => schema.accountsTable,
+    fixable: () => ({
+      where: 'not f._correction_undone',
+      leftOver: 'accounts whose correction was undone (repair undo): its key is used; grant-credits grants it again if still wanted',
+    }),
     change: (row) => `grant +${Number(row.catalog_credits) - Number(row.first_grant) - Number(row.corrections)}`,
     async apply(ctx, keys) {
       const accounts = ctx.shape.schema.accountsTable;

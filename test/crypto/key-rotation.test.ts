@@ -93,8 +93,17 @@ describeEachDatabase(
       const repair = await run(['repair', 'plaintext-credentials', '--yes'], { IGNY8_SECRET_KEY: KEY_A });
       expect(repair.code).toBe(3);
       expect(repair.stderr).toMatch(/a key rotation to \w+ is not finished/);
-      const rerun = await run(['rotate-key', '--batch-size', '7'], { IGNY8_SECRET_KEY: KEY_A, IGNY8_NEW_SECRET_KEY: KEY_B });
+      const rerun = await run(['rotate-key', '--batch-size', '7', '--reason', 'yearly rotation'], { IGNY8_SECRET_KEY: KEY_A, IGNY8_NEW_SECRET_KEY: KEY_B });
       expect(rerun.code).toBe(0);
+      // Both runs are recorded: the killed one never finished, the second says why it ran.
+      const runs = await withTestDatabase(fx.t, (db) =>
+        all<{ reason: string | null; finished: boolean; ran_by: string }>(
+          db.knex,
+          `select reason, finished_at is not null as finished, ran_by from igny8_operation_runs where kind = 'rotate-key' order by started_at`,
+        ),
+      );
+      expect(runs.map((r) => [r.reason, r.finished])).toEqual([[null, false], ['yearly rotation', true]]);
+      expect(runs[1].ran_by).not.toBe('');
       expect(rerun.stdout).toMatch(/finished the rotation: \w+ → \w+/);
       const stored = await envelopes();
       expect(new Set(stored.map(({ envelope }) => envelope.kid))).toEqual(new Set([keyFingerprint(keyBuffer(KEY_B))]));

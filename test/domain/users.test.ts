@@ -251,4 +251,20 @@ describeOnServer('users and ownership under concurrency [postgres]', () => {
       expect(rows).toEqual([{ is_active: true }]);
     }
   });
+
+  it('a revoke racing a transfer to the same member: the new owner always keeps access to every site', async () => {
+    for (let round = 0; round < 5; round++) {
+      const account = await newAccount(db.knex, 'growth');
+      const site = await createSite(db.knex, { account: account.slug, name: 'Race', domain: 'race.example.com', industry: 'technology' });
+      const heir = await addUser(db.knex, { account: account.slug, email: uniqueEmail('heir'), role: 'editor' });
+      await grantSiteAccess(db.knex, { site: String(site.id), email: heir.user.email });
+      const results = await Promise.allSettled([
+        revokeSiteAccess(db.knex, { site: String(site.id), email: heir.user.email }),
+        transferOwnership(db.knex, { account: account.slug, to: heir.user.email }),
+      ]);
+      expect(results[1].status).toBe('fulfilled');
+      expect(await owners(db.knex, account.id)).toEqual([heir.user.email]);
+      expect(await db.knex('igny8_site_user_access').where({ site_id: site.id, user_id: heir.user.id })).toHaveLength(1);
+    }
+  });
 });

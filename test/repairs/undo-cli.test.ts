@@ -42,6 +42,14 @@ describeEachDatabase(
       const table = await run(['repair', '--history']);
       expect(table.code).toBe(0);
       expect(table.stdout).toMatch(/│ undo\s+│/);
+
+      const noAge = await run(['audit', '--prune-history']);
+      expect(noAge.code).toBe(2);
+      expect(noAge.stderr).toMatch(/--prune-history needs --older-than DAYS/);
+      const pruned = await run(['--json', 'audit', '--prune-history', '--older-than', '0']);
+      expect(pruned.code).toBe(0);
+      expect(JSON.parse(pruned.stdout).deleted).toMatchObject({ igny8_repair_log: 2, igny8_operation_runs: 2 });
+      expect(JSON.parse((await run(['--json', 'repair', '--history'])).stdout)).toEqual([]);
     }, 120_000);
   },
   {

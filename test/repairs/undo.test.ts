@@ -96,6 +96,10 @@ describeEachDatabase(
       await expect(again).rejects.toThrow(DomainRefusal);
       await expect(again).rejects.toThrow(/was undone already/);
       await expect(undoRepairRun(fx.db, { runId: undo.runId })).rejects.toThrow(/is an undo itself/);
+      // The undone correction's key stays used: the repair leaves that account to a person.
+      const redo = await runRepairs(fx.db, ['signup-credit-shortfall'], { ...repairOptions(fx.db), apply: true, accountId: shortId });
+      expect(redo.failed).toBeUndefined();
+      expect(redo.items[0].outcome).toMatchObject({ repaired: 0, leftOver: { count: 1, reason: expect.stringMatching(/correction was undone/) } });
     });
 
     it('refuses, writing nothing, when a row changed since the run', async () => {
