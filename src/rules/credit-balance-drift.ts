@@ -25,10 +25,10 @@ function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
                  a.credits, coalesce(l.total, 0) as ledger_sum, l.last[2] as last_balance_after
             from ${schema.accountsTable} a
             -- max(array[id, balance_after]) is the last row's balance_after, in the same pass as the sum
-            left join (select ${ledgerAccountKey(accountColumn)} as account_id, sum(amount) as total,
+            left join (select ${ledgerAccountKey(shape, accountColumn)} as account_id, sum(amount) as total,
                               max(array[id, cast(balance_after as bigint)]) as last
                          from ${LEDGER} where true${scopeTo(shape, accountColumn)}${inLedger.sql}
-                        group by ${ledgerAccountKey(accountColumn)}) l on l.account_id = a.id
+                        group by ${ledgerAccountKey(shape, accountColumn)}) l on l.account_id = a.id
            where (a.credits <> coalesce(l.total, 0) or (l.last is not null and a.credits <> l.last[2]))
                  ${scopeTo(shape, 'a.id')}${inAccounts.sql}`,
     bindings: [...inLedger.bindings, ...inAccounts.bindings],

@@ -24,7 +24,7 @@ export const ledgerChainBroken: Rule = {
                    (select a.slug from ${schema.accountsTable} a where a.id = x.account_id) as account, x.id as sort,
                    (select t.transaction_type from ${LEDGER} t where t.id = x.id) as type, x.previous, x.amount, x.balance_after
               from (select id, ${accountColumn} as account_id, amount, balance_after,
-                           coalesce(lag(balance_after) over (partition by ${ledgerAccountKey(accountColumn)} order by id), 0) as previous
+                           coalesce(lag(balance_after) over (partition by ${ledgerAccountKey(shape, accountColumn)} order by id), 0) as previous
                       from ${LEDGER} where true${scopeTo(shape, accountColumn)}) x
              where x.balance_after <> x.previous + x.amount`,
     };

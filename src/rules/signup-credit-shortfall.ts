@@ -74,13 +74,13 @@ function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
             from ${schema.accountsTable} a
             join igny8_plans p on p.id = a.plan_id and p.slug = 'free'
             -- min(array[id, amount]) is the first grant's amount, in the same pass as the corrections
-            left join (select ${ledgerAccountKey(accountColumn)} as account_id,
+            left join (select ${ledgerAccountKey(shape, accountColumn)} as account_id,
                               min(array[id, cast(amount as bigint)]) filter (where amount > 0 and not ${correction}) as first,
                               sum(amount) filter (where ${correction}) as corrections
                          -- every account's rows: restricting them to free accounts first costs
                          -- more (a semi-join over the whole ledger) than grouping them all
                          from ${LEDGER} where true${scopeTo(shape, accountColumn)}${inLedger.sql}
-                        group by ${ledgerAccountKey(accountColumn)}) l on l.account_id = a.id
+                        group by ${ledgerAccountKey(shape, accountColumn)}) l on l.account_id = a.id
            where coalesce(l.first[2], 0) + coalesce(l.corrections, 0) < ${expected}${scopeTo(shape, 'a.id')}${inAccounts.sql}`,
     bindings: [...inLedger.bindings, ...inAccounts.bindings],
   };

@@ -20,6 +20,11 @@ export interface Shape {
   accountIds?: readonly number[];
   /** The credential key, when one is given: rules that judge encrypted values need it. */
   credentialKey?: Buffer;
+  /**
+   * The ledger lies on disk in account order (its statistics say so): a walk through the
+   * account index then reads it sequentially. Unknown or false for a live, append-only ledger.
+   */
+  ledgerInAccountOrder?: boolean;
 }
 
 /** Why a rule does not run on this database: its schema guarantees it, or the rule does not apply. */

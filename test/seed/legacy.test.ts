@@ -11,6 +11,7 @@ import { LEGACY_FOREIGN_KEY_INDEXES } from '../../src/schema/legacy.js';
 import { auditDocument } from '../../src/render/audit-json.js';
 import { PLANTABLE, resolveDefects, seedLegacy, type SeedOptions, type SeedResult } from '../../src/seed/legacy.js';
 import { NAMED_SHAPES, parseShape, shapeLimits } from '../../src/seed/shape.js';
+import { readShape } from '../../src/rules/shape.js';
 import { describeEachDatabase } from '../helpers/databases.js';
 import type { Knex } from 'knex';
 
@@ -142,6 +143,8 @@ describeEachDatabase('seed legacy --layout arrival --shape production', (fixture
       // in account order nearly every neighbour shares its parent; here few do
       expect([table, layout.sameAccount < 0.2]).toEqual([table, true]);
     }
+    // the ledger checks read this from the statistics: no walk through the account index here
+    expect((await readShape(fixture.db.knex)).ledgerInAccountOrder).toBeUndefined();
     const time = await fixture.db.knex.raw(
       `select count(*) as n from (select created_at, lag(created_at) over (order by id) as before from igny8_credit_transactions) x
         where created_at < before`,
@@ -178,6 +181,7 @@ describeEachDatabase('seed legacy --layout ordered --shape production', (fixture
     const layout = await layoutOf(fixture.db.knex, 'igny8_credit_transactions', 'tenant_id');
     expect(layout.outOfOrder).toBeLessThan(0.01);
     expect(layout.sameAccount).toBeGreaterThan(0.85);
+    expect((await readShape(fixture.db.knex)).ledgerInAccountOrder).toBe(true);
   });
 });
 
