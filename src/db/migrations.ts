@@ -58,6 +58,11 @@ export interface Migration {
   irreversible?: string;
 }
 
+/** A migration's phase: what it declares, else contract (the safe assumption for an undeclared one). */
+export function phaseOf(migration: Pick<Migration, 'phase'>): MigrationPhase {
+  return migration.phase ?? 'contract';
+}
+
 /** 1: sha256 of the compiled file (older igny8). 2: sha256 of the module's source text. */
 export const CHECKSUM_ALGORITHM = 2;
 

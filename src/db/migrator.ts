@@ -9,12 +9,16 @@ import {
   CHECKSUM_ALGORITHM,
   listMigrationFiles,
   loadMigration,
+  phaseOf,
   type MigrationContext,
   type MigrationFile,
+  type MigrationPhase,
   type PreflightContext,
 } from './migrations.js';
+import { dropLegacyViews } from '../schema/legacy-views.js';
 import { classifyError, DomainRefusal, ValidationError, type Igny8Error } from '../errors.js';
 import { igny8Version } from '../version.js';
+import { plural } from '../render/text.js';
 
 export const MIGRATIONS_TABLE = 'igny8_migrations';
 
@@ -23,6 +27,8 @@ export type MigrationState = 'applied' | 'pending';
 export interface MigrationStatusRow {
   name: string;
   state: MigrationState;
+  /** The rollout phase the migration declares (contract when it declares none); null without a file. */
+  phase: MigrationPhase | null;
   appliedAt: Date | null;
   /** The file's checksum now; null when an applied migration has no file any more. */
   checksum: string | null;
@@ -34,8 +40,25 @@ export interface MigrationStatusRow {
   olderChecksum: boolean;
   /** Applied, but no migration of that name exists here (an unknown migration). */
   missingFile: boolean;
-  /** Pending, though a later migration is applied: the chain has a gap. */
+  /** Pending, though a later migration of the same phase is applied: the chain has a gap. */
   skipped: boolean;
+}
+
+/**
+ * Where a database stands in the rollout:
+ * - empty: no migration applied;
+ * - expand pending: an expand migration is pending (the legacy application still runs as before);
+ * - expanded: every expand migration applied, contract ones pending: both applications work;
+ * - complete: nothing pending.
+ */
+export type DatabasePhase = 'empty' | 'expand pending' | 'expanded' | 'complete';
+
+export function databasePhase(rows: readonly MigrationStatusRow[]): DatabasePhase {
+  const known = rows.filter((row) => !row.missingFile);
+  if (!known.some((row) => row.state === 'applied')) return 'empty';
+  if (known.some((row) => row.state === 'pending' && row.phase === 'expand')) return 'expand pending';
+  if (known.some((row) => row.state === 'pending')) return 'expanded';
+  return 'complete';
 }
 
 export type RunStatus = 'applied' | 'reverted' | 'failed' | 'not run' | 'rolled back';
@@ -50,6 +73,12 @@ export interface MigrationRunResult {
 
 export interface RunOptions {
   dryRun?: boolean;
+  /**
+   * expand: only the pending expand migrations (also those numbered after a pending contract
+   * one); contract: only the contract ones, refused while an expand one is pending; absent:
+   * the pending expand migrations, then the contract ones (an offline window).
+   */
+  phase?: MigrationPhase;
   /** Stop after this migration (it is applied; later ones stay pending). */
   to?: string;
   /** Postgres interval text, e.g. '10s'. */
@@ -107,7 +136,9 @@ async function appliedMigrations(knex: Knex | Knex.Transaction): Promise<Map<str
   );
   const rows: AppliedRow[] = await knex(MIGRATIONS_TABLE)
     .select('name', 'checksum', 'applied_at', hasAlgorithm.rows[0].present ? 'checksum_algorithm' : knex.raw('1 as checksum_algorithm'))
-    .orderBy('name');
+    .orderBy([{ column: 'applied_at' }, { column: 'name' }]);
+  // In the order they were applied (a Map keeps insertion order): expand and contract
+  // migrations interleave by number, so the name alone does not say which came last.
   return new Map(rows.map((row) => [row.name, row]));
 }
 
@@ -118,20 +149,26 @@ export async function migrationStatus(
   const files = listMigrationFiles(migrationsDir);
   await refuseUnadoptedLegacy(db.knex);
   const applied = await appliedMigrations(db.knex);
-  const lastApplied = [...applied.keys()].sort().at(-1) ?? '';
+  const phases = await phasesOf(files);
+  // A pending contract migration below an applied expand one is the rollout, not a gap.
+  const lastApplied = (phase: MigrationPhase) =>
+    files.filter((file) => applied.has(file.name) && phases.get(file.name) === phase).at(-1)?.name ?? '';
+  const last = { expand: lastApplied('expand'), contract: lastApplied('contract') };
   const rows: MigrationStatusRow[] = files.map((file) => {
     const row = applied.get(file.name);
     const comparable = row !== undefined && row.checksum_algorithm === CHECKSUM_ALGORITHM;
+    const phase = phases.get(file.name)!;
     return {
       name: file.name,
       state: row ? 'applied' : 'pending',
+      phase,
       appliedAt: row?.applied_at ?? null,
       checksum: file.checksum,
       appliedChecksum: row?.checksum.trim() ?? null,
       changed: comparable && row.checksum.trim() !== file.checksum,
       olderChecksum: row !== undefined && !comparable,
       missingFile: false,
-      skipped: row === undefined && file.name < lastApplied,
+      skipped: row === undefined && file.name < last[phase],
     };
   });
   for (const [name, row] of applied) {
@@ -139,6 +176,7 @@ export async function migrationStatus(
     rows.push({
       name,
       state: 'applied',
+      phase: null,
       appliedAt: row.applied_at,
       checksum: null,
       appliedChecksum: row.checksum.trim(),
@@ -149,6 +187,38 @@ export async function migrationStatus(
     });
   }
   return rows.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function phasesOf(files: readonly MigrationFile[]): Promise<Map<string, MigrationPhase>> {
+  const phases = new Map<string, MigrationPhase>();
+  for (const file of files) phases.set(file.name, phaseOf(await loadMigration(file)));
+  return phases;
+}
+
+/**
+ * The pending migrations a run applies, in the order it applies them: expand ones first (in
+ * number order, so one numbered after a pending contract migration still runs with them), then
+ * contract ones. Contract is refused, before anything is written, while an expand migration it
+ * could depend on is pending.
+ */
+async function runOrder(pending: MigrationFile[], phase: MigrationPhase | undefined): Promise<MigrationFile[]> {
+  const phases = await phasesOf(pending);
+  const expand = pending.filter((file) => phases.get(file.name) === 'expand');
+  const contract = pending.filter((file) => phases.get(file.name) === 'contract');
+  if (phase === 'expand') return expand;
+  if (phase === 'contract') {
+    if (expand.length > 0) {
+      throw new DomainRefusal(`--phase contract: ${plural(expand.length, 'expand migration')} pending; nothing was changed`, {
+        code: 'expand-pending',
+        details: [
+          `pending expand: ${expand.map((file) => file.name).join(', ')}`,
+          'run `igny8 migrate --phase expand` first, deploy the new application, then contract',
+        ],
+      });
+    }
+    return contract;
+  }
+  return [...expand, ...contract];
 }
 
 /** The rows `migrate validate` fails on: changed, unknown (applied, no file) or skipped ones. */
@@ -237,6 +307,7 @@ export async function migrateLatest(db: Database, options: RunOptions = {}): Pro
       const applied = await appliedMigrations(db.knex);
       let pending = files.filter((file) => !applied.has(file.name));
       if (options.to !== undefined) pending = pending.filter((file) => file.name <= options.to!);
+      pending = await runOrder(pending, options.phase);
       await preflight(db, pending, options);
       return options.dryRun ? dryRun(db, pending, options) : applyEach(db, pending, options);
     },
@@ -253,6 +324,8 @@ async function applyOne(
 ): Promise<void> {
   const migration = await loadMigration(file);
   await setTimeouts(trx, options);
+  // Contract retires the legacy application: its views go first (they depend on what contract drops).
+  if (phaseOf(migration) === 'contract') await dropLegacyViews(trx);
   await migration.up(contextFor(db, trx, options, notes));
   await trx(MIGRATIONS_TABLE).insert(appliedRow(file));
 }
@@ -336,7 +409,9 @@ export async function migrateDown(db: Database, options: DownOptions = {}): Prom
     db,
     async () => {
       const applied = await appliedMigrations(db.knex);
-      const appliedFiles = files.filter((file) => applied.has(file.name));
+      // Newest last by when it was applied: expand and contract migrations interleave by number.
+      const byName = new Map(files.map((file) => [file.name, file]));
+      const appliedFiles = [...applied.keys()].filter((name) => byName.has(name)).map((name) => byName.get(name)!);
       const unknown = [...applied.keys()].filter((name) => !files.some((file) => file.name === name));
       if (unknown.length > 0) {
         throw new DomainRefusal(`applied migrations have no file here: ${unknown.join(', ')}`);

@@ -2,8 +2,13 @@
 // becomes account_id; constraints, indexes and sequences are renamed with them, so a migrated
 // database and a fresh one end with the same names. Names are looked up rather than assumed:
 // a database adopted from Django has its own constraint names.
+//
+// An expand migration: the legacy application keeps its names through the views in
+// igny8_legacy (src/schema/legacy-views.ts), created in the same transaction as the renames.
 import type { Knex } from 'knex';
 import type { Migration } from '../db/migrations.js';
+import { LEGACY_TABLES } from '../schema/legacy.js';
+import { createLegacyViews, dropLegacyViews, LEGACY_VIEWS_SCHEMA } from '../schema/legacy-views.js';
 import { plural } from './support/ddl.js';
 
 interface Renames {
@@ -67,9 +72,17 @@ async function renameAll(trx: Knex.Transaction, r: Renames, note: (line: string)
 }
 
 const migration: Migration = {
-  description: 'igny8_tenants → igny8_accounts, tenant_id → account_id (seed #9)',
-  up: ({ trx, note }) => renameAll(trx, UP, note),
-  down: ({ trx, note }) => renameAll(trx, DOWN, note),
+  description: 'igny8_tenants → igny8_accounts, tenant_id → account_id (seed #9); the legacy names as views in igny8_legacy',
+  phase: 'expand',
+  async up({ trx, note }) {
+    await renameAll(trx, UP, note);
+    const views = await createLegacyViews(trx, LEGACY_TABLES);
+    note(`${plural(views, 'view')} in ${LEGACY_VIEWS_SCHEMA} keep the legacy names for the legacy application`);
+  },
+  async down({ trx, note }) {
+    await dropLegacyViews(trx);
+    await renameAll(trx, DOWN, note);
+  },
 };
 
 export default migration;

@@ -32,6 +32,7 @@ async function changeRoles(trx: Knex.Transaction, { select, role, reason }: Role
 
 const migration: Migration = {
   description: 'owner carried from accounts.owner_id into roles, owner_id dropped, one owner per account (seed #3)',
+  phase: 'contract',
   async up({ trx, note }) {
     await requireRuleClean(trx, accountWithoutOwner, {
       guarantee: 'the owner role (replacing accounts.owner_id)',

@@ -6,6 +6,7 @@ import { requireRuleClean } from './support/preconditions.js';
 
 const migration: Migration = {
   description: 'users: unique index on lower(email)',
+  phase: 'contract',
   async up({ trx, note }) {
     await requireRuleClean(trx, duplicateEmails, {
       guarantee: 'the unique index on lower(email)',

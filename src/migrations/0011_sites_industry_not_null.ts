@@ -7,6 +7,7 @@ import { requireRuleClean } from './support/preconditions.js';
 
 const migration: Migration = {
   description: 'sites: industry_id not null (seed #4)',
+  phase: 'contract',
   async up({ trx, note }) {
     await requireRuleClean(trx, siteIndustryNull, {
       guarantee: 'sites.industry_id not null',

@@ -19,6 +19,7 @@ const WANTED = `select a.id as account_id, coalesce(s.payment_method, a.payment_
 
 const migration: Migration = {
   description: 'payment methods: one source, one default per account; the two payment_method columns dropped (seed #8)',
+  phase: 'contract',
   async up({ trx, note }) {
     // Only several defaults block the one-default index; the rule's other findings are what
     // this migration consolidates.

@@ -5,6 +5,8 @@ import { plural, writeCount } from './support/ddl.js';
 
 const migration: Migration = {
   description: "site access backfilled for each site's owner (seed #10)",
+  // After 0009 (contract) has made the owner_id user the owner, so the owner it grants is the final one.
+  phase: 'contract',
   async up({ trx, note }) {
     const granted = await writeCount(
       trx,

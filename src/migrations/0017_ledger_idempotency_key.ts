@@ -6,6 +6,7 @@ import { plural, writeCount } from './support/ddl.js';
 
 const migration: Migration = {
   description: 'ledger: idempotency_key, unique per account (seed #11)',
+  phase: 'expand',
   async up({ trx, note }) {
     await trx.raw(`alter table igny8_credit_transactions add column idempotency_key varchar(255) null`);
     const carried = await writeCount(

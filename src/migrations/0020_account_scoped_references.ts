@@ -77,6 +77,7 @@ async function addAccountScopedKeys(trx: Knex.Transaction): Promise<void> {
 
 const migration: Migration = {
   description: 'composite keys (account_id, x_id) → (account_id, id): no row points into another account',
+  phase: 'contract',
   async up({ trx, note }) {
     // Validating the keys reads the same rows a count would; so the keys are tried first, in a
     // savepoint, and only when one fails are the crossing rows counted for the refusal.

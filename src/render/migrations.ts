@@ -1,6 +1,6 @@
 // How migration runs and status look to a person, wrapped to the output width.
 import type { ChalkInstance } from 'chalk';
-import type { MigrationRunResult, MigrationStatusRow } from '../db/migrator.js';
+import type { DatabasePhase, MigrationRunResult, MigrationStatusRow } from '../db/migrator.js';
 import { wrapText } from './text.js';
 
 const MARK: Record<MigrationRunResult['status'], string> = {
@@ -42,8 +42,8 @@ export function formatDuration(ms: number): string {
 export function renderStatus(rows: MigrationStatusRow[], color: ChalkInstance, width: number): string[] {
   const lines = rows.flatMap((row) => {
     if (row.missingFile) return fitted(`? ${row.name}  applied, but igny8 has no migration of that name`, width, color.yellow);
-    if (row.skipped) return fitted(`! ${row.name}  pending, though a later migration is applied`, width, color.yellow);
-    if (row.state === 'pending') return fitted(`· ${row.name}  pending`, width, color.dim);
+    if (row.skipped) return fitted(`! ${row.name}  pending (${row.phase}), though a later ${row.phase} migration is applied`, width, color.yellow);
+    if (row.state === 'pending') return fitted(`· ${row.name}  pending (${row.phase})`, width, color.dim);
     const when = row.appliedAt ? ` ${row.appliedAt.toISOString()}` : '';
     if (row.changed) {
       // A checksum is one 64-character word: short labels keep it whole within 80 columns.
@@ -69,4 +69,20 @@ export function renderStatus(rows: MigrationStatusRow[], color: ChalkInstance, w
   ].filter(Boolean);
   lines.push('', [`${rows.length - pending} applied, ${pending} pending`, ...problems].join(', '));
   return lines;
+}
+
+/** Where the database stands in the rollout, and the next step. */
+export function renderPhase(phase: DatabasePhase, rows: MigrationStatusRow[], width: number): string[] {
+  const pending = (which: 'expand' | 'contract') => rows.filter((row) => row.state === 'pending' && row.phase === which).length;
+  const text: Record<DatabasePhase, string> = {
+    empty: 'phase: empty (no migration applied): `igny8 migrate` creates the schema',
+    'expand pending':
+      `phase: expand pending (${pending('expand')} expand, ${pending('contract')} contract migrations pending): ` +
+      '`igny8 migrate --phase expand` runs while the legacy application keeps serving',
+    expanded:
+      `phase: expanded (${pending('contract')} contract migrations pending): both applications work; ` +
+      'deploy the new application, then `igny8 migrate --phase contract`',
+    complete: 'phase: complete (nothing pending)',
+  };
+  return wrapText(text[phase], width);
 }

@@ -1,0 +1,127 @@
+// Expand and contract: `migrate --phase expand` applies only the expand migrations (also those
+// numbered after a pending contract one), `--phase contract` the rest and only once expand is
+// complete, no phase both in that order; `migrate status` says where the database stands, and
+// down reverts in the order migrations were applied.
+import { expect, it } from 'vitest';
+import { listMigrationFiles, loadMigration, phaseOf } from '../../src/db/migrations.js';
+import { databasePhase, migrateDown, migrateLatest, migrationStatus } from '../../src/db/migrator.js';
+import { DomainRefusal } from '../../src/errors.js';
+import { LEGACY_VIEWS_SCHEMA } from '../../src/schema/legacy-views.js';
+import { runCli } from '../helpers/cli.js';
+import { describeEachDatabase, withTestDatabase } from '../helpers/databases.js';
+import { createLegacySchema, insertLegacyFixture, TEST_SECRET_KEY } from '../helpers/legacy-fixture.js';
+import { migrationsDir, raw } from '../helpers/migrations-dir.js';
+
+const env = { IGNY8_SECRET_KEY: TEST_SECRET_KEY };
+
+async function tableExists(knex: import('knex').Knex, table: string): Promise<boolean> {
+  return (await knex.raw('select to_regclass(?) is not null as present', [table])).rows[0].present as boolean;
+}
+
+describeEachDatabase('migration phases (runner)', (fx) => {
+  const dir = migrationsDir({
+    '0001_a': { phase: 'expand', up: raw('create table ph_a (id int)'), down: raw('drop table ph_a') },
+    '0002_b': { phase: 'contract', up: raw('create table ph_b (id int)'), down: raw('drop table ph_b') },
+    '0003_c': { phase: 'expand', up: raw('create table ph_c (id int)'), down: raw('drop table ph_c') },
+  });
+  const names = (run: { results: Array<{ name: string; status: string }> }) => run.results.map((r) => `${r.name} ${r.status}`);
+
+  it('refuses contract while an expand migration is pending, writing nothing', async () => {
+    const refused = migrateLatest(fx.db, { migrationsDir: dir, phase: 'contract' });
+    await expect(refused).rejects.toBeInstanceOf(DomainRefusal);
+    await expect(refused).rejects.toMatchObject({ code: 'expand-pending', exitCode: 3 });
+    expect(await tableExists(fx.db.knex, 'ph_a')).toBe(false);
+    expect(await tableExists(fx.db.knex, 'ph_b')).toBe(false);
+  });
+
+  it('expand applies the expand migrations, also one numbered after a pending contract one', async () => {
+    const run = await migrateLatest(fx.db, { migrationsDir: dir, phase: 'expand' });
+    expect(names(run)).toEqual(['0001_a applied', '0003_c applied']);
+    const status = await migrationStatus(fx.db, dir);
+    expect(status.map((row) => [row.name, row.state, row.phase, row.skipped])).toEqual([
+      ['0001_a', 'applied', 'expand', false],
+      ['0002_b', 'pending', 'contract', false],
+      ['0003_c', 'applied', 'expand', false],
+    ]);
+    expect(databasePhase(status)).toBe('expanded');
+    expect((await migrateLatest(fx.db, { migrationsDir: dir, phase: 'expand' })).results).toEqual([]);
+  });
+
+  it('down reverts the last applied; no phase runs the pending expand ones before the contract ones', async () => {
+    expect(names(await migrateDown(fx.db, { migrationsDir: dir }))).toEqual(['0003_c reverted']);
+    expect(databasePhase(await migrationStatus(fx.db, dir))).toBe('expand pending');
+    expect(names(await migrateLatest(fx.db, { migrationsDir: dir }))).toEqual(['0003_c applied', '0002_b applied']);
+    expect(databasePhase(await migrationStatus(fx.db, dir))).toBe('complete');
+    // Newest first by application, not by number.
+    expect(names(await migrateDown(fx.db, { migrationsDir: dir, to: '0001_a' }))).toEqual(['0002_b reverted', '0003_c reverted']);
+    await migrateDown(fx.db, { migrationsDir: dir, to: '0001_a' });
+    await fx.db.knex.raw('drop table if exists ph_a, ph_b, ph_c, igny8_migrations');
+  });
+});
+
+describeEachDatabase('migration phases (the chain)', (fx) => {
+  it('every migration of the chain declares its phase', async () => {
+    for (const file of listMigrationFiles()) {
+      const migration = await loadMigration(file);
+      expect(`${file.name}: ${migration.phase}`).toBe(`${file.name}: ${phaseOf(migration)}`);
+    }
+  });
+
+  it('expand on a legacy database leaves the legacy names readable and writable in igny8_legacy', async () => {
+    await createLegacySchema(fx.db);
+    const f = await insertLegacyFixture(fx.db.knex);
+    const run = await migrateLatest(fx.db, { env, phase: 'expand' });
+    expect(run.error).toBeUndefined();
+    const phases = new Map(await Promise.all(listMigrationFiles().map(async (file) => [file.name, phaseOf(await loadMigration(file))] as const)));
+    expect(run.results.every((r) => phases.get(r.name) === 'expand' && r.status === 'applied')).toBe(true);
+    const status = await migrationStatus(fx.db);
+    expect(databasePhase(status)).toBe('expanded');
+    await fx.db.knex.transaction(async (trx) => {
+      await trx.raw(`set local search_path = ${LEGACY_VIEWS_SCHEMA}, public`);
+      const tenant = (await trx.raw(`select id, owner_id, payment_method from igny8_tenants where slug = 'acme'`)).rows[0];
+      expect(Number(tenant.id)).toBe(f.accounts.acme);
+      expect(tenant.payment_method).toBe('paypal');
+      const plan = (await trx.raw(`select max_industries, credits_per_month from igny8_plans where slug = 'pro-legacy'`)).rows[0];
+      expect(plan).toEqual({ max_industries: 5, credits_per_month: 5000 });
+    });
+  });
+
+  it('contract applies the rest and retires the legacy views', async () => {
+    const run = await migrateLatest(fx.db, { env, phase: 'contract' });
+    expect(run.error).toBeUndefined();
+    expect(run.results.length).toBeGreaterThan(0);
+    expect(databasePhase(await migrationStatus(fx.db))).toBe('complete');
+    const schema = await fx.db.knex.raw(`select count(*)::int as n from pg_namespace where nspname = ?`, [LEGACY_VIEWS_SCHEMA]);
+    expect(schema.rows[0].n).toBe(0);
+  });
+});
+
+describeEachDatabase(
+  'igny8 migrate --phase and migrate status',
+  (fx) => {
+    it('status names the phase, in words and in --json', async () => {
+      await withTestDatabase(fx.t, async (db) => {
+        await createLegacySchema(db);
+        await insertLegacyFixture(db.knex);
+      });
+      const expand = await runCli(['migrate', '--phase', 'expand'], { env: { ...fx.t.env, ...env } });
+      expect(expand.code).toBe(0);
+      const human = await runCli(['migrate', 'status'], { env: fx.t.env });
+      expect(human.stdout).toMatch(/· 0008_users_account_not_null {2}pending \(contract\)/);
+      expect(human.stdout.replace(/\n/g, ' ')).toMatch(/phase: expanded \(\d+ contract migrations pending\): both applications work/);
+      const json = JSON.parse((await runCli(['migrate', 'status', '--json'], { env: fx.t.env })).stdout);
+      expect(json.phase).toBe('expanded');
+      expect(json.migrations.find((row: { name: string }) => row.name === '0008_users_account_not_null')).toMatchObject({
+        state: 'pending',
+        phase: 'contract',
+        skipped: false,
+      });
+      const bad = await runCli(['migrate', '--phase', 'later'], { env: fx.t.env });
+      expect(bad.code).toBe(2);
+      const contract = await runCli(['migrate', '--phase', 'contract'], { env: { ...fx.t.env, ...env } });
+      expect(contract.code).toBe(0);
+      expect(JSON.parse((await runCli(['migrate', 'status', '--json'], { env: fx.t.env })).stdout).phase).toBe('complete');
+    });
+  },
+  { onDisk: true, setup: (t) => (t.kind === 'pglite' ? t.db.close() : Promise.resolve()) },
+);
