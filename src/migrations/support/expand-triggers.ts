@@ -31,7 +31,9 @@ export const ACCESS_ACCOUNT: FillTrigger = {
 
 export async function createFillTrigger(trx: Knex.Transaction, t: FillTrigger): Promise<void> {
   await execStatements(trx, [
-    `create or replace function ${t.name}() returns trigger language plpgsql as $$
+    // The legacy application's sessions read igny8_legacy first, where igny8_sites is its view:
+    // the function resolves names as the migration did.
+    `create or replace function ${t.name}() returns trigger language plpgsql set search_path from current as $$
      begin
        if new.${t.column} is null then
          ${t.fill}
