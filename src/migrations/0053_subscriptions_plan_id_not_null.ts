@@ -4,7 +4,7 @@ import { createFillTrigger, dropFillTrigger, SUBSCRIPTION_PLAN } from './support
 import { plural, setNotNull, writeCount } from './support/ddl.js';
 
 const migration: Migration = {
-  description: 'subscriptions: plan_id not null, its foreign key validated (seed #1, #2)',
+  description: 'subscriptions: plan_id not null and indexed, its foreign key validated (seed #1, #2)',
   phase: 'contract',
   async up({ trx, note }) {
     await dropFillTrigger(trx, SUBSCRIPTION_PLAN);
@@ -15,9 +15,11 @@ const migration: Migration = {
     );
     await trx.raw(`alter table igny8_subscriptions validate constraint igny8_subscriptions_plan_id_fkey`);
     await setNotNull(trx, 'igny8_subscriptions', 'plan_id');
+    await trx.raw(`create index igny8_subscriptions_plan_id_idx on igny8_subscriptions (plan_id)`);
     note(`every subscription names its plan${filled > 0 ? ` (${plural(filled, 'subscription')} without one given the account's)` : ''}`);
   },
   async down({ trx }) {
+    await trx.raw(`drop index igny8_subscriptions_plan_id_idx`);
     await trx.raw(`alter table igny8_subscriptions alter column plan_id drop not null`);
     await createFillTrigger(trx, SUBSCRIPTION_PLAN);
   },

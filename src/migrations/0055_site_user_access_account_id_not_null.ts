@@ -4,7 +4,7 @@ import { ACCESS_ACCOUNT, createFillTrigger, dropFillTrigger } from './support/ex
 import { plural, setNotNull, writeCount } from './support/ddl.js';
 
 const migration: Migration = {
-  description: 'site access: account_id not null, its foreign key validated',
+  description: 'site access: account_id not null and indexed, its foreign key validated',
   phase: 'contract',
   async up({ trx, note }) {
     await dropFillTrigger(trx, ACCESS_ACCOUNT);
@@ -14,9 +14,11 @@ const migration: Migration = {
     );
     await setNotNull(trx, 'igny8_site_user_access', 'account_id');
     await trx.raw(`alter table igny8_site_user_access validate constraint igny8_site_user_access_account_id_fkey`);
+    await trx.raw(`create index igny8_site_user_access_account_id_idx on igny8_site_user_access (account_id)`);
     note(`every access row names its account${filled > 0 ? ` (${plural(filled, 'row')} without one given the site's)` : ''}`);
   },
   async down({ trx }) {
+    await trx.raw(`drop index igny8_site_user_access_account_id_idx`);
     await trx.raw(`alter table igny8_site_user_access alter column account_id drop not null`);
     await createFillTrigger(trx, ACCESS_ACCOUNT);
   },
