@@ -27,7 +27,7 @@ export interface BenchOptions {
   quiet: boolean;
 }
 
-export const SECTIONS = ['startup', 'seed', 'audit', 'repair', 'migrate', 'grants'] as const;
+export const SECTIONS = ['startup', 'seed', 'audit', 'repair', 'migrate', 'grants', 'migrate-load'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export const USAGE = `npm run bench -- [options]

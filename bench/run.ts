@@ -14,6 +14,7 @@ import { renderMarkdown, renderTable, replaceBlock } from './render.js';
 import { Recorder, type BenchResult } from './result.js';
 import { benchGrants } from './sections/grants.js';
 import { benchLegacy } from './sections/legacy.js';
+import { benchMigrateUnderLoad } from './sections/migrate-load.js';
 import { benchStartup } from './sections/startup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -37,6 +38,7 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
       await benchLegacy(ctx, { seed: wants('seed'), audit: wants('audit'), journey: wants('repair') || wants('migrate') });
     }
     if (wants('grants')) await benchGrants(ctx);
+    if (wants('migrate-load')) await benchMigrateUnderLoad(ctx);
   } finally {
     if (!options.keep) for (const name of [...created]) await server.dropDatabase(name).catch(() => undefined);
     snapshot?.remove();

@@ -13,7 +13,8 @@ import {
   type MigrationRunResult,
   type RunReport,
 } from '../db/migrator.js';
-import { renderPhase, renderRunResult, renderRunSummary, renderStatus } from '../render/migrations.js';
+import { migrationPlan } from '../db/plan.js';
+import { renderPhase, renderPlan, renderRunResult, renderRunSummary, renderStatus } from '../render/migrations.js';
 import { ExitCode } from '../errors.js';
 import { parseInput } from './validate.js';
 import { runWith, type Runtime } from './runtime.js';
@@ -73,6 +74,7 @@ export default function configureMigrate(migrate: Command): void {
       .description('apply pending migrations, each in its own transaction, under an advisory lock')
       .option('--dry-run', 'apply in a transaction and roll back, reporting what would change')
       .option('--to <name>', 'stop after this migration')
+      .option('--plan', 'show what each pending migration does, the locks it takes and the rows concerned; change nothing')
       .addOption(
         new Option(
           '--phase <phase>',
@@ -80,8 +82,16 @@ export default function configureMigrate(migrate: Command): void {
         ).choices(['expand', 'contract']),
       ),
   ).action(
-    runWith<{ dryRun?: boolean; to?: string; phase?: 'expand' | 'contract'; lockTimeout: string; statementTimeout: string }>(async (options, runtime) => {
+    runWith<{ dryRun?: boolean; plan?: boolean; to?: string; phase?: 'expand' | 'contract'; lockTimeout: string; statementTimeout: string }>(async (options, runtime) => {
       const timeouts = parseInput(timeoutsSchema, options);
+      if (options.plan) {
+        const db = await runtime.database({ readOnly: true });
+        const plan = await migrationPlan(db, { phase: options.phase, to: options.to });
+        runtime.out.result({ phase: options.phase ?? 'both', plan }, () => {
+          for (const line of renderPlan(plan, runtime.out.color, runtime.out.width)) runtime.out.print(line);
+        });
+        return;
+      }
       const db = await runtime.database();
       const run = await migrateLatest(db, {
         ...timeouts,

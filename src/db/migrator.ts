@@ -108,9 +108,11 @@ export const DEFAULT_LOCK_TIMEOUT = '10s';
 /**
  * An expand migration waits at most this long for a lock at a time: while its DDL waits, every
  * statement of the running application queued behind it waits too. It then rolls back, lets the
- * queue drain and tries again, until --lock-timeout is spent.
+ * queue drain and tries again, until --lock-timeout is spent. Below Postgres' deadlock_timeout
+ * (1 s by default): when the migration and an application transaction wait for each other, the
+ * migration gives up before the deadlock check would pick the application's transaction.
  */
-export const EXPAND_LOCK_ATTEMPT = '1s';
+export const EXPAND_LOCK_ATTEMPT = '500ms';
 /** Rows per batch of a batched migration's backfill: one short transaction each. */
 export const DEFAULT_BATCH_SIZE = 10_000;
 export const PROGRESS_TABLE = 'igny8_migration_progress';
@@ -220,7 +222,7 @@ async function phasesOf(files: readonly MigrationFile[]): Promise<Map<string, Mi
  * contract ones. Contract is refused, before anything is written, while an expand migration it
  * could depend on is pending.
  */
-async function runOrder(pending: MigrationFile[], phase: MigrationPhase | undefined): Promise<MigrationFile[]> {
+export async function runOrder(pending: MigrationFile[], phase: MigrationPhase | undefined): Promise<MigrationFile[]> {
   const phases = await phasesOf(pending);
   const expand = pending.filter((file) => phases.get(file.name) === 'expand');
   const contract = pending.filter((file) => phases.get(file.name) === 'contract');
@@ -441,6 +443,7 @@ async function applyBatched(db: Database, file: MigrationFile, migration: Migrat
   } else {
     await migrationTransaction(db, migration, options, notes, async (trx) => {
       await upInTransaction(db, trx, file, migration, options, notes);
+      await options.beforeCommit?.(file.name, trx);
       await trx.raw(`create table if not exists ${PROGRESS_TABLE} (
         name varchar(255) primary key,
         step integer not null,

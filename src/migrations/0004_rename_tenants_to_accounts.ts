@@ -29,7 +29,6 @@ async function names(trx: Knex.Transaction, sql: string, r: Renames): Promise<Ar
 }
 
 async function renameAll(trx: Knex.Transaction, r: Renames, note: (line: string) => void): Promise<void> {
-  await trx.raw(`alter table ${r.table[0]} rename to ${r.table[1]}`);
   const columns = await trx.raw(
     `select c.relname as "table"
        from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
@@ -38,8 +37,14 @@ async function renameAll(trx: Knex.Transaction, r: Renames, note: (line: string)
       order by c.relname`,
     [r.column[0]],
   );
+  // Every table it renames, locked in one statement before the first rename: an application
+  // transaction that holds one of them then waits for none the migration already holds.
+  const tables = [r.table[0], ...(columns.rows as Array<{ table: string }>).map(({ table }) => table).filter((table) => table !== r.table[0])];
+  await trx.raw(`lock table ${tables.map(quote).join(', ')} in access exclusive mode`);
+  await trx.raw(`alter table ${r.table[0]} rename to ${r.table[1]}`);
   for (const { table } of columns.rows as Array<{ table: string }>) {
-    await trx.raw(`alter table ${quote(table)} rename column ${r.column[0]} to ${r.column[1]}`);
+    const current = table === r.table[0] ? r.table[1] : table;
+    await trx.raw(`alter table ${quote(current)} rename column ${r.column[0]} to ${r.column[1]}`);
   }
   // Renaming a unique or primary-key constraint renames its index too: constraints first.
   const constraints = await names(
@@ -74,6 +79,17 @@ async function renameAll(trx: Knex.Transaction, r: Renames, note: (line: string)
 const migration: Migration = {
   description: 'igny8_tenants → igny8_accounts, tenant_id → account_id (seed #9); the legacy names as views in igny8_legacy',
   phase: 'expand',
+  locks: [
+    { table: 'igny8_tenants', mode: 'ACCESS EXCLUSIVE' },
+    { table: 'igny8_users', mode: 'ACCESS EXCLUSIVE' },
+    { table: 'igny8_subscriptions', mode: 'ACCESS EXCLUSIVE' },
+    { table: 'igny8_account_payment_methods', mode: 'ACCESS EXCLUSIVE' },
+    { table: 'igny8_invoices', mode: 'ACCESS EXCLUSIVE' },
+    { table: 'igny8_credit_transactions', mode: 'ACCESS EXCLUSIVE' },
+    { table: 'igny8_sites', mode: 'ACCESS EXCLUSIVE' },
+    { table: 'igny8_sectors', mode: 'ACCESS EXCLUSIVE' },
+    { table: 'igny8_site_integrations', mode: 'ACCESS EXCLUSIVE' },
+  ],
   async up({ trx, note }) {
     await renameAll(trx, UP, note);
     const views = await createLegacyViews(trx, LEGACY_TABLES);

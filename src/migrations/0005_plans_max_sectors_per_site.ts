@@ -11,6 +11,10 @@ const NAME = '0005_plans_max_sectors_per_site';
 const migration: Migration = {
   description: 'plans: max_industries → max_sectors_per_site (legacy NULL → 5; 0 = unlimited) (seed #7)',
   phase: 'expand',
+  locks: [
+    { table: 'igny8_plans', mode: 'ACCESS EXCLUSIVE', work: 'write', bounded: 'the plans catalog: tens of rows' },
+    { table: 'igny8_legacy_values', mode: 'ROW EXCLUSIVE', work: 'write' },
+  ],
   async up({ trx, note }) {
     await trx.raw(`alter table igny8_plans rename column max_industries to max_sectors_per_site`);
     const archived = await archiveLegacyValues(

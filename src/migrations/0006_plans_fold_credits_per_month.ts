@@ -13,6 +13,10 @@ const FOLDED = 'folded into included_credits (it was 0)';
 const migration: Migration = {
   description: 'plans: credits_per_month folded into included_credits where that was 0 (seed #13)',
   phase: 'expand',
+  locks: [
+    { table: 'igny8_plans', mode: 'ROW EXCLUSIVE', work: 'write' },
+    { table: 'igny8_legacy_values', mode: 'ROW EXCLUSIVE', work: 'write' },
+  ],
   async up({ trx, note }) {
     const archived = await archiveLegacyValues(
       trx,

@@ -7,6 +7,9 @@ import type { Migration } from '../db/migrations.js';
 const migration: Migration = {
   description: 'accounts: check (credits >= 0) NOT VALID: new writes are checked (seed #11)',
   phase: 'expand',
+  locks: [
+    { table: 'igny8_accounts', mode: 'ACCESS EXCLUSIVE' },
+  ],
   async up({ trx, note }) {
     await trx.raw(`alter table igny8_accounts add constraint igny8_accounts_credits_non_negative check (credits >= 0) not valid`);
     note('no write can take a credit balance below zero any more (older rows are validated at contract)');

@@ -10,6 +10,9 @@ const LEDGER = 'igny8_credit_transactions';
 const migration: Migration = {
   description: 'ledger: check (balance_after >= 0) NOT VALID: new rows are checked (seed #11)',
   phase: 'expand',
+  locks: [
+    { table: 'igny8_credit_transactions', mode: 'ACCESS EXCLUSIVE' },
+  ],
   async up({ trx, note }) {
     await trx.raw(`alter table ${LEDGER} add constraint ${LEDGER_NON_NEGATIVE} check (balance_after >= 0) not valid`);
     note('new ledger rows can no longer go below zero');

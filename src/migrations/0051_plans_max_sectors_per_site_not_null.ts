@@ -8,6 +8,10 @@ const NAME = '0051_plans_max_sectors_per_site_not_null';
 const migration: Migration = {
   description: 'plans: max_sectors_per_site not null (seed #7)',
   phase: 'contract',
+  locks: [
+    { table: 'igny8_plans', mode: 'ACCESS EXCLUSIVE', work: 'scan', bounded: 'the plans catalog: tens of rows' },
+    { table: 'igny8_legacy_values', mode: 'ROW EXCLUSIVE', work: 'write' },
+  ],
   async up({ trx, note }) {
     const archived = await archiveLegacyValues(
       trx,

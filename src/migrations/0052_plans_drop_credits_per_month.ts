@@ -11,6 +11,10 @@ const FOLDED = 'folded into included_credits (it was 0)';
 const migration: Migration = {
   description: 'plans: credits_per_month dropped (seed #13)',
   phase: 'contract',
+  locks: [
+    { table: 'igny8_plans', mode: 'ACCESS EXCLUSIVE', work: 'write', bounded: 'the plans catalog: tens of rows' },
+    { table: 'igny8_legacy_values', mode: 'ROW EXCLUSIVE', work: 'write' },
+  ],
   async up({ trx, note }) {
     const archived = await archiveLegacyValues(
       trx,

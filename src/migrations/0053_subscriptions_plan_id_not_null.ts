@@ -6,6 +6,10 @@ import { plural, setNotNull, writeCount } from './support/ddl.js';
 const migration: Migration = {
   description: 'subscriptions: plan_id not null and indexed, its foreign key validated (seed #1, #2)',
   phase: 'contract',
+  locks: [
+    { table: 'igny8_subscriptions', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_plans', mode: 'ROW SHARE' },
+  ],
   async up({ trx, note }) {
     await dropFillTrigger(trx, SUBSCRIPTION_PLAN);
     // The trigger filled every insert since expand; an update that emptied one is filled alike.

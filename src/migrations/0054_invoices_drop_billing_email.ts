@@ -10,6 +10,10 @@ const EXPAND = '0012_invoices_billing_snapshot';
 const migration: Migration = {
   description: 'invoices: billing_snapshot not null, billing_email dropped (seed #6)',
   phase: 'contract',
+  locks: [
+    { table: 'igny8_invoices', mode: 'ACCESS EXCLUSIVE', work: 'write' },
+    { table: 'igny8_legacy_values', mode: 'ROW EXCLUSIVE', work: 'write' },
+  ],
   async up({ trx, note }) {
     const { own, fromMetadata, backfilled } = await fillBillingSnapshots(trx, NAME);
     await setNotNull(trx, 'igny8_invoices', 'billing_snapshot');

@@ -6,6 +6,10 @@ import { plural, setNotNull, writeCount } from './support/ddl.js';
 const migration: Migration = {
   description: 'site access: account_id not null and indexed, its foreign key validated',
   phase: 'contract',
+  locks: [
+    { table: 'igny8_site_user_access', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_accounts', mode: 'ROW SHARE' },
+  ],
   async up({ trx, note }) {
     await dropFillTrigger(trx, ACCESS_ACCOUNT);
     const filled = await writeCount(

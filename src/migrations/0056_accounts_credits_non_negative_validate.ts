@@ -6,6 +6,9 @@ import { requireNoViolations } from './support/preconditions.js';
 const migration: Migration = {
   description: 'accounts: check (credits >= 0) validated (seed #11)',
   phase: 'contract',
+  locks: [
+    { table: 'igny8_accounts', mode: 'SHARE UPDATE EXCLUSIVE', work: 'scan' },
+  ],
   async up({ trx, note }) {
     await requireNoViolations(trx, {
       guarantee: 'check (credits >= 0)',

@@ -10,6 +10,9 @@ const LEDGER = 'igny8_credit_transactions';
 const migration: Migration = {
   description: 'ledger: check (balance_after >= 0) validated where history allows (seed #11)',
   phase: 'contract',
+  locks: [
+    { table: 'igny8_credit_transactions', mode: 'SHARE UPDATE EXCLUSIVE', work: 'scan' },
+  ],
   async up({ trx, note }) {
     const negative = await countRuleFindings(trx, ledgerNegativeBalance);
     if (negative === 0) {

@@ -1,6 +1,7 @@
 // How migration runs and status look to a person, wrapped to the output width.
 import type { ChalkInstance } from 'chalk';
 import type { DatabasePhase, MigrationRunResult, MigrationStatusRow } from '../db/migrator.js';
+import type { PlanEntry } from '../db/plan.js';
 import { wrapText } from './text.js';
 
 const MARK: Record<MigrationRunResult['status'], string> = {
@@ -85,4 +86,31 @@ export function renderPhase(phase: DatabasePhase, rows: MigrationStatusRow[], wi
     complete: 'phase: complete (nothing pending)',
   };
   return wrapText(text[phase], width);
+}
+
+const rowsText = (rows: number | null) => (rows === null ? 'rows unknown' : `~${rows.toLocaleString('en-US')} rows`);
+
+/** `migrate --plan`: each pending migration, its locks and what it does under them. */
+export function renderPlan(entries: PlanEntry[], color: ChalkInstance, width: number): string[] {
+  if (entries.length === 0) return ['nothing to do: no migration is pending'];
+  const lines: string[] = [];
+  for (const entry of entries) {
+    lines.push(...fitted(`${entry.name}  ${entry.phase}${entry.batched ? ', batched' : ''}`, width, color.bold));
+    lines.push(...fitted(`    ${entry.description}`, width));
+    for (const lock of entry.locks) {
+      const blocks = lock.blocksReads ? 'blocks reads and writes' : lock.blocksWrites ? 'blocks writes' : 'blocks neither reads nor writes';
+      const work = lock.work === 'none' ? 'catalog only' : lock.bounded ? `${lock.work} (${lock.bounded})` : lock.work;
+      const paint = lock.blocksWrites && lock.work !== 'none' && !lock.bounded ? color.yellow : (line: string) => line;
+      lines.push(...fitted(`    ${lock.table}: ${lock.mode} (${blocks}), ${work}, ${rowsText(lock.rows)}`, width, paint));
+    }
+    for (const backfill of entry.backfills) {
+      lines.push(...fitted(`    backfill of ${backfill.table} in batches of short transactions, ${rowsText(backfill.rows)}`, width));
+    }
+    for (const index of entry.concurrentIndexes) lines.push(...fitted(`    index ${index} built concurrently`, width));
+    for (const warning of entry.warnings) lines.push(...fitted(`    ! ${warning}`, width, color.yellow));
+    if (entry.irreversible) lines.push(...fitted(`    irreversible: ${entry.irreversible}`, width, color.dim));
+  }
+  const warned = entries.filter((entry) => entry.warnings.length > 0).length;
+  lines.push('', `${entries.length} pending; ${warned} hold a lock that blocks writes while working through rows`);
+  return lines;
 }

@@ -104,6 +104,25 @@ describeEachDatabase(
         await createLegacySchema(db);
         await insertLegacyFixture(db.knex);
       });
+      // The plan first: it changes nothing.
+      const plan = await runCli(['migrate', '--plan'], { env: fx.t.env });
+      expect(plan.code).toBe(0);
+      const planText = plan.stdout.replace(/\n {4,}/g, ' ');
+      expect(planText).toMatch(/0004_rename_tenants_to_accounts {2}expand/);
+      expect(planText).toMatch(/igny8_tenants: ACCESS EXCLUSIVE \(blocks reads and writes\), catalog only/);
+      expect(planText).toMatch(/0007_subscriptions_plan_id {2}expand, batched/);
+      expect(planText).toMatch(/! reads every row of igny8_users .* holding ACCESS EXCLUSIVE, which blocks reads and writes/);
+      const planJson = JSON.parse((await runCli(['migrate', '--plan', '--json'], { env: fx.t.env })).stdout);
+      const order = planJson.plan.map((entry: { name: string }) => entry.name);
+      expect(order.indexOf('0032_credential_key_registry')).toBeLessThan(order.indexOf('0008_users_account_not_null'));
+      const expandPlan = JSON.parse((await runCli(['migrate', '--plan', '--phase', 'expand', '--json'], { env: fx.t.env })).stdout).plan;
+      expect(expandPlan.every((entry: { phase: string; warnings: string[] }) => entry.phase === 'expand' && entry.warnings.length === 0)).toBe(true);
+      expect(expandPlan.find((entry: { name: string }) => entry.name === '0012_invoices_billing_snapshot')).toMatchObject({
+        batched: true,
+        locks: [{ table: 'igny8_invoices', mode: 'ACCESS EXCLUSIVE', blocksReads: true, blocksWrites: true, work: 'none' }],
+        backfills: [{ table: 'igny8_invoices' }, { table: 'igny8_invoices' }],
+      });
+      expect(JSON.parse((await runCli(['migrate', 'status', '--json'], { env: fx.t.env })).stdout).phase).toBe('expand pending');
       const expand = await runCli(['migrate', '--phase', 'expand'], { env: { ...fx.t.env, ...env } });
       expect(expand.code).toBe(0);
       const human = await runCli(['migrate', 'status'], { env: fx.t.env });
