@@ -16,6 +16,11 @@ interface Renames {
   column: [string, string];
 }
 
+const LOCK_ORDER = [
+  'igny8_users', 'igny8_tenants', 'igny8_credit_transactions', 'igny8_subscriptions', 'igny8_account_payment_methods',
+  'igny8_invoices', 'igny8_sites', 'igny8_sectors', 'igny8_site_integrations',
+];
+
 const UP: Renames = { table: ['igny8_tenants', 'igny8_accounts'], column: ['tenant_id', 'account_id'] };
 const DOWN: Renames = { table: ['igny8_accounts', 'igny8_tenants'], column: ['account_id', 'tenant_id'] };
 
@@ -37,9 +42,16 @@ async function renameAll(trx: Knex.Transaction, r: Renames, note: (line: string)
       order by c.relname`,
     [r.column[0]],
   );
-  // Every table it renames, locked in one statement before the first rename: an application
-  // transaction that holds one of them then waits for none the migration already holds.
-  const tables = [r.table[0], ...(columns.rows as Array<{ table: string }>).map(({ table }) => table).filter((table) => table !== r.table[0])];
+  // Every table it renames, locked in one statement before the first rename, in the order the
+  // legacy application's transactions take them (a signup writes the user, then the account;
+  // credits and payment methods the account, then the ledger and subscriptions; sites before
+  // sectors): a transaction holding one of them then waits for none the migration holds.
+  const order = (table: string) => {
+    const index = LOCK_ORDER.indexOf(table === r.table[1] ? r.table[0] : table);
+    return index < 0 ? LOCK_ORDER.length : index;
+  };
+  const tables = [r.table[0], ...(columns.rows as Array<{ table: string }>).map(({ table }) => table).filter((table) => table !== r.table[0])]
+    .sort((a, b) => order(a) - order(b) || a.localeCompare(b));
   await trx.raw(`lock table ${tables.map(quote).join(', ')} in access exclusive mode`);
   await trx.raw(`alter table ${r.table[0]} rename to ${r.table[1]}`);
   for (const { table } of columns.rows as Array<{ table: string }>) {
