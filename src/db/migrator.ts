@@ -44,6 +44,8 @@ export interface MigrationStatusRow {
   missingFile: boolean;
   /** Pending, though a later migration of the same phase is applied: the chain has a gap. */
   skipped: boolean;
+  /** A batched migration a run stopped in: the rows its backfills wrote so far (it resumes there). */
+  progress?: { rows: number };
 }
 
 /**
@@ -171,6 +173,12 @@ export async function migrationStatus(
   await refuseUnadoptedLegacy(db.knex);
   const applied = await appliedMigrations(db.knex);
   const phases = await phasesOf(files);
+  const unfinished = new Map<string, number>();
+  if ((await db.knex.raw(`select to_regclass(?) is not null as present`, [PROGRESS_TABLE])).rows[0].present) {
+    for (const row of (await db.knex(PROGRESS_TABLE).select('name', 'rows')) as Array<{ name: string; rows: string }>) {
+      unfinished.set(row.name, Number(row.rows));
+    }
+  }
   // A pending contract migration below an applied expand one is the rollout, not a gap.
   const lastApplied = (phase: MigrationPhase) =>
     files.filter((file) => applied.has(file.name) && phases.get(file.name) === phase).at(-1)?.name ?? '';
@@ -190,6 +198,7 @@ export async function migrationStatus(
       olderChecksum: row !== undefined && !comparable,
       missingFile: false,
       skipped: row === undefined && file.name < last[phase],
+      ...(unfinished.has(file.name) ? { progress: { rows: unfinished.get(file.name)! } } : {}),
     };
   });
   for (const [name, row] of applied) {

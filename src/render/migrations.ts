@@ -44,6 +44,9 @@ export function renderStatus(rows: MigrationStatusRow[], color: ChalkInstance, w
   const lines = rows.flatMap((row) => {
     if (row.missingFile) return fitted(`? ${row.name}  applied, but igny8 has no migration of that name`, width, color.yellow);
     if (row.skipped) return fitted(`! ${row.name}  pending (${row.phase}), though a later ${row.phase} migration is applied`, width, color.yellow);
+    if (row.progress) {
+      return fitted(`▸ ${row.name}  in progress (${row.phase}, batched): ${row.progress.rows.toLocaleString('en-US')} rows done; \`igny8 migrate\` resumes it`, width, color.yellow);
+    }
     if (row.state === 'pending') return fitted(`· ${row.name}  pending (${row.phase})`, width, color.dim);
     const when = row.appliedAt ? ` ${row.appliedAt.toISOString()}` : '';
     if (row.changed) {

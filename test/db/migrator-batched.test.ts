@@ -46,7 +46,7 @@ describeEachDatabase('batched migrations', (fx) => {
     expect(done.rows[0].n).toBe(20);
     const progress = await fx.db.knex(PROGRESS_TABLE).where({ name: '0002_backfill' }).first();
     expect(Number(progress.rows)).toBe(20);
-    expect((await migrationStatus(fx.db, dir)).find((row) => row.name === '0002_backfill')?.state).toBe('pending');
+    expect((await migrationStatus(fx.db, dir)).find((row) => row.name === '0002_backfill')).toMatchObject({ state: 'pending', progress: { rows: 20 } });
   });
 
   it('the rerun resumes from the progress recorded, finishes, and removes the progress', async () => {
