@@ -41,6 +41,8 @@ export interface PlanEntry {
   /** Work through a table's rows under a lock that blocks writes: what a running application waits for. */
   warnings: string[];
   irreversible?: string;
+  /** The migration declares no locks: what it takes is unknown to the plan. */
+  locksUndeclared?: boolean;
 }
 
 /** A table's name before the renames of 0004, for a database they have not reached yet. */
@@ -103,6 +105,7 @@ export async function migrationPlan(
       concurrentIndexes: (migration.concurrentIndexes ?? []).map((index) => index.name),
       warnings,
       ...(migration.down ? {} : { irreversible: migration.irreversible ?? 'no down migration' }),
+      ...(migration.locks === undefined ? { locksUndeclared: true } : {}),
     });
   }
   return entries;

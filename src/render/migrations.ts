@@ -100,6 +100,7 @@ export function renderPlan(entries: PlanEntry[], color: ChalkInstance, width: nu
   for (const entry of entries) {
     lines.push(...fitted(`${entry.name}  ${entry.phase}${entry.batched ? ', batched' : ''}`, width, color.bold));
     lines.push(...fitted(`    ${entry.description}`, width));
+    if (entry.locksUndeclared) lines.push(...fitted('    locks not declared: the plan cannot say what it locks', width, color.yellow));
     for (const lock of entry.locks) {
       const blocks = lock.blocksReads ? 'blocks reads and writes' : lock.blocksWrites ? 'blocks writes' : 'blocks neither reads nor writes';
       const work = lock.work === 'none' ? 'catalog only' : lock.bounded ? `${lock.work} (${lock.bounded})` : lock.work;

@@ -8,11 +8,22 @@ import { databasePhase, migrateDown, migrateLatest, migrationStatus } from '../.
 import { DomainRefusal } from '../../src/errors.js';
 import { LEGACY_VIEWS_SCHEMA } from '../../src/schema/legacy-views.js';
 import { runCli } from '../helpers/cli.js';
-import { describeEachDatabase, withTestDatabase } from '../helpers/databases.js';
+import pg from 'pg';
+import { createTestDatabase, describeEachDatabase, describeOnServer, SERVER_URL, withTestDatabase } from '../helpers/databases.js';
 import { createLegacySchema, insertLegacyFixture, TEST_SECRET_KEY } from '../helpers/legacy-fixture.js';
 import { migrationsDir, raw } from '../helpers/migrations-dir.js';
 
 const env = { IGNY8_SECRET_KEY: TEST_SECRET_KEY };
+
+async function serverAdmin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: SERVER_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
 
 async function tableExists(knex: import('knex').Knex, table: string): Promise<boolean> {
   return (await knex.raw('select to_regclass(?) is not null as present', [table])).rows[0].present as boolean;
@@ -144,3 +155,29 @@ describeEachDatabase(
   },
   { onDisk: true, setup: (t) => (t.kind === 'pglite' ? t.db.close() : Promise.resolve()) },
 );
+
+describeOnServer('the legacy views keep the legacy role’s grants', () => {
+  it('a role granted the legacy table reads its view after expand; one never granted it still cannot', async () => {
+    const t = await createTestDatabase('postgres');
+    const role = `igny8_legacy_app_${Math.random().toString(16).slice(2, 8)}`;
+    try {
+      await createLegacySchema(t.db);
+      await insertLegacyFixture(t.db.knex);
+      await t.db.knex.raw(`create role ${role}`);
+      await t.db.knex.raw(`grant select, update on igny8_tenants to ${role}`);
+      const expand = await migrateLatest(t.db, { env, phase: 'expand' });
+      expect(expand.error).toBeUndefined();
+      await t.db.knex.transaction(async (trx) => {
+        await trx.raw(`set local role ${role}`);
+        await trx.raw(`set local search_path = ${LEGACY_VIEWS_SCHEMA}, public`);
+        const tenants = await trx.raw(`select count(*)::int as n from igny8_tenants`);
+        expect(tenants.rows[0].n).toBe(4);
+        await trx.raw(`update igny8_tenants set status = 'active' where slug = 'delta'`);
+        await expect(trx.raw(`select count(*) from igny8_users`)).rejects.toThrow(/permission denied/);
+      });
+    } finally {
+      await t.drop();
+      await serverAdmin(`drop role if exists ${role}`);
+    }
+  });
+});
