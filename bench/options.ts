@@ -33,7 +33,7 @@ export interface BenchOptions {
   quiet: boolean;
 }
 
-export const SECTIONS = ['startup', 'seed', 'audit', 'naive', 'jobs', 'repair', 'migrate', 'grants', 'incremental', 'billing'] as const;
+export const SECTIONS = ['startup', 'seed', 'audit', 'naive', 'jobs', 'repair', 'migrate', 'grants', 'incremental', 'billing', 'migrate-load'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export const USAGE = `npm run bench -- [options]

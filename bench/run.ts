@@ -16,6 +16,7 @@ import { benchBilling } from './sections/billing.js';
 import { benchGrants } from './sections/grants.js';
 import { benchIncremental } from './sections/incremental.js';
 import { benchLegacy } from './sections/legacy.js';
+import { benchMigrateUnderLoad } from './sections/migrate-load.js';
 import { benchStartup } from './sections/startup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -47,6 +48,7 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
     if (wants('grants')) await benchGrants(ctx);
     if (wants('incremental')) await benchIncremental(ctx);
     if (wants('billing')) await benchBilling(ctx);
+    if (wants('migrate-load')) await benchMigrateUnderLoad(ctx);
   } finally {
     if (!options.keep) for (const name of [...created]) await server.dropDatabase(name).catch(() => undefined);
     snapshot?.remove();

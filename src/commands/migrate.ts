@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { adoptLegacyDatabase } from '../db/adopt.js';
 import {
+  databasePhase,
   DEFAULT_LOCK_TIMEOUT,
   DEFAULT_STATEMENT_TIMEOUT,
   migrateDown,
@@ -12,7 +13,8 @@ import {
   type MigrationRunResult,
   type RunReport,
 } from '../db/migrator.js';
-import { renderRunResult, renderRunSummary, renderStatus } from '../render/migrations.js';
+import { migrationPlan } from '../db/plan.js';
+import { renderPhase, renderPlan, renderRunResult, renderRunSummary, renderStatus } from '../render/migrations.js';
 import { ExitCode } from '../errors.js';
 import { parseInput } from './validate.js';
 import { runWith, type Runtime } from './runtime.js';
@@ -71,20 +73,37 @@ export default function configureMigrate(migrate: Command): void {
       .command('latest', { isDefault: true })
       .description('apply pending migrations, each in its own transaction, under an advisory lock')
       .option('--dry-run', 'apply in a transaction and roll back, reporting what would change')
-      .option('--to <name>', 'stop after this migration'),
+      .option('--to <name>', 'stop after this migration')
+      .option('--plan', 'show what each pending migration does, the locks it takes and the rows concerned; change nothing')
+      .addOption(
+        new Option(
+          '--phase <phase>',
+          'expand: only what the running legacy application survives; contract: the rest, after the new application is deployed (default: both)',
+        ).choices(['expand', 'contract']),
+      ),
   ).action(
-    runWith<{ dryRun?: boolean; to?: string; lockTimeout: string; statementTimeout: string }>(async (options, runtime) => {
+    runWith<{ dryRun?: boolean; plan?: boolean; to?: string; phase?: 'expand' | 'contract'; lockTimeout: string; statementTimeout: string }>(async (options, runtime) => {
       const timeouts = parseInput(timeoutsSchema, options);
+      if (options.plan) {
+        const db = await runtime.database({ readOnly: true });
+        const plan = await migrationPlan(db, { phase: options.phase, to: options.to });
+        runtime.out.result({ phase: options.phase ?? 'both', plan }, () => {
+          for (const line of renderPlan(plan, runtime.out.color, runtime.out.width)) runtime.out.print(line);
+        });
+        return;
+      }
       const db = await runtime.database();
       const run = await migrateLatest(db, {
         ...timeouts,
         dryRun: options.dryRun,
         to: options.to,
+        phase: options.phase,
         onWait: () => runtime.out.info('another igny8 migrate holds the migration lock; waiting for it'),
         ...streamed(runtime, options.dryRun ? 'tried' : 'applied'),
       });
       if (options.dryRun && !runtime.out.json) runtime.out.info('dry run: every change was rolled back');
-      report(runtime, run, { dryRun: Boolean(options.dryRun) });
+      const nothing = options.phase ? `nothing to do: no ${options.phase} migration is pending` : undefined;
+      report(runtime, run, { dryRun: Boolean(options.dryRun), phase: options.phase ?? 'both' }, nothing);
     }),
   );
 
@@ -94,8 +113,10 @@ export default function configureMigrate(migrate: Command): void {
     .action(
       runWith(async (_options, runtime) => {
         const rows = await migrationStatus(await runtime.database({ readOnly: true }));
-        runtime.out.result({ migrations: rows }, () => {
+        const phase = databasePhase(rows);
+        runtime.out.result({ phase, migrations: rows }, () => {
           for (const line of renderStatus(rows, runtime.out.color, runtime.out.width)) runtime.out.print(line);
+          for (const line of renderPhase(phase, rows, runtime.out.width)) runtime.out.print(line);
         });
       }),
     );

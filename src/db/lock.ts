@@ -14,6 +14,9 @@ interface PooledClient {
   releaseConnection(connection: RawPgConnection): Promise<void>;
 }
 
+/** How often a session waiting for an advisory lock asks again. */
+const LOCK_POLL_MS = 100;
+
 const inProcessQueues = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 async function withInProcessLock<T>(owner: object, name: string, work: () => Promise<T>): Promise<T> {
@@ -46,7 +49,14 @@ export async function withAdvisoryLock<T>(
     const tried = await connection.query('select pg_try_advisory_lock(hashtext($1)) as ok', [name]);
     if (tried.rows[0]?.ok !== true) {
       onWait?.();
-      await connection.query('select pg_advisory_lock(hashtext($1))', [name]);
+      // Polled, not a blocking pg_advisory_lock(): a session blocked in it keeps a snapshot open,
+      // and the holder's CREATE INDEX CONCURRENTLY waits for every older snapshot to end. The
+      // two would wait for each other on different sessions, where no deadlock check sees it.
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+        const again = await connection.query('select pg_try_advisory_lock(hashtext($1)) as ok', [name]);
+        if (again.rows[0]?.ok === true) break;
+      }
     }
     await assertAdvisoryLockHeld(connection, name);
     try {

@@ -42,20 +42,101 @@ export interface PreflightContext {
  */
 export type MigrationPhase = 'expand' | 'contract';
 
+/** Postgres' table lock modes, weakest first (pg_locks names them AccessShareLock, ...). */
+export const LOCK_MODES = [
+  'ACCESS SHARE',
+  'ROW SHARE',
+  'ROW EXCLUSIVE',
+  'SHARE UPDATE EXCLUSIVE',
+  'SHARE',
+  'SHARE ROW EXCLUSIVE',
+  'EXCLUSIVE',
+  'ACCESS EXCLUSIVE',
+] as const;
+export type LockMode = (typeof LOCK_MODES)[number];
+
+/** pg_locks' name of a mode: 'ROW EXCLUSIVE' → 'RowExclusiveLock'. */
+export function pgLockName(mode: LockMode): string {
+  return `${mode.toLowerCase().replace(/(^|\s)([a-z])/g, (_m, _s, c: string) => c.toUpperCase())}Lock`;
+}
+
+/** A lock from SHARE up blocks INSERT, UPDATE and DELETE; only ACCESS EXCLUSIVE blocks SELECT. */
+export function blocksWrites(mode: LockMode): boolean {
+  return LOCK_MODES.indexOf(mode) >= LOCK_MODES.indexOf('SHARE');
+}
+export function blocksReads(mode: LockMode): boolean {
+  return mode === 'ACCESS EXCLUSIVE';
+}
+
+/**
+ * The strongest lock a migration's transaction takes on a table that existed before it (held
+ * until the transaction ends), and what it does to the table's rows meanwhile: nothing but the
+ * catalog (a brief lock), a scan of every row (a validation, an index build), writes to many
+ * rows (a backfill), or a rewrite of the whole table. Checked against pg_locks by a test.
+ */
+export interface TableLock {
+  /** The table's name when the migration starts. */
+  table: string;
+  mode: LockMode;
+  work?: 'scan' | 'write' | 'rewrite';
+  /** Why the work is short although the lock blocks writes (a catalog of tens of rows). */
+  bounded?: string;
+}
+
+/**
+ * A backfill run in batches of short transactions after up() has committed: resumable (the
+ * last id done is recorded in igny8_migration_progress), so a big table is never written under
+ * one long lock, and a killed run continues where it stopped.
+ */
+export interface Backfill {
+  /** The table whose ids the batches walk (ids up to its max(id) when the backfill starts). */
+  table: string;
+  /** SQL returning `count`: the rows still to touch (what --dry-run and --plan report). */
+  remaining: string;
+  /** One batch: an INSERT/UPDATE over the ids in [?, ?) of `table` (two bindings). */
+  batch: string;
+}
+
+/** An index built with CREATE INDEX CONCURRENTLY, outside any transaction, after the backfills. */
+export interface ConcurrentIndex {
+  name: string;
+  /** CREATE [UNIQUE] INDEX CONCURRENTLY name ON ... */
+  sql: string;
+}
+
 export interface Migration {
   /** One line saying what the migration does. */
   description: string;
   /** The rollout phase it belongs to; a migration that declares none is treated as contract. */
   phase?: MigrationPhase;
+  /** The locks its transaction takes on existing tables (`migrate --plan` shows them). */
+  locks?: TableLock[];
   /**
    * Refuses, before the run's first write, when the migration could not finish (a secret key
    * it will need is missing or malformed): a run never stops half-way for want of an input.
    */
   preflight?(ctx: PreflightContext): Promise<void>;
   up(ctx: MigrationContext): Promise<void>;
+  /**
+   * A batched migration: after up() commits, these run in batches (`migrate --dry-run` counts
+   * their rows instead), then `concurrentIndexes`, then finish() in the transaction that records
+   * the migration as applied.
+   */
+  backfills?: Backfill[];
+  concurrentIndexes?: ConcurrentIndex[];
+  finish?(ctx: MigrationContext): Promise<void>;
   /** Absent when the change cannot be undone; `irreversible` then says why. */
   down?(ctx: MigrationContext): Promise<void>;
   irreversible?: string;
+}
+
+/** A migration's phase: what it declares, else contract (the safe assumption for an undeclared one). */
+export function phaseOf(migration: Pick<Migration, 'phase'>): MigrationPhase {
+  return migration.phase ?? 'contract';
+}
+
+export function isBatched(migration: Migration): boolean {
+  return (migration.backfills?.length ?? 0) > 0 || (migration.concurrentIndexes?.length ?? 0) > 0 || migration.finish !== undefined;
 }
 
 /** 1: sha256 of the compiled file (older igny8). 2: sha256 of the module's source text. */

@@ -7,14 +7,20 @@ import type { Database } from './connect.js';
 import { withMigrationLock } from './lock.js';
 import {
   CHECKSUM_ALGORITHM,
+  isBatched,
   listMigrationFiles,
   loadMigration,
+  phaseOf,
+  type Migration,
   type MigrationContext,
   type MigrationFile,
+  type MigrationPhase,
   type PreflightContext,
 } from './migrations.js';
-import { classifyError, DomainRefusal, ValidationError, type Igny8Error } from '../errors.js';
+import { dropLegacyViews } from '../schema/legacy-views.js';
+import { classifyError, DomainRefusal, sqlState, SqlState, ValidationError, type Igny8Error } from '../errors.js';
 import { igny8Version } from '../version.js';
+import { plural } from '../render/text.js';
 
 export const MIGRATIONS_TABLE = 'igny8_migrations';
 
@@ -23,6 +29,8 @@ export type MigrationState = 'applied' | 'pending';
 export interface MigrationStatusRow {
   name: string;
   state: MigrationState;
+  /** The rollout phase the migration declares (contract when it declares none); null without a file. */
+  phase: MigrationPhase | null;
   appliedAt: Date | null;
   /** The file's checksum now; null when an applied migration has no file any more. */
   checksum: string | null;
@@ -34,8 +42,27 @@ export interface MigrationStatusRow {
   olderChecksum: boolean;
   /** Applied, but no migration of that name exists here (an unknown migration). */
   missingFile: boolean;
-  /** Pending, though a later migration is applied: the chain has a gap. */
+  /** Pending, though a later migration of the same phase is applied: the chain has a gap. */
   skipped: boolean;
+  /** A batched migration a run stopped in: the rows its backfills wrote so far (it resumes there). */
+  progress?: { rows: number };
+}
+
+/**
+ * Where a database stands in the rollout:
+ * - empty: no migration applied;
+ * - expand pending: an expand migration is pending (the legacy application still runs as before);
+ * - expanded: every expand migration applied, contract ones pending: both applications work;
+ * - complete: nothing pending.
+ */
+export type DatabasePhase = 'empty' | 'expand pending' | 'expanded' | 'complete';
+
+export function databasePhase(rows: readonly MigrationStatusRow[]): DatabasePhase {
+  const known = rows.filter((row) => !row.missingFile);
+  if (!known.some((row) => row.state === 'applied')) return 'empty';
+  if (known.some((row) => row.state === 'pending' && row.phase === 'expand')) return 'expand pending';
+  if (known.some((row) => row.state === 'pending')) return 'expanded';
+  return 'complete';
 }
 
 export type RunStatus = 'applied' | 'reverted' | 'failed' | 'not run' | 'rolled back';
@@ -50,6 +77,12 @@ export interface MigrationRunResult {
 
 export interface RunOptions {
   dryRun?: boolean;
+  /**
+   * expand: only the pending expand migrations (also those numbered after a pending contract
+   * one); contract: only the contract ones, refused while an expand one is pending; absent:
+   * the pending expand migrations, then the contract ones (an offline window).
+   */
+  phase?: MigrationPhase;
   /** Stop after this migration (it is applied; later ones stay pending). */
   to?: string;
   /** Postgres interval text, e.g. '10s'. */
@@ -63,9 +96,28 @@ export interface RunOptions {
   onStart?: (name: string) => void;
   /** Called with each migration's result as soon as it is known (committed, failed, not run). */
   onResult?: (result: MigrationRunResult) => void;
+  /**
+   * Inspection seam: called inside each migration's transaction after its up() and before the
+   * commit (the locks it holds are still held). Tests use it to compare a migration's declared
+   * locks with pg_locks.
+   */
+  beforeCommit?: (name: string, trx: Knex.Transaction) => Promise<void>;
+  /** Rows per batch of a batched migration (default DEFAULT_BATCH_SIZE). */
+  batchSize?: number;
 }
 
 export const DEFAULT_LOCK_TIMEOUT = '10s';
+/**
+ * An expand migration waits at most this long for a lock at a time: while its DDL waits, every
+ * statement of the running application queued behind it waits too. It then rolls back, lets the
+ * queue drain and tries again, until --lock-timeout is spent. Below Postgres' deadlock_timeout
+ * (1 s by default): when the migration and an application transaction wait for each other, the
+ * migration gives up before the deadlock check would pick the application's transaction.
+ */
+export const EXPAND_LOCK_ATTEMPT = '500ms';
+/** Rows per batch of a batched migration's backfill: one short transaction each. */
+export const DEFAULT_BATCH_SIZE = 10_000;
+export const PROGRESS_TABLE = 'igny8_migration_progress';
 export const DEFAULT_STATEMENT_TIMEOUT = '15min';
 
 export async function ensureMigrationsTable(knex: Knex | Knex.Transaction): Promise<void> {
@@ -107,7 +159,9 @@ async function appliedMigrations(knex: Knex | Knex.Transaction): Promise<Map<str
   );
   const rows: AppliedRow[] = await knex(MIGRATIONS_TABLE)
     .select('name', 'checksum', 'applied_at', hasAlgorithm.rows[0].present ? 'checksum_algorithm' : knex.raw('1 as checksum_algorithm'))
-    .orderBy('name');
+    .orderBy([{ column: 'applied_at' }, { column: 'name' }]);
+  // In the order they were applied (a Map keeps insertion order): expand and contract
+  // migrations interleave by number, so the name alone does not say which came last.
   return new Map(rows.map((row) => [row.name, row]));
 }
 
@@ -118,20 +172,33 @@ export async function migrationStatus(
   const files = listMigrationFiles(migrationsDir);
   await refuseUnadoptedLegacy(db.knex);
   const applied = await appliedMigrations(db.knex);
-  const lastApplied = [...applied.keys()].sort().at(-1) ?? '';
+  const phases = await phasesOf(files);
+  const unfinished = new Map<string, number>();
+  if ((await db.knex.raw(`select to_regclass(?) is not null as present`, [PROGRESS_TABLE])).rows[0].present) {
+    for (const row of (await db.knex(PROGRESS_TABLE).select('name', 'rows')) as Array<{ name: string; rows: string }>) {
+      unfinished.set(row.name, Number(row.rows));
+    }
+  }
+  // A pending contract migration below an applied expand one is the rollout, not a gap.
+  const lastApplied = (phase: MigrationPhase) =>
+    files.filter((file) => applied.has(file.name) && phases.get(file.name) === phase).at(-1)?.name ?? '';
+  const last = { expand: lastApplied('expand'), contract: lastApplied('contract') };
   const rows: MigrationStatusRow[] = files.map((file) => {
     const row = applied.get(file.name);
     const comparable = row !== undefined && row.checksum_algorithm === CHECKSUM_ALGORITHM;
+    const phase = phases.get(file.name)!;
     return {
       name: file.name,
       state: row ? 'applied' : 'pending',
+      phase,
       appliedAt: row?.applied_at ?? null,
       checksum: file.checksum,
       appliedChecksum: row?.checksum.trim() ?? null,
       changed: comparable && row.checksum.trim() !== file.checksum,
       olderChecksum: row !== undefined && !comparable,
       missingFile: false,
-      skipped: row === undefined && file.name < lastApplied,
+      skipped: row === undefined && file.name < last[phase],
+      ...(unfinished.has(file.name) ? { progress: { rows: unfinished.get(file.name)! } } : {}),
     };
   });
   for (const [name, row] of applied) {
@@ -139,6 +206,7 @@ export async function migrationStatus(
     rows.push({
       name,
       state: 'applied',
+      phase: null,
       appliedAt: row.applied_at,
       checksum: null,
       appliedChecksum: row.checksum.trim(),
@@ -149,6 +217,38 @@ export async function migrationStatus(
     });
   }
   return rows.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function phasesOf(files: readonly MigrationFile[]): Promise<Map<string, MigrationPhase>> {
+  const phases = new Map<string, MigrationPhase>();
+  for (const file of files) phases.set(file.name, phaseOf(await loadMigration(file)));
+  return phases;
+}
+
+/**
+ * The pending migrations a run applies, in the order it applies them: expand ones first (in
+ * number order, so one numbered after a pending contract migration still runs with them), then
+ * contract ones. Contract is refused, before anything is written, while an expand migration it
+ * could depend on is pending.
+ */
+export async function runOrder(pending: MigrationFile[], phase: MigrationPhase | undefined): Promise<MigrationFile[]> {
+  const phases = await phasesOf(pending);
+  const expand = pending.filter((file) => phases.get(file.name) === 'expand');
+  const contract = pending.filter((file) => phases.get(file.name) === 'contract');
+  if (phase === 'expand') return expand;
+  if (phase === 'contract') {
+    if (expand.length > 0) {
+      throw new DomainRefusal(`--phase contract: ${plural(expand.length, 'expand migration')} pending; nothing was changed`, {
+        code: 'expand-pending',
+        details: [
+          `pending expand: ${expand.map((file) => file.name).join(', ')}`,
+          'run `igny8 migrate --phase expand` first, deploy the new application, then contract',
+        ],
+      });
+    }
+    return contract;
+  }
+  return [...expand, ...contract];
 }
 
 /** The rows `migrate validate` fails on: changed, unknown (applied, no file) or skipped ones. */
@@ -195,12 +295,57 @@ async function preflight(db: Database, pending: MigrationFile[], options: RunOpt
   }
 }
 
-async function setTimeouts(trx: Knex.Transaction, options: RunOptions): Promise<void> {
+async function setTimeouts(trx: Knex.Transaction, options: RunOptions, lockTimeout?: string): Promise<void> {
   // set_config(..., true) is SET LOCAL: the values end with the transaction.
   await trx.raw(`select set_config('lock_timeout', ?, true), set_config('statement_timeout', ?, true)`, [
-    options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT,
+    lockTimeout ?? options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT,
     options.statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT,
   ]);
+}
+
+/** '10s', '500ms', '5min', '1h', '0' (no limit) → milliseconds (Infinity for no limit). */
+export function intervalMs(text: string): number {
+  const match = text.trim().match(/^(\d+)\s*(ms|s|min|h)?$/);
+  if (!match) return Number.NaN;
+  const value = Number(match[1]);
+  if (value === 0) return Number.POSITIVE_INFINITY;
+  return value * { ms: 1, s: 1000, min: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms' | 's' | 'min' | 'h'];
+}
+
+/**
+ * One transaction of a migration. An expand migration's lock waits are short attempts
+ * (EXPAND_LOCK_ATTEMPT) retried after a pause until --lock-timeout is spent; a contract
+ * migration waits up to --lock-timeout once (the application it would block is the new one).
+ */
+async function migrationTransaction<T>(
+  db: Database,
+  migration: Migration,
+  options: RunOptions,
+  notes: string[],
+  work: (trx: Knex.Transaction) => Promise<T>,
+): Promise<T> {
+  if (phaseOf(migration) !== 'expand') {
+    return db.knex.transaction(async (trx) => {
+      await setTimeouts(trx, options);
+      return work(trx);
+    });
+  }
+  const budget = intervalMs(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
+  const attempt = Math.min(budget, intervalMs(EXPAND_LOCK_ATTEMPT));
+  const started = performance.now();
+  for (let retry = 1; ; retry++) {
+    try {
+      return await db.knex.transaction(async (trx) => {
+        await setTimeouts(trx, options, `${attempt}ms`);
+        return work(trx);
+      });
+    } catch (error) {
+      const pause = Math.min(200 * retry, 1000);
+      if (sqlState(error) !== SqlState.lockNotAvailable || performance.now() - started + pause + attempt > budget) throw error;
+      notes.push(`a lock was not granted within ${EXPAND_LOCK_ATTEMPT}: rolled back and retried (attempt ${retry + 1})`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
 }
 
 function contextFor(db: Database, trx: Knex.Transaction, options: RunOptions, notes: string[]) {
@@ -237,6 +382,7 @@ export async function migrateLatest(db: Database, options: RunOptions = {}): Pro
       const applied = await appliedMigrations(db.knex);
       let pending = files.filter((file) => !applied.has(file.name));
       if (options.to !== undefined) pending = pending.filter((file) => file.name <= options.to!);
+      pending = await runOrder(pending, options.phase);
       await preflight(db, pending, options);
       return options.dryRun ? dryRun(db, pending, options) : applyEach(db, pending, options);
     },
@@ -252,9 +398,111 @@ async function applyOne(
   notes: string[],
 ): Promise<void> {
   const migration = await loadMigration(file);
-  await setTimeouts(trx, options);
-  await migration.up(contextFor(db, trx, options, notes));
+  await upInTransaction(db, trx, file, migration, options, notes);
+  if (isBatched(migration)) {
+    // Only a dry run gets here: it reports the batches' rows instead of running them.
+    const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    for (const backfill of migration.backfills ?? []) {
+      const rows = Number((await trx.raw(backfill.remaining)).rows[0]?.count ?? 0);
+      notes.push(`would touch ${plural(rows, `row of ${backfill.table}`, `rows of ${backfill.table}`)} in batches of ${size} (a dry run runs no batch)`);
+    }
+    for (const index of migration.concurrentIndexes ?? []) notes.push(`would build index ${index.name} concurrently`);
+    if (migration.finish) notes.push('its last step follows the batches: not run in a dry run');
+  }
+  await options.beforeCommit?.(file.name, trx);
   await trx(MIGRATIONS_TABLE).insert(appliedRow(file));
+}
+
+async function upInTransaction(
+  db: Database,
+  trx: Knex.Transaction,
+  file: MigrationFile,
+  migration: Migration,
+  options: RunOptions,
+  notes: string[],
+): Promise<void> {
+  // Contract retires the legacy application: its views go first (they depend on what contract drops).
+  if (phaseOf(migration) === 'contract') await dropLegacyViews(trx);
+  await migration.up(contextFor(db, trx, options, notes));
+}
+
+interface Progress {
+  step: number;
+  last_id: string | null;
+  rows: string;
+}
+
+async function readProgress(knex: Knex, name: string): Promise<Progress | undefined> {
+  const exists = await knex.raw(`select to_regclass(?) is not null as present`, [PROGRESS_TABLE]);
+  if (!exists.rows[0].present) return undefined;
+  return (await knex(PROGRESS_TABLE).where({ name }).first()) as Progress | undefined;
+}
+
+/**
+ * A batched migration: up() in its own transaction (recorded in igny8_migration_progress), each
+ * backfill in batches of short transactions (the last id done recorded with each), the
+ * concurrent indexes, then finish() with the record of the migration. A rerun after a kill
+ * resumes from the progress recorded. The progress table exists only while one is unfinished.
+ */
+async function applyBatched(db: Database, file: MigrationFile, migration: Migration, options: RunOptions, notes: string[]): Promise<void> {
+  const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  let progress = await readProgress(db.knex, file.name);
+  if (progress) {
+    notes.push(`resumed: ${plural(Number(progress.rows), 'row')} were done by an earlier run`);
+  } else {
+    await migrationTransaction(db, migration, options, notes, async (trx) => {
+      await upInTransaction(db, trx, file, migration, options, notes);
+      await options.beforeCommit?.(file.name, trx);
+      await trx.raw(`create table if not exists ${PROGRESS_TABLE} (
+        name varchar(255) primary key,
+        step integer not null,
+        last_id bigint null,
+        rows bigint not null default 0,
+        updated_at timestamptz not null default now()
+      )`);
+      await trx(PROGRESS_TABLE).insert({ name: file.name, step: 0, last_id: null, rows: 0 });
+    });
+    progress = { step: 0, last_id: null, rows: '0' };
+  }
+  const backfills = migration.backfills ?? [];
+  for (let step = progress.step; step < backfills.length; step++) {
+    const backfill = backfills[step];
+    const range = (await db.knex.raw(`select min(id) as lo, max(id) as hi from ${backfill.table}`)).rows[0];
+    if (range.hi === null) continue;
+    const hi = Number(range.hi);
+    let lo = step === progress.step && progress.last_id !== null ? Number(progress.last_id) : Number(range.lo);
+    let touched = 0;
+    let batches = 0;
+    for (; lo <= hi; lo += size) {
+      const next = lo + size;
+      touched += await migrationTransaction(db, migration, options, notes, async (trx) => {
+        const written = await trx.raw(`with changed as (${backfill.batch} returning 1) select count(*)::int as count from changed`, [lo, next]);
+        const count = Number(written.rows[0].count);
+        await trx(PROGRESS_TABLE).where({ name: file.name }).update({ last_id: next, rows: trx.raw('rows + ?', [count]), updated_at: trx.fn.now() });
+        return count;
+      });
+      batches += 1;
+    }
+    await db.knex(PROGRESS_TABLE).where({ name: file.name }).update({ step: step + 1, last_id: null });
+    notes.push(`${plural(touched, `row of ${backfill.table}`, `rows of ${backfill.table}`)} written in ${plural(batches, 'batch', 'batches')} of up to ${size}`);
+  }
+  for (const index of migration.concurrentIndexes ?? []) {
+    const existing = await db.knex.raw(`select indisvalid as valid from pg_index where indexrelid = to_regclass(?)`, [index.name]);
+    if (existing.rows[0]?.valid === true) continue;
+    // A concurrent build a kill interrupted leaves an invalid index: it is dropped and built again.
+    if (existing.rows.length > 0) await db.knex.raw(`drop index concurrently if exists ${index.name}`);
+    await db.knex.raw(index.sql);
+    notes.push(`index ${index.name} built concurrently (writes continued meanwhile)`);
+  }
+  const started = performance.now();
+  await migrationTransaction(db, migration, options, notes, async (trx) => {
+    await migration.finish?.(contextFor(db, trx, options, notes));
+    await options.beforeCommit?.(file.name, trx);
+    await trx(MIGRATIONS_TABLE).insert({ ...appliedRow(file), duration_ms: Math.round(performance.now() - started) });
+    await trx(PROGRESS_TABLE).where({ name: file.name }).delete();
+    const left = await trx(PROGRESS_TABLE).count<{ count: string }[]>({ count: '*' });
+    if (Number(left[0].count) === 0) await trx.raw(`drop table ${PROGRESS_TABLE}`);
+  });
 }
 
 function record(results: MigrationRunResult[], options: RunOptions, result: MigrationRunResult): void {
@@ -277,11 +525,16 @@ async function applyEach(db: Database, pending: MigrationFile[], options: RunOpt
     const notes: string[] = [];
     const started = performance.now();
     try {
-      await db.knex.transaction(async (trx) => {
-        await applyOne(db, trx, file, options, notes);
-        const durationMs = Math.round(performance.now() - started);
-        await trx(MIGRATIONS_TABLE).where({ name: file.name }).update({ duration_ms: durationMs });
-      });
+      const migration = await loadMigration(file);
+      if (isBatched(migration)) {
+        await applyBatched(db, file, migration, options, notes);
+      } else {
+        await migrationTransaction(db, migration, options, notes, async (trx) => {
+          await applyOne(db, trx, file, options, notes);
+          const durationMs = Math.round(performance.now() - started);
+          await trx(MIGRATIONS_TABLE).where({ name: file.name }).update({ duration_ms: durationMs });
+        });
+      }
       record(results, options, { name: file.name, status: 'applied', durationMs: elapsed(started), notes });
     } catch (error) {
       const failure = classifyError(error);
@@ -303,6 +556,7 @@ async function dryRun(db: Database, pending: MigrationFile[], options: RunOption
         const notes: string[] = [];
         const started = performance.now();
         try {
+          await setTimeouts(trx, options);
           await applyOne(db, trx, file, options, notes);
           record(results, options, { name: file.name, status: 'rolled back', durationMs: elapsed(started), notes });
         } catch (error) {
@@ -336,7 +590,9 @@ export async function migrateDown(db: Database, options: DownOptions = {}): Prom
     db,
     async () => {
       const applied = await appliedMigrations(db.knex);
-      const appliedFiles = files.filter((file) => applied.has(file.name));
+      // Newest last by when it was applied: expand and contract migrations interleave by number.
+      const byName = new Map(files.map((file) => [file.name, file]));
+      const appliedFiles = [...applied.keys()].filter((name) => byName.has(name)).map((name) => byName.get(name)!);
       const unknown = [...applied.keys()].filter((name) => !files.some((file) => file.name === name));
       if (unknown.length > 0) {
         throw new DomainRefusal(`applied migrations have no file here: ${unknown.join(', ')}`);

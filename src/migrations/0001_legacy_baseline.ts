@@ -177,6 +177,8 @@ const CREATE = [
 
 const migration: Migration = {
   description: 'legacy baseline: the schema the old Django code created',
+  phase: 'expand',
+  locks: [],
   async up({ trx }) {
     await execStatements(trx, CREATE);
     // As Django does, every foreign-key column gets a btree index of its own.

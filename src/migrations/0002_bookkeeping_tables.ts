@@ -10,6 +10,8 @@ const TABLES = ['igny8_audit_findings', 'igny8_audit_runs', 'igny8_repair_log'] 
 
 const migration: Migration = {
   description: 'bookkeeping tables: the repair log and recorded audit runs',
+  phase: 'expand',
+  locks: [],
   async up({ trx }) {
     await execStatements(trx, [
       `create table igny8_repair_log (

@@ -9,6 +9,8 @@ import { countRows } from './support/preconditions.js';
 
 const migration: Migration = {
   description: 'archive of legacy values the later migrations retire',
+  phase: 'expand',
+  locks: [],
   async up({ trx }) {
     await execStatements(trx, [
       `create table igny8_legacy_values (

@@ -7,6 +7,10 @@ import { requireRuleClean } from './support/preconditions.js';
 
 const migration: Migration = {
   description: 'users: account_id not null (seed #3)',
+  phase: 'contract',
+  locks: [
+    { table: 'igny8_users', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+  ],
   async up({ trx, note }) {
     await requireRuleClean(trx, orphanUsers, {
       guarantee: 'users.account_id not null',

@@ -32,6 +32,12 @@ async function changeRoles(trx: Knex.Transaction, { select, role, reason }: Role
 
 const migration: Migration = {
   description: 'owner carried from accounts.owner_id into roles, owner_id dropped, one owner per account (seed #3)',
+  phase: 'contract',
+  locks: [
+    { table: 'igny8_accounts', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_users', mode: 'ACCESS EXCLUSIVE', work: 'write' },
+    { table: 'igny8_legacy_values', mode: 'ROW EXCLUSIVE', work: 'write' },
+  ],
   async up({ trx, note }) {
     await requireRuleClean(trx, accountWithoutOwner, {
       guarantee: 'the owner role (replacing accounts.owner_id)',

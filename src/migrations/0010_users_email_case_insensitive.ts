@@ -6,6 +6,10 @@ import { requireRuleClean } from './support/preconditions.js';
 
 const migration: Migration = {
   description: 'users: unique index on lower(email)',
+  phase: 'contract',
+  locks: [
+    { table: 'igny8_users', mode: 'SHARE', work: 'scan' },
+  ],
   async up({ trx, note }) {
     await requireRuleClean(trx, duplicateEmails, {
       guarantee: 'the unique index on lower(email)',

@@ -7,6 +7,10 @@ import { requireRuleClean } from './support/preconditions.js';
 
 const migration: Migration = {
   description: 'sites: industry_id not null (seed #4)',
+  phase: 'contract',
+  locks: [
+    { table: 'igny8_sites', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+  ],
   async up({ trx, note }) {
     await requireRuleClean(trx, siteIndustryNull, {
       guarantee: 'sites.industry_id not null',

@@ -19,6 +19,13 @@ const WANTED = `select a.id as account_id, coalesce(s.payment_method, a.payment_
 
 const migration: Migration = {
   description: 'payment methods: one source, one default per account; the two payment_method columns dropped (seed #8)',
+  phase: 'contract',
+  locks: [
+    { table: 'igny8_accounts', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_subscriptions', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_account_payment_methods', mode: 'SHARE', work: 'write' },
+    { table: 'igny8_legacy_values', mode: 'ROW EXCLUSIVE', work: 'write' },
+  ],
   async up({ trx, note }) {
     // Only several defaults block the one-default index; the rule's other findings are what
     // this migration consolidates.

@@ -5,6 +5,14 @@ import { plural, writeCount } from './support/ddl.js';
 
 const migration: Migration = {
   description: "site access backfilled for each site's owner (seed #10)",
+  // After 0009 (contract) has made the owner_id user the owner, so the owner it grants is the final one.
+  phase: 'contract',
+  locks: [
+    { table: 'igny8_site_user_access', mode: 'ROW EXCLUSIVE', work: 'write' },
+    { table: 'igny8_users', mode: 'ROW SHARE' },
+    { table: 'igny8_sites', mode: 'ROW SHARE' },
+    { table: 'igny8_accounts', mode: 'ROW SHARE' },
+  ],
   async up({ trx, note }) {
     const granted = await writeCount(
       trx,

@@ -5,6 +5,10 @@ import { execStatements } from '../db/transaction.js';
 
 const migration: Migration = {
   description: 'ledger: rows can never be updated or deleted (seed #11)',
+  phase: 'contract',
+  locks: [
+    { table: 'igny8_credit_transactions', mode: 'SHARE ROW EXCLUSIVE' },
+  ],
   async up({ trx, note }) {
     await execStatements(trx, [
       `create function igny8_ledger_immutable() returns trigger language plpgsql as $$

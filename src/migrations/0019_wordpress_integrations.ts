@@ -158,6 +158,14 @@ function secretKey(ctx: MigrationContext): Buffer {
 
 const migration: Migration = {
   description: 'WordPress credentials moved from sites into integrations, encrypted (seed #12)',
+  phase: 'contract',
+  locks: [
+    { table: 'igny8_sites', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_site_integrations', mode: 'ACCESS EXCLUSIVE', work: 'write' },
+    { table: 'igny8_accounts', mode: 'ROW SHARE' },
+    { table: 'igny8_legacy_values', mode: 'ROW EXCLUSIVE', work: 'write' },
+    { table: 'igny8_credential_keys', mode: 'ROW EXCLUSIVE', work: 'write' },
+  ],
   async preflight({ knex, kind, dataDir, env }) {
     // On a new database the tables come from the baseline, later in the same run: empty.
     const tables = await knex.raw(`select to_regclass('igny8_sites') is not null and to_regclass('igny8_site_integrations') is not null as present`);

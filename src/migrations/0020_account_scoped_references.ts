@@ -77,6 +77,16 @@ async function addAccountScopedKeys(trx: Knex.Transaction): Promise<void> {
 
 const migration: Migration = {
   description: 'composite keys (account_id, x_id) → (account_id, id): no row points into another account',
+  phase: 'contract',
+  locks: [
+    { table: 'igny8_users', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_sites', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_subscriptions', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_sectors', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_site_user_access', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_invoices', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_site_integrations', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+  ],
   async up({ trx, note }) {
     // Validating the keys reads the same rows a count would; so the keys are tried first, in a
     // savepoint, and only when one fails are the crossing rows counted for the refusal.

@@ -6,6 +6,8 @@ import { INVOICE_NUMBER_SEQUENCE as SEQUENCE } from '../domain/invoices.js';
 
 const migration: Migration = {
   description: `${SEQUENCE}: race-free invoice numbers (INV-00000001, ...)`,
+  phase: 'expand',
+  locks: [],
   async up({ trx, note }) {
     await trx.raw(`create sequence ${SEQUENCE} as bigint start with 1 minvalue 1`);
     const result = await trx.raw(

@@ -6,6 +6,8 @@ import { ensureKeyRegistry, KEY_REGISTRY_TABLE } from '../crypto/key-registry.js
 
 const migration: Migration = {
   description: 'the registry of the key stored credentials are encrypted under',
+  phase: 'expand',
+  locks: [],
   async up({ trx }) {
     await ensureKeyRegistry(trx);
   },

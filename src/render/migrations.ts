@@ -1,6 +1,7 @@
 // How migration runs and status look to a person, wrapped to the output width.
 import type { ChalkInstance } from 'chalk';
-import type { MigrationRunResult, MigrationStatusRow } from '../db/migrator.js';
+import type { DatabasePhase, MigrationRunResult, MigrationStatusRow } from '../db/migrator.js';
+import type { PlanEntry } from '../db/plan.js';
 import { wrapText } from './text.js';
 
 const MARK: Record<MigrationRunResult['status'], string> = {
@@ -42,8 +43,11 @@ export function formatDuration(ms: number): string {
 export function renderStatus(rows: MigrationStatusRow[], color: ChalkInstance, width: number): string[] {
   const lines = rows.flatMap((row) => {
     if (row.missingFile) return fitted(`? ${row.name}  applied, but igny8 has no migration of that name`, width, color.yellow);
-    if (row.skipped) return fitted(`! ${row.name}  pending, though a later migration is applied`, width, color.yellow);
-    if (row.state === 'pending') return fitted(`· ${row.name}  pending`, width, color.dim);
+    if (row.skipped) return fitted(`! ${row.name}  pending (${row.phase}), though a later ${row.phase} migration is applied`, width, color.yellow);
+    if (row.progress) {
+      return fitted(`▸ ${row.name}  in progress (${row.phase}, batched): ${row.progress.rows.toLocaleString('en-US')} rows done; \`igny8 migrate\` resumes it`, width, color.yellow);
+    }
+    if (row.state === 'pending') return fitted(`· ${row.name}  pending (${row.phase})`, width, color.dim);
     const when = row.appliedAt ? ` ${row.appliedAt.toISOString()}` : '';
     if (row.changed) {
       // A checksum is one 64-character word: short labels keep it whole within 80 columns.
@@ -68,5 +72,49 @@ export function renderStatus(rows: MigrationStatusRow[], color: ChalkInstance, w
     skipped ? `${skipped} skipped` : '',
   ].filter(Boolean);
   lines.push('', [`${rows.length - pending} applied, ${pending} pending`, ...problems].join(', '));
+  return lines;
+}
+
+/** Where the database stands in the rollout, and the next step. */
+export function renderPhase(phase: DatabasePhase, rows: MigrationStatusRow[], width: number): string[] {
+  const pending = (which: 'expand' | 'contract') => rows.filter((row) => row.state === 'pending' && row.phase === which).length;
+  const text: Record<DatabasePhase, string> = {
+    empty: 'phase: empty (no migration applied): `igny8 migrate` creates the schema',
+    'expand pending':
+      `phase: expand pending (${pending('expand')} expand, ${pending('contract')} contract migrations pending): ` +
+      '`igny8 migrate --phase expand` runs while the legacy application keeps serving',
+    expanded:
+      `phase: expanded (${pending('contract')} contract migrations pending): both applications work; ` +
+      'deploy the new application, then `igny8 migrate --phase contract`',
+    complete: 'phase: complete (nothing pending)',
+  };
+  return wrapText(text[phase], width);
+}
+
+const rowsText = (rows: number | null) => (rows === null ? 'rows unknown' : `~${rows.toLocaleString('en-US')} rows`);
+
+/** `migrate --plan`: each pending migration, its locks and what it does under them. */
+export function renderPlan(entries: PlanEntry[], color: ChalkInstance, width: number): string[] {
+  if (entries.length === 0) return ['nothing to do: no migration is pending'];
+  const lines: string[] = [];
+  for (const entry of entries) {
+    lines.push(...fitted(`${entry.name}  ${entry.phase}${entry.batched ? ', batched' : ''}`, width, color.bold));
+    lines.push(...fitted(`    ${entry.description}`, width));
+    if (entry.locksUndeclared) lines.push(...fitted('    locks not declared: the plan cannot say what it locks', width, color.yellow));
+    for (const lock of entry.locks) {
+      const blocks = lock.blocksReads ? 'blocks reads and writes' : lock.blocksWrites ? 'blocks writes' : 'blocks neither reads nor writes';
+      const work = lock.work === 'none' ? 'catalog only' : lock.bounded ? `${lock.work} (${lock.bounded})` : lock.work;
+      const paint = lock.blocksWrites && lock.work !== 'none' && !lock.bounded ? color.yellow : (line: string) => line;
+      lines.push(...fitted(`    ${lock.table}: ${lock.mode} (${blocks}), ${work}, ${rowsText(lock.rows)}`, width, paint));
+    }
+    for (const backfill of entry.backfills) {
+      lines.push(...fitted(`    backfill of ${backfill.table} in batches of short transactions, ${rowsText(backfill.rows)}`, width));
+    }
+    for (const index of entry.concurrentIndexes) lines.push(...fitted(`    index ${index} built concurrently`, width));
+    for (const warning of entry.warnings) lines.push(...fitted(`    ! ${warning}`, width, color.yellow));
+    if (entry.irreversible) lines.push(...fitted(`    irreversible: ${entry.irreversible}`, width, color.dim));
+  }
+  const warned = entries.filter((entry) => entry.warnings.length > 0).length;
+  lines.push('', `${entries.length} pending; ${warned} hold a lock that blocks writes while working through rows`);
   return lines;
 }

@@ -77,7 +77,7 @@ describeEachDatabase(
       await sql(`delete from igny8_migrations where name = '0006_plans_fold_credits_per_month'`);
       const skipped = await validate();
       expect(skipped.code).toBe(1);
-      expect(skipped.stdout).toMatch(/0006_plans_fold_credits_per_month {2}pending, though a later migration is applied/);
+      expect(skipped.stdout).toMatch(/0006_plans_fold_credits_per_month {2}pending \(expand\), though a later expand migration is applied/);
     });
 
   },

@@ -22,7 +22,7 @@ describeEachDatabase('the ledger cannot go below zero', (fx) => {
     });
     const run = await migrateLatest(fx.db, { env: TEST_ENV });
     expect(run.error?.message).toBeUndefined();
-    expect(run.results.find((result) => result.name === '0031_ledger_balance_non_negative')?.notes.join(' ')).toMatch(
+    expect(run.results.find((result) => result.name === '0057_ledger_balance_non_negative_validate')?.notes.join(' ')).toMatch(
       /1 older rows are below it, so the constraint stays NOT VALID/,
     );
     const report = await runAudit(fx.db.knex, { checks: [findRule('ledger-negative-balance')!], sample: 5 });

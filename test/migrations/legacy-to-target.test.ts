@@ -19,7 +19,17 @@ const TENANT_TABLES = LEGACY_TABLES_RENAMED.filter(
   (table) => !['igny8_plans', 'igny8_accounts', 'igny8_industries', 'igny8_industry_sectors'].includes(table),
 );
 
-describeEachDatabase('legacy fixture migrated to the target schema', (fx) => {
+/** The one-shot path (an offline window), or expand then contract (the live rollout). */
+async function migrateBy(path: 'one-shot' | 'phased', db: Parameters<typeof migrateLatest>[0]): Promise<RunReport> {
+  if (path === 'one-shot') return migrateLatest(db, { env });
+  const expand = await migrateLatest(db, { env, phase: 'expand' });
+  if (expand.error) return expand;
+  const contract = await migrateLatest(db, { env, phase: 'contract' });
+  return { results: [...expand.results, ...contract.results], error: contract.error };
+}
+
+for (const path of ['one-shot', 'phased'] as const)
+describeEachDatabase(`legacy fixture migrated to the target schema (${path})`, (fx) => {
   let f: LegacyFixture;
   let run: RunReport;
   let before: Record<string, number>;
@@ -32,7 +42,7 @@ describeEachDatabase('legacy fixture migrated to the target schema', (fx) => {
       const legacyName = table === 'igny8_accounts' ? 'igny8_tenants' : table;
       before[table] = Number((await fx.db.knex(legacyName).count('* as n'))[0].n);
     }
-    run = await migrateLatest(fx.db, { env });
+    run = await migrateBy(path, fx.db);
   });
 
   const row = async (table: string, id: number) => fx.db.knex(table).where({ id }).first();

@@ -1,5 +1,6 @@
 // A migration that would add a constraint over bad rows refuses: with the count, the check id
-// and the repair command, and leaving the database exactly as it was.
+// and the repair command, and leaving the database exactly as it was. The gates are all on
+// contract migrations: expand applies over the bad rows.
 import { beforeAll, expect, it } from 'vitest';
 import { listMigrationFiles } from '../../src/db/migrations.js';
 import { migrateLatest } from '../../src/db/migrator.js';
@@ -67,16 +68,16 @@ const STEPS: Step[] = [
     fix: (knex, _f, x) => knex('igny8_account_payment_methods').where({ id: x.secondDefault }).update({ is_default: false }),
   },
   {
-    blocked: '0016_accounts_credits_non_negative',
-    message: [/1 account with a negative credit balance; check \(credits >= 0\) cannot be added/],
-    details: [/igny8 grant-credits --account SLUG --amount N/],
-    fix: (knex, f) => knex('igny8_accounts').where({ id: f.accounts.delta }).update({ credits: 0 }),
-  },
-  {
     blocked: '0020_account_scoped_references',
     message: [/1 row pointing into another account \(check cross-tenant-reference\)/],
     details: [/^sector → site: 1$/, /list them with `igny8 audit --check cross-tenant-reference`/],
     fix: (knex, f, x) => knex('igny8_sectors').where({ id: x.crossSector }).update({ account_id: f.accounts.acme }),
+  },
+  {
+    blocked: '0056_accounts_credits_non_negative_validate',
+    message: [/1 account with a negative credit balance; check \(credits >= 0\) cannot be added/],
+    details: [/igny8 grant-credits --account SLUG --amount N/],
+    fix: (knex, f) => knex('igny8_accounts').where({ id: f.accounts.delta }).update({ credits: 0 }),
   },
 ];
 
@@ -113,6 +114,9 @@ describeEachDatabase('migrations with data preconditions', (fx) => {
     it(`${index + 1}. ${step.blocked} refuses with the count and the remedy, changing nothing`, async () => {
       const applied = await migrateLatest(fx.db, { env, to: previous(step.blocked) });
       expect(applied.error).toBeUndefined();
+      // Expand never waits for a repair: every expand migration applies over the bad rows.
+      const expanded = await migrateLatest(fx.db, { env, phase: 'expand' });
+      expect(expanded.error).toBeUndefined();
       const before = await everything(fx.db.knex);
       const run = await migrateLatest(fx.db, { env });
       const failed = run.results.find((r) => r.status === 'failed');

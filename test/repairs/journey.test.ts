@@ -63,7 +63,7 @@ describeEachDatabase('the legacy journey: seed, audit, migrate refused, repair -
     expect([run.error!.message, ...run.error!.details].join('\n')).toContain('igny8 repair orphan-users');
     const status = await migrationStatus(db);
     expect(status.find((row) => row.name === '0008_users_account_not_null')?.state).toBe('pending');
-    // The earlier migrations renamed tables and moved nothing else: every row is still there.
+    // The expand migrations before the gate renamed and added, never removed: every row is still there.
     const now = await rowCounts(db.knex, LEGACY_TABLES.map(TARGET_NAME));
     for (const table of LEGACY_TABLES) expect({ table, rows: now[TARGET_NAME(table)] }).toEqual({ table, rows: legacyCounts[table] });
     expect((await inspectSchema(db.knex)).hasColumn('igny8_users', 'account_id')).toBe(true);
@@ -78,7 +78,8 @@ describeEachDatabase('the legacy journey: seed, audit, migrate refused, repair -
       expect({ id: item.plan.checkId, left: item.plan.leftOver }).toEqual({ id: item.plan.checkId, left: undefined });
       expect({ id: item.plan.checkId, repaired: item.outcome?.repaired }).toEqual({
         id: item.plan.checkId,
-        repaired: seeded.planted[item.plan.checkId] ?? 0,
+        // An invoice's billing snapshot is written by expand (0012), before the first gate.
+        repaired: item.plan.checkId === 'invoice-billing-snapshot-missing' ? 0 : (seeded.planted[item.plan.checkId] ?? 0),
       });
     }
     const audit = await runAudit(db.knex, { sample: 0 });
