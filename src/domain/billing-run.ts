@@ -24,15 +24,13 @@ import { billingSnapshotSql, TARGET_NAMES } from '../rules/invoice-billing-snaps
 import { setStatusReason } from './account-status.js';
 import { topUpCreditsInBulk } from './credits.js';
 import { INVOICE_NUMBER_SEQUENCE } from './invoices.js';
+import { billingIntervalSql } from './billing-cycle.js';
 import { requireTargetSchema } from './target-schema.js';
 
 export const BILLING_RUNS_TABLE = 'igny8_billing_runs';
 
 /** Days an invoice is due after it is issued. */
 export const INVOICE_DUE_DAYS = 7;
-
-/** One billing cycle of plan alias `p`, as an SQL interval. */
-export const PERIOD_SQL = (p: string) => `case when ${p}.billing_cycle in ('yearly', 'annual') then interval '1 year' else interval '1 month' end`;
 
 /** The idempotency key of a free account's monthly credits for the period starting on `day`. */
 export const FREE_PERIOD_KEY_PREFIX = 'period:';
@@ -131,9 +129,9 @@ async function renewOnce(trx: Knex.Transaction, asOf: Date): Promise<{ renewals:
   const done = await trx.raw(
     `with due as (
        select s.id, s.account_id, s.current_period_end as period_start,
-              s.current_period_end + ${PERIOD_SQL('p')} as period_end,
+              s.current_period_end + ${billingIntervalSql('p')} as period_end,
               ${utcText('s.current_period_end')} as period_start_text,
-              ${utcText(`s.current_period_end + ${PERIOD_SQL('p')}`)} as period_end_text,
+              ${utcText(`s.current_period_end + ${billingIntervalSql('p')}`)} as period_end_text,
               p.slug, p.name, p.price, p.billing_cycle
          from igny8_subscriptions s join igny8_plans p on p.id = s.plan_id
         where s.status in ('active', 'past_due') and not s.cancel_at_period_end and s.current_period_end <= ?::timestamptz
