@@ -65,6 +65,8 @@ export interface BillingRunResult {
   graceDays: number;
   dryRun: boolean;
   counts: BillingCounts;
+  /** Milliseconds each step took, in order (where a large run spends its time). */
+  stepMs: Record<string, number>;
   ranBy: string;
   igny8Version: string;
 }
@@ -237,21 +239,32 @@ export async function runBilling(knex: Knex, input: BillingRunInput): Promise<Bi
   const runId = randomUUID();
   try {
     return await withTransaction(knex, async (trx) => {
-      await trx.raw(BILLING_LOCK);
+      const stepMs: Record<string, number> = {};
+      const timed = async <T>(step: string, work: () => Promise<T>): Promise<T> => {
+        const started = performance.now();
+        try {
+          return await work();
+        } finally {
+          stepMs[step] = Math.round(performance.now() - started);
+        }
+      };
+      await timed('lock', () => trx.raw(BILLING_LOCK));
       await setStatusReason(trx, `billing run ${runId}`);
-      const ended = await endPeriods(trx, asOf);
+      const ended = await timed('periodEnds', () => endPeriods(trx, asOf));
       let renewals = 0;
       let renewalInvoices = 0;
-      for (let round = 1; ; round++) {
-        const renewed = await renewOnce(trx, asOf);
-        renewals += renewed.renewals;
-        renewalInvoices += renewed.invoices;
-        if (renewed.renewals === 0) break;
-        if (round >= MAX_RENEWAL_ROUNDS) throw new Error(`billing run: periods still ending after ${round} rounds`);
-      }
-      const credits = await creditFreePeriods(trx, asOf);
-      const overdue = await markOverdue(trx, asOf);
-      const suspendedAccounts = await suspendLate(trx, asOf, input.graceDays);
+      await timed('renewals', async () => {
+        for (let round = 1; ; round++) {
+          const renewed = await renewOnce(trx, asOf);
+          renewals += renewed.renewals;
+          renewalInvoices += renewed.invoices;
+          if (renewed.renewals === 0) break;
+          if (round >= MAX_RENEWAL_ROUNDS) throw new Error(`billing run: periods still ending after ${round} rounds`);
+        }
+      });
+      const credits = await timed('monthlyCredits', () => creditFreePeriods(trx, asOf));
+      const overdue = await timed('overdue', () => markOverdue(trx, asOf));
+      const suspendedAccounts = await timed('suspensions', () => suspendLate(trx, asOf, input.graceDays));
       const counts: BillingCounts = {
         ...ended,
         renewals,
@@ -268,6 +281,7 @@ export async function runBilling(knex: Knex, input: BillingRunInput): Promise<Bi
         graceDays: input.graceDays,
         dryRun: input.dryRun === true,
         counts,
+        stepMs,
         ranBy: operator.ranBy,
         igny8Version: operator.igny8Version,
       };
