@@ -43,6 +43,10 @@ beforeAll(async () => {
     { input: `${PASSWORD}\n` },
   );
   expect(registered.code, registered.stderr).toBe(0);
+  // A paid signup grows once its invoice is paid.
+  const invoice = /invoice\s+(INV-\d+)/.exec(registered.stdout)?.[1] ?? '';
+  const paid = await run(env, ['invoice', 'pay', invoice]);
+  expect(paid.code, paid.stderr).toBe(0);
   const site = await run(env, ['create-site', '--account', SLUG, '--name', LONG_NAME, '--domain', DOMAIN, '--industry', 'technology']);
   expect(site.code, site.stderr).toBe(0);
   // One credit balance off its ledger: a single error row for the plural check below.
