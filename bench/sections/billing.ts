@@ -34,7 +34,7 @@ export async function benchBilling(ctx: BenchContext): Promise<void> {
     );
     await db.query('vacuum (analyze)');
     const asOf = new Date().toISOString();
-    const runs: Array<{ ms: number; counts: unknown }> = [];
+    const runs: Array<{ ms: number; counts: unknown; stepMs: unknown }> = [];
     for (const label of ['first', 'again']) {
       ctx.log(`igny8 billing run --as-of ${asOf} (${label})`);
       const run = await runIgny8(['--json', 'billing', 'run', '--as-of', asOf], { env, memory: true });
@@ -42,7 +42,8 @@ export async function benchBilling(ctx: BenchContext): Promise<void> {
         rec.missing('billing', 'billing run', 's', 'failed', failureText(run));
         return;
       }
-      runs.push({ ms: run.ms, counts: (JSON.parse(run.stdout) as { counts: unknown }).counts });
+      const report = JSON.parse(run.stdout) as { counts: unknown; stepMs: unknown };
+      runs.push({ ms: run.ms, counts: report.counts, stepMs: report.stepMs });
       if (label === 'first' && run.peakRssMb !== undefined) rec.measured('billing.rss', 'peak RSS of igny8 billing run', 'MiB', run.peakRssMb);
     }
     const counts = runs[0].counts as Record<string, number>;

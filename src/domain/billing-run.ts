@@ -24,15 +24,13 @@ import { billingSnapshotSql, TARGET_NAMES } from '../rules/invoice-billing-snaps
 import { setStatusReason } from './account-status.js';
 import { topUpCreditsInBulk } from './credits.js';
 import { INVOICE_NUMBER_SEQUENCE } from './invoices.js';
+import { billingIntervalSql } from './billing-cycle.js';
 import { requireTargetSchema } from './target-schema.js';
 
 export const BILLING_RUNS_TABLE = 'igny8_billing_runs';
 
 /** Days an invoice is due after it is issued. */
 export const INVOICE_DUE_DAYS = 7;
-
-/** One billing cycle of plan alias `p`, as an SQL interval. */
-export const PERIOD_SQL = (p: string) => `case when ${p}.billing_cycle in ('yearly', 'annual') then interval '1 year' else interval '1 month' end`;
 
 /** The idempotency key of a free account's monthly credits for the period starting on `day`. */
 export const FREE_PERIOD_KEY_PREFIX = 'period:';
@@ -67,6 +65,8 @@ export interface BillingRunResult {
   graceDays: number;
   dryRun: boolean;
   counts: BillingCounts;
+  /** Milliseconds each step took, in order (where a large run spends its time). */
+  stepMs: Record<string, number>;
   ranBy: string;
   igny8Version: string;
 }
@@ -131,9 +131,9 @@ async function renewOnce(trx: Knex.Transaction, asOf: Date): Promise<{ renewals:
   const done = await trx.raw(
     `with due as (
        select s.id, s.account_id, s.current_period_end as period_start,
-              s.current_period_end + ${PERIOD_SQL('p')} as period_end,
+              s.current_period_end + ${billingIntervalSql('p')} as period_end,
               ${utcText('s.current_period_end')} as period_start_text,
-              ${utcText(`s.current_period_end + ${PERIOD_SQL('p')}`)} as period_end_text,
+              ${utcText(`s.current_period_end + ${billingIntervalSql('p')}`)} as period_end_text,
               p.slug, p.name, p.price, p.billing_cycle
          from igny8_subscriptions s join igny8_plans p on p.id = s.plan_id
         where s.status in ('active', 'past_due') and not s.cancel_at_period_end and s.current_period_end <= ?::timestamptz
@@ -239,21 +239,32 @@ export async function runBilling(knex: Knex, input: BillingRunInput): Promise<Bi
   const runId = randomUUID();
   try {
     return await withTransaction(knex, async (trx) => {
-      await trx.raw(BILLING_LOCK);
+      const stepMs: Record<string, number> = {};
+      const timed = async <T>(step: string, work: () => Promise<T>): Promise<T> => {
+        const started = performance.now();
+        try {
+          return await work();
+        } finally {
+          stepMs[step] = Math.round(performance.now() - started);
+        }
+      };
+      await timed('lock', () => trx.raw(BILLING_LOCK));
       await setStatusReason(trx, `billing run ${runId}`);
-      const ended = await endPeriods(trx, asOf);
+      const ended = await timed('periodEnds', () => endPeriods(trx, asOf));
       let renewals = 0;
       let renewalInvoices = 0;
-      for (let round = 1; ; round++) {
-        const renewed = await renewOnce(trx, asOf);
-        renewals += renewed.renewals;
-        renewalInvoices += renewed.invoices;
-        if (renewed.renewals === 0) break;
-        if (round >= MAX_RENEWAL_ROUNDS) throw new Error(`billing run: periods still ending after ${round} rounds`);
-      }
-      const credits = await creditFreePeriods(trx, asOf);
-      const overdue = await markOverdue(trx, asOf);
-      const suspendedAccounts = await suspendLate(trx, asOf, input.graceDays);
+      await timed('renewals', async () => {
+        for (let round = 1; ; round++) {
+          const renewed = await renewOnce(trx, asOf);
+          renewals += renewed.renewals;
+          renewalInvoices += renewed.invoices;
+          if (renewed.renewals === 0) break;
+          if (round >= MAX_RENEWAL_ROUNDS) throw new Error(`billing run: periods still ending after ${round} rounds`);
+        }
+      });
+      const credits = await timed('monthlyCredits', () => creditFreePeriods(trx, asOf));
+      const overdue = await timed('overdue', () => markOverdue(trx, asOf));
+      const suspendedAccounts = await timed('suspensions', () => suspendLate(trx, asOf, input.graceDays));
       const counts: BillingCounts = {
         ...ended,
         renewals,
@@ -270,6 +281,7 @@ export async function runBilling(knex: Knex, input: BillingRunInput): Promise<Bi
         graceDays: input.graceDays,
         dryRun: input.dryRun === true,
         counts,
+        stepMs,
         ranBy: operator.ranBy,
         igny8Version: operator.igny8Version,
       };

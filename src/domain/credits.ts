@@ -273,7 +273,7 @@ export async function topUpCredits(trx: Knex.Transaction, request: TopUpRequest)
     return await trx.transaction(async (savepoint) => {
       const done = await savepoint.raw(
         `${topUpStatement(`select ?::bigint as account_id, ?::int as target, ?::text as reason, ?::jsonb as metadata, ?::text as idempotency_key`, 'on conflict do nothing')}
-         select (select credits from moved) as moved_balance, entry.*
+         select (select balance from locked) as moved_balance, entry.*
            from (select 1) as one left join entry on true`,
         [request.accountId, request.target, request.reason, JSON.stringify(request.metadata ?? {}), request.idempotencyKey],
       );
@@ -299,25 +299,28 @@ export async function topUpCredits(trx: Knex.Transaction, request: TopUpRequest)
 
 /**
  * The top-up as CTEs over `due` (columns account_id, target, reason, metadata,
- * idempotency_key; at most one row per account): `moved` (the accounts, their new balance)
- * and `entry` (the ledger rows written). Accounts whose key is used already are left alone;
- * the unique key stays the judge (`onConflict`) when a concurrent writer wins the race.
+ * idempotency_key; at most one row per account): `locked` (the accounts and their balance
+ * after), `moved` (those raised) and `entry` (the ledger rows written). Accounts whose key
+ * is used already are left alone; the unique key stays the judge (`onConflict`) when a
+ * concurrent writer wins the race.
  */
 function topUpStatement(due: string, onConflict = ''): string {
+  // Only an account below its target is updated: at the target already, the period still
+  // gets its (0-credit) ledger row, and the account row is left alone.
   return `with due as (${due}),
        locked as (
-         select a.id, a.credits, d.target, d.reason, d.metadata, d.idempotency_key
+         select a.id, a.credits, greatest(a.credits, d.target) as balance, d.reason, d.metadata, d.idempotency_key
            from ${ACCOUNTS} a join due d on d.account_id = a.id
           where not exists (select 1 from ${LEDGER} l where l.account_id = a.id and l.idempotency_key = d.idempotency_key)
           order by a.id
             for update of a),
        moved as (
-         update ${ACCOUNTS} a set credits = greatest(a.credits, l.target), updated_at = now()
-           from locked l where a.id = l.id
-         returning a.id, a.credits, l.credits as before, l.reason, l.metadata, l.idempotency_key),
+         update ${ACCOUNTS} a set credits = l.balance, updated_at = now()
+           from locked l where a.id = l.id and l.balance > l.credits
+         returning a.id),
        entry as (
          insert into ${LEDGER} (account_id, transaction_type, amount, balance_after, description, metadata, idempotency_key)
-         select id, 'subscription', credits - before, credits, left(reason, 255), metadata, idempotency_key from moved
+         select id, 'subscription', balance - credits, balance, left(reason, 255), metadata, idempotency_key from locked
          ${onConflict}
          returning *)`;
 }

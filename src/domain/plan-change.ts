@@ -22,7 +22,8 @@ import { createInvoice, type InvoiceSummary } from './invoices.js';
 import { effectiveSectorLimit, exceedsLimit, siteLimit, userLimit } from './limits.js';
 import { PRORATION_SOURCE } from './payments.js';
 import { createDefaultPaymentMethod, PAYMENT_METHODS_TABLE } from './payment-methods.js';
-import { assertPlanMatchesCatalog, billingInterval, findPlan, isPaidPlan, type PlanRow } from './register.js';
+import { billingInterval } from './billing-cycle.js';
+import { assertPlanMatchesCatalog, findPlan, isPaidPlan, type PlanRow } from './register.js';
 import { requireTargetSchema } from './target-schema.js';
 import { plural } from '../render/text.js';
 

@@ -16,6 +16,7 @@ import { comparePlansWithCatalog, showValue } from '../rules/plan-catalog.js';
 import { loadCatalog } from './catalog.js';
 import { grantCredits, type LedgerEntry } from './credits.js';
 import type { RegisterInput } from './inputs.js';
+import { billingInterval } from './billing-cycle.js';
 import { createInvoice, type InvoiceSummary } from './invoices.js';
 import { allowsAnother, userLimit } from './limits.js';
 import { hashPassword, OWASP_SCRYPT_COST, type ScryptCost } from './passwords.js';
@@ -211,9 +212,4 @@ async function createRegistration(trx: Knex.Transaction, input: RegisterInput, p
   });
   registration.paymentMethod = await createDefaultPaymentMethod(trx, account.id, input.paymentMethod ?? 'stripe');
   return registration;
-}
-
-/** One billing cycle as a Postgres interval. */
-export function billingInterval(cycle: string): string {
-  return cycle === 'yearly' || cycle === 'annual' ? '1 year' : '1 month';
 }

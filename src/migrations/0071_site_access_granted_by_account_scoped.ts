@@ -15,7 +15,7 @@ const CROSSING = `select count(*) as count from ${ACCESS} a join igny8_users u o
 
 const migration: Migration = {
   description: "site access: granted_by names a user of the row's own account (composite key)",
-  phase: 'expand',
+  phase: 'contract',
   async up({ trx, note }) {
     try {
       await trx.transaction((savepoint) =>

@@ -34,7 +34,9 @@ export const inactiveAccountActivity: Rule = {
                    e.kind, e.id, e.created_at, h.to_status as account_status, h.changed_at as status_since
               from (select account_id, to_status, changed_at,
                            lead(changed_at) over (partition by account_id order by changed_at, id) as until
-                      from ${STATUS_HISTORY_TABLE} where true${scopeTo(shape, 'account_id')}) h
+                      from ${STATUS_HISTORY_TABLE}
+                     -- only accounts that were ever held back: the window sorts their rows alone
+                     where account_id in (select account_id from ${STATUS_HISTORY_TABLE} where to_status in (${statuses}))${scopeTo(shape, 'account_id')}) h
               join ${schema.accountsTable} a on a.id = h.account_id
              cross join lateral (
                 ${during('igny8_sites', 'site', 'created_at')}

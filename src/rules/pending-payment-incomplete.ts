@@ -5,6 +5,7 @@
 // subscription for one billing cycle of the account's plan, a pending invoice with one line
 // item and the account's billing snapshot, a default payment method.
 import { INVOICE_NUMBER_SEQUENCE } from '../domain/invoices.js';
+import { billingIntervalSql } from '../domain/billing-cycle.js';
 import { PAYMENT_METHODS_TABLE as METHODS } from '../domain/payment-methods.js';
 import { insertLogged, tally } from '../repairs/log.js';
 import { findingRows } from './finding.js';
@@ -17,7 +18,7 @@ import type { RepairContext, Rule, TableCounts } from './types.js';
 const SUBSCRIPTIONS = 'igny8_subscriptions';
 const INVOICES = 'igny8_invoices';
 
-const PERIOD = `case when p.billing_cycle in ('yearly', 'annual') then interval '1 year' else interval '1 month' end`;
+const PERIOD = billingIntervalSql('p');
 
 async function sequenceExists(ctx: RepairContext): Promise<boolean> {
   const result = await ctx.trx.raw(`select to_regclass(?) is not null as present`, [INVOICE_NUMBER_SEQUENCE]);

@@ -57,7 +57,15 @@ const LEGACY_FREE_CREDITS = 100;
  * Checks that do not run on a seeded legacy database: no subscription has a plan column yet,
  * and no credential is encrypted (the audit judges them only with a key given).
  */
-export const LEGACY_NOT_APPLICABLE = ['subscription-plan-missing', 'subscription-plan-drift', 'credentials-undecryptable'];
+export const LEGACY_NOT_APPLICABLE = [
+  'subscription-plan-missing',
+  'subscription-plan-drift',
+  'credentials-undecryptable',
+  // the account lifecycle's: no ledger keys, billing runs or status history on the legacy shape
+  'paid-invoice-credits-missing',
+  'subscription-period-stale',
+  'inactive-account-activity',
+];
 
 export const PLANTABLE: readonly string[] = [PLAN_DEFECT, ...PLANTED_KINDS.map((kind) => kind.id)];
 

@@ -1,4 +1,7 @@
 // The lifecycle commands as a user runs them: exit codes, messages, and the rows left.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect, it } from 'vitest';
 import { countRows } from '../helpers/domain-fixtures.js';
 import { describeEachDatabase, withTestDatabase } from '../helpers/databases.js';
@@ -80,6 +83,13 @@ describeEachDatabase(
       const billing = await run(['billing', 'run', '--as-of', '2099-01-01', '--grace-days', '3', '--dry-run']);
       expect(billing.code, billing.stderr).toBe(0);
       expect(billing.stdout).toMatch(/^billing run \(dry run: nothing changed\) as of 2099-01-01 00:00:00 UTC, grace 3 days/);
+      // The grace period comes from igny8.config.json when --grace-days is not given.
+      const dir = mkdtempSync(path.join(tmpdir(), 'igny8-billing-'));
+      writeFileSync(path.join(dir, 'igny8.config.json'), JSON.stringify({ billing: { graceDays: 5 } }));
+      const configured = await runCli(['billing', 'run', '--dry-run'], { env: fx.t.env, cwd: dir });
+      rmSync(dir, { recursive: true, force: true });
+      expect(configured.code, configured.stderr).toBe(0);
+      expect(configured.stdout).toMatch(/grace 5 days/);
       const badGrace = await run(['billing', 'run', '--grace-days', 'ten']);
       expect(badGrace.code).toBe(2);
       expect(badGrace.stderr).toContain('--grace-days: must be a whole number of days from 0 to 365');

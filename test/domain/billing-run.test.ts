@@ -114,6 +114,31 @@ describeEachDatabase(
       expect(run.counts.renewals).toBeGreaterThanOrEqual(3);
       expect(new Date(after.subscription!.current_period_end).getTime()).toBeGreaterThan(now + 100 * DAY);
     });
+
+    it('at period end: a scheduled move to free ends the subscription; cancel_at_period_end cancels the account', async () => {
+      const down = await signUp(fx.db.knex, 'starter');
+      await payInvoice(fx.db.knex, { number: down.invoice!.number });
+      await fx.db.knex('igny8_subscriptions')
+        .where('account_id', down.account.id)
+        .update({ scheduled_plan_id: fx.db.knex('igny8_plans').where('slug', 'free').select('id') });
+      const leaving = await signUp(fx.db.knex, 'starter');
+      await payInvoice(fx.db.knex, { number: leaving.invoice!.number });
+      await fx.db.knex('igny8_subscriptions').where('account_id', leaving.account.id).update({ cancel_at_period_end: true });
+      const run = await runBilling(fx.db.knex, { asOf: new Date(now + 200 * DAY), graceDays: 365 });
+      expect(run.counts.planChanges).toBeGreaterThanOrEqual(1);
+      expect(run.counts.cancellations).toBeGreaterThanOrEqual(1);
+      expect(Object.keys(run.stepMs)).toEqual(['lock', 'periodEnds', 'renewals', 'monthlyCredits', 'overdue', 'suspensions']);
+      const moved = await state(fx.db.knex, down.account.id);
+      expect(moved).toMatchObject({ account: { status: 'active' }, subscription: { status: 'canceled' } });
+      expect(moved.invoices.filter((invoice) => invoice.metadata.source === 'renewal')).toEqual([]);
+      const [plan] = await fx.db.knex('igny8_accounts as a').join('igny8_plans as p', 'p.id', 'a.plan_id').where('a.id', down.account.id).select('p.slug');
+      expect(plan.slug).toBe('free');
+      // Back on free: the monthly credits follow, from the next run on.
+      const cancelled = await state(fx.db.knex, leaving.account.id);
+      expect(cancelled).toMatchObject({ account: { status: 'cancelled' }, subscription: { status: 'canceled' } });
+      const [why] = await fx.db.knex('igny8_account_status_history').where({ account_id: leaving.account.id, to_status: 'cancelled' });
+      expect(why.reason).toBe(`billing run ${run.runId}`);
+    });
   },
   { migrated: true },
 );

@@ -15,9 +15,13 @@ const LEGACY_TABLES_RENAMED = [
   'igny8_invoices', 'igny8_credit_transactions', 'igny8_industries', 'igny8_industry_sectors', 'igny8_sites',
   'igny8_sectors', 'igny8_site_user_access', 'igny8_site_integrations',
 ];
-const TENANT_TABLES = LEGACY_TABLES_RENAMED.filter(
-  (table) => !['igny8_plans', 'igny8_accounts', 'igny8_industries', 'igny8_industry_sectors'].includes(table),
-);
+const TENANT_TABLES = [
+  ...LEGACY_TABLES_RENAMED.filter(
+    (table) => !['igny8_plans', 'igny8_accounts', 'igny8_industries', 'igny8_industry_sectors'].includes(table),
+  ),
+  // tenant tables igny8 added
+  'igny8_account_status_history',
+];
 
 /** The one-shot path (an offline window), or expand then contract (the live rollout). */
 async function migrateBy(path: 'one-shot' | 'phased', db: Parameters<typeof migrateLatest>[0]): Promise<RunReport> {
