@@ -11,7 +11,14 @@ import { STATUS_HISTORY_TABLE } from '../domain/account-status.js';
 const migration: Migration = {
   description: 'accounts: a status history written by a trigger on every status change',
   phase: 'expand',
+  // The trigger and the history's key to accounts: catalog changes only, no rows read.
+  locks: [{ table: 'igny8_accounts', mode: 'SHARE ROW EXCLUSIVE' }],
   async up({ trx, note }) {
+    // The trigger runs as its owner (security definer) and names the history with its schema:
+    // a client allowed to change an account's status (the legacy application's role, too)
+    // needs no grant on the history, and its search_path cannot redirect the insert.
+    const [{ schema }] = (await trx.raw(`select current_schema() as schema`)).rows as Array<{ schema: string }>;
+    const history = `"${schema}".${STATUS_HISTORY_TABLE}`;
     await execStatements(trx, [
       `create table ${STATUS_HISTORY_TABLE} (
          id bigserial primary key,
@@ -22,10 +29,10 @@ const migration: Migration = {
          changed_at timestamptz not null default now()
        )`,
       `create index ${STATUS_HISTORY_TABLE}_account_id_changed_at on ${STATUS_HISTORY_TABLE} (account_id, changed_at)`,
-      `create function igny8_record_account_status() returns trigger language plpgsql as $$
+      `create function igny8_record_account_status() returns trigger language plpgsql security definer as $$
        begin
          if tg_op = 'INSERT' or new.status is distinct from old.status then
-           insert into ${STATUS_HISTORY_TABLE} (account_id, from_status, to_status, reason)
+           insert into ${history} (account_id, from_status, to_status, reason)
            values (new.id, case when tg_op = 'UPDATE' then old.status end, new.status,
                    nullif(current_setting('igny8.status_reason', true), ''));
          end if;

@@ -6,9 +6,17 @@ import type { Migration } from '../db/migrations.js';
 import { execStatements } from '../db/transaction.js';
 import { BILLING_RUNS_TABLE } from '../domain/billing-run.js';
 
+const SCHEDULED_PLAN_KEY = 'igny8_subscriptions_scheduled_plan_id_fkey';
+
 const migration: Migration = {
   description: 'billing: a record of billing runs, scheduled plan changes, one renewal invoice per period',
   phase: 'expand',
+  // A nullable column and a key added NOT VALID: catalog changes; the indexes are built
+  // concurrently and the key validated after, without blocking writes.
+  locks: [
+    { table: 'igny8_subscriptions', mode: 'ACCESS EXCLUSIVE' },
+    { table: 'igny8_plans', mode: 'SHARE ROW EXCLUSIVE' },
+  ],
   async up({ trx, note }) {
     await execStatements(trx, [
       `create table ${BILLING_RUNS_TABLE} (
@@ -22,15 +30,35 @@ const migration: Migration = {
          started_at timestamptz not null default now(),
          finished_at timestamptz not null default clock_timestamp()
        )`,
-      `alter table igny8_subscriptions add column scheduled_plan_id bigint null references igny8_plans(id)`,
-      `create index igny8_subscriptions_scheduled_plan_id on igny8_subscriptions (scheduled_plan_id)`,
-      `create index igny8_subscriptions_period_end_billable on igny8_subscriptions (current_period_end)
-         where status in ('active', 'past_due')`,
-      `create index igny8_invoices_due_date_open on igny8_invoices (due_date) where status in ('pending', 'overdue')`,
-      `create unique index igny8_invoices_renewal_period on igny8_invoices (subscription_id, (metadata->>'period_start'))
-         where metadata->>'source' = 'renewal'`,
+      `alter table igny8_subscriptions add column scheduled_plan_id bigint null`,
+      // NOT VALID: no scan under the lock; finish() validates it in a transaction of its own.
+      `alter table igny8_subscriptions add constraint ${SCHEDULED_PLAN_KEY}
+         foreign key (scheduled_plan_id) references igny8_plans(id) not valid`,
     ]);
     note('billing runs are recorded; renewals are unique per subscription and period');
+  },
+  concurrentIndexes: [
+    {
+      name: 'igny8_subscriptions_scheduled_plan_id',
+      sql: `create index concurrently igny8_subscriptions_scheduled_plan_id on igny8_subscriptions (scheduled_plan_id)`,
+    },
+    {
+      name: 'igny8_subscriptions_period_end_billable',
+      sql: `create index concurrently igny8_subscriptions_period_end_billable on igny8_subscriptions (current_period_end)
+              where status in ('active', 'past_due')`,
+    },
+    {
+      name: 'igny8_invoices_due_date_open',
+      sql: `create index concurrently igny8_invoices_due_date_open on igny8_invoices (due_date) where status in ('pending', 'overdue')`,
+    },
+    {
+      name: 'igny8_invoices_renewal_period',
+      sql: `create unique index concurrently igny8_invoices_renewal_period on igny8_invoices (subscription_id, (metadata->>'period_start'))
+              where metadata->>'source' = 'renewal'`,
+    },
+  ],
+  async finish({ trx }) {
+    await trx.raw(`alter table igny8_subscriptions validate constraint ${SCHEDULED_PLAN_KEY}`);
   },
   async down({ trx }) {
     await execStatements(trx, [

@@ -6,6 +6,8 @@ import type { Migration } from '../db/migrations.js';
 const migration: Migration = {
   description: 'users: deactivated_at, the time a user was deactivated',
   phase: 'expand',
+  // A nullable column without a default: a catalog change, no rewrite.
+  locks: [{ table: 'igny8_users', mode: 'ACCESS EXCLUSIVE' }],
   async up({ trx }) {
     await trx.raw(`alter table igny8_users add column deactivated_at timestamptz null`);
   },

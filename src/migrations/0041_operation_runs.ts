@@ -7,6 +7,7 @@ import { ensureRunsTable, RUNS_TABLE } from '../repairs/runs.js';
 const migration: Migration = {
   description: 'operation runs: who ran each repair, undo and key rotation, why, and igny8 version',
   phase: 'expand',
+  locks: [],
   async up({ trx }) {
     await ensureRunsTable(trx);
   },

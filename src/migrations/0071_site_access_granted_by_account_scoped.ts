@@ -16,6 +16,11 @@ const CROSSING = `select count(*) as count from ${ACCESS} a join igny8_users u o
 const migration: Migration = {
   description: "site access: granted_by names a user of the row's own account (composite key)",
   phase: 'contract',
+  // The new key is validated against every access row; the old single-column key is dropped.
+  locks: [
+    { table: 'igny8_site_user_access', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_users', mode: 'ACCESS EXCLUSIVE' },
+  ],
   async up({ trx, note }) {
     try {
       await trx.transaction((savepoint) =>

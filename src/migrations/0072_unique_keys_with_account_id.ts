@@ -37,6 +37,12 @@ async function swap(trx: Knex.Transaction, table: string, from: readonly string[
 const migration: Migration = {
   description: 'unique keys per account: sector slug per site, integration per site, access per user and site',
   phase: 'contract',
+  // Each new unique index is built over its table's rows, then the old key is dropped.
+  locks: [
+    { table: 'igny8_sectors', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_site_integrations', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+    { table: 'igny8_site_user_access', mode: 'ACCESS EXCLUSIVE', work: 'scan' },
+  ],
   async up({ trx, note }) {
     for (const key of KEYS) await swap(trx, key.table, key.columns, ['account_id', ...key.columns]);
     note(`${KEYS.length} unique keys now include account_id: ${KEYS.map((key) => key.table).join(', ')}`);
