@@ -590,6 +590,17 @@ export async function migrateDown(db: Database, options: DownOptions = {}): Prom
     db,
     async () => {
       const applied = await appliedMigrations(db.knex);
+      // A batched migration a run stopped in has committed its DDL without being recorded:
+      // reverting what precedes it would leave that DDL behind, unrecorded.
+      if ((await db.knex.raw(`select to_regclass(?) is not null as present`, [PROGRESS_TABLE])).rows[0].present) {
+        const unfinished = (await db.knex(PROGRESS_TABLE).select('name').orderBy('name')) as Array<{ name: string }>;
+        if (unfinished.length > 0) {
+          throw new DomainRefusal(`cannot revert while a batched migration is unfinished: ${unfinished.map((row) => row.name).join(', ')}`, {
+            code: 'migration-in-progress',
+            details: ['run `igny8 migrate` to finish it first (it resumes where it stopped), then revert; nothing was changed'],
+          });
+        }
+      }
       // Newest last by when it was applied: expand and contract migrations interleave by number.
       const byName = new Map(files.map((file) => [file.name, file]));
       const appliedFiles = [...applied.keys()].filter((name) => byName.has(name)).map((name) => byName.get(name)!);

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { migrateLatest, migrationStatus, PROGRESS_TABLE } from '../../src/db/migrator.js';
+import { migrateDown, migrateLatest, migrationStatus, PROGRESS_TABLE } from '../../src/db/migrator.js';
 import { describeEachDatabase } from '../helpers/databases.js';
 import { migrationsDir, raw } from '../helpers/migrations-dir.js';
 
@@ -47,6 +47,7 @@ describeEachDatabase('batched migrations', (fx) => {
     const progress = await fx.db.knex(PROGRESS_TABLE).where({ name: '0002_backfill' }).first();
     expect(Number(progress.rows)).toBe(20);
     expect((await migrationStatus(fx.db, dir)).find((row) => row.name === '0002_backfill')).toMatchObject({ state: 'pending', progress: { rows: 20 } });
+    await expect(migrateDown(fx.db, { migrationsDir: dir })).rejects.toMatchObject({ code: 'migration-in-progress', exitCode: 3 });
   });
 
   it('the rerun resumes from the progress recorded, finishes, and removes the progress', async () => {
