@@ -334,6 +334,8 @@ async function migrationTransaction<T>(
   const attempt = Math.min(budget, intervalMs(EXPAND_LOCK_ATTEMPT));
   const started = performance.now();
   for (let retry = 1; ; retry++) {
+    // What a rolled-back attempt noted did not happen.
+    const noted = notes.length;
     try {
       return await db.knex.transaction(async (trx) => {
         await setTimeouts(trx, options, `${attempt}ms`);
@@ -342,6 +344,7 @@ async function migrationTransaction<T>(
     } catch (error) {
       const pause = Math.min(200 * retry, 1000);
       if (sqlState(error) !== SqlState.lockNotAvailable || performance.now() - started + pause + attempt > budget) throw error;
+      notes.splice(noted);
       notes.push(`a lock was not granted within ${EXPAND_LOCK_ATTEMPT}: rolled back and retried (attempt ${retry + 1})`);
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
