@@ -256,7 +256,7 @@ export function invalidMigrations(rows: readonly MigrationStatusRow[]): Migratio
   return rows.filter((row) => row.changed || row.missingFile || row.skipped);
 }
 
-function requireKnownMigration(files: MigrationFile[], name: string): void {
+export function requireKnownMigration(files: MigrationFile[], name: string): void {
   if (files.some((file) => file.name === name)) return;
   throw new ValidationError('--to', `no migration is named "${name}"`, {
     details: [`migrations: ${files[0]?.name ?? 'none'} … ${files.at(-1)?.name ?? 'none'} (\`igny8 migrate status\` lists them)`],
