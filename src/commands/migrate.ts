@@ -44,7 +44,9 @@ function streamed(runtime: Runtime, verb: string) {
   let current: string | undefined;
   runtime.interruptNote = () => [
     `${verb} before the interruption: ${done.filter((r) => r.status !== 'not run').map((r) => r.name).join(', ') || 'none'}`,
-    ...(current ? [`rolled back: ${current} (it was in progress)`] : []),
+    ...(current
+      ? [`rolled back: ${current} (it was in progress)`, 'a batched migration keeps the batches it finished: the next run resumes it']
+      : []),
     'the rest did not run: `igny8 migrate status` shows where the database stands',
   ];
   return {

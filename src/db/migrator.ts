@@ -256,7 +256,7 @@ export function invalidMigrations(rows: readonly MigrationStatusRow[]): Migratio
   return rows.filter((row) => row.changed || row.missingFile || row.skipped);
 }
 
-function requireKnownMigration(files: MigrationFile[], name: string): void {
+export function requireKnownMigration(files: MigrationFile[], name: string): void {
   if (files.some((file) => file.name === name)) return;
   throw new ValidationError('--to', `no migration is named "${name}"`, {
     details: [`migrations: ${files[0]?.name ?? 'none'} … ${files.at(-1)?.name ?? 'none'} (\`igny8 migrate status\` lists them)`],
@@ -334,6 +334,8 @@ async function migrationTransaction<T>(
   const attempt = Math.min(budget, intervalMs(EXPAND_LOCK_ATTEMPT));
   const started = performance.now();
   for (let retry = 1; ; retry++) {
+    // What a rolled-back attempt noted did not happen.
+    const noted = notes.length;
     try {
       return await db.knex.transaction(async (trx) => {
         await setTimeouts(trx, options, `${attempt}ms`);
@@ -342,6 +344,7 @@ async function migrationTransaction<T>(
     } catch (error) {
       const pause = Math.min(200 * retry, 1000);
       if (sqlState(error) !== SqlState.lockNotAvailable || performance.now() - started + pause + attempt > budget) throw error;
+      notes.splice(noted);
       notes.push(`a lock was not granted within ${EXPAND_LOCK_ATTEMPT}: rolled back and retried (attempt ${retry + 1})`);
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
@@ -590,6 +593,17 @@ export async function migrateDown(db: Database, options: DownOptions = {}): Prom
     db,
     async () => {
       const applied = await appliedMigrations(db.knex);
+      // A batched migration a run stopped in has committed its DDL without being recorded:
+      // reverting what precedes it would leave that DDL behind, unrecorded.
+      if ((await db.knex.raw(`select to_regclass(?) is not null as present`, [PROGRESS_TABLE])).rows[0].present) {
+        const unfinished = (await db.knex(PROGRESS_TABLE).select('name').orderBy('name')) as Array<{ name: string }>;
+        if (unfinished.length > 0) {
+          throw new DomainRefusal(`cannot revert while a batched migration is unfinished: ${unfinished.map((row) => row.name).join(', ')}`, {
+            code: 'migration-in-progress',
+            details: ['run `igny8 migrate` to finish it first (it resumes where it stopped), then revert; nothing was changed'],
+          });
+        }
+      }
       // Newest last by when it was applied: expand and contract migrations interleave by number.
       const byName = new Map(files.map((file) => [file.name, file]));
       const appliedFiles = [...applied.keys()].filter((name) => byName.has(name)).map((name) => byName.get(name)!);

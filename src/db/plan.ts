@@ -15,7 +15,7 @@ import {
   type MigrationPhase,
   type TableLock,
 } from './migrations.js';
-import { migrationStatus, runOrder } from './migrator.js';
+import { migrationStatus, requireKnownMigration, runOrder } from './migrator.js';
 
 export interface PlannedLock {
   table: string;
@@ -63,6 +63,7 @@ export async function migrationPlan(
   options: { phase?: MigrationPhase; to?: string; migrationsDir?: string } = {},
 ): Promise<PlanEntry[]> {
   const files = listMigrationFiles(options.migrationsDir);
+  if (options.to !== undefined) requireKnownMigration(files, options.to);
   const status = await migrationStatus(db, options.migrationsDir);
   const pendingNames = new Set(status.filter((row) => row.state === 'pending').map((row) => row.name));
   let pending = files.filter((file) => pendingNames.has(file.name));

@@ -1,11 +1,13 @@
 // A batched migration: up() commits first, the backfill runs in batches of short transactions
 // with its progress recorded, a failed (or killed) run resumes where it stopped, and a dry run
-// reports the rows it would touch instead of touching them.
+// reports the rows it would touch instead of touching them. An expand migration waits for a
+// lock in short attempts, retried until --lock-timeout is spent.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { migrateLatest, migrationStatus, PROGRESS_TABLE } from '../../src/db/migrator.js';
-import { describeEachDatabase } from '../helpers/databases.js';
+import { migrateDown, migrateLatest, migrationStatus, PROGRESS_TABLE } from '../../src/db/migrator.js';
+import pg from 'pg';
+import { createTestDatabase, describeEachDatabase, describeOnServer } from '../helpers/databases.js';
 import { migrationsDir, raw } from '../helpers/migrations-dir.js';
 
 describeEachDatabase('batched migrations', (fx) => {
@@ -47,6 +49,7 @@ describeEachDatabase('batched migrations', (fx) => {
     const progress = await fx.db.knex(PROGRESS_TABLE).where({ name: '0002_backfill' }).first();
     expect(Number(progress.rows)).toBe(20);
     expect((await migrationStatus(fx.db, dir)).find((row) => row.name === '0002_backfill')).toMatchObject({ state: 'pending', progress: { rows: 20 } });
+    await expect(migrateDown(fx.db, { migrationsDir: dir })).rejects.toMatchObject({ code: 'migration-in-progress', exitCode: 3 });
   });
 
   it('the rerun resumes from the progress recorded, finishes, and removes the progress', async () => {
@@ -62,5 +65,33 @@ describeEachDatabase('batched migrations', (fx) => {
     expect(all.rows[0].n).toBe(45);
     expect((await fx.db.knex.raw(`select to_regclass(?) is null as gone`, [PROGRESS_TABLE])).rows[0].gone).toBe(true);
     await fx.db.knex.raw('drop table if exists bt, bt_fail, igny8_migrations');
+  });
+});
+
+describeOnServer('expand migrations wait for a lock in short attempts', () => {
+  it('retries after 500 ms attempts until the lock is free, and gives up when --lock-timeout is spent', async () => {
+    const t = await createTestDatabase('postgres');
+    const holder = new pg.Client({ connectionString: t.url });
+    await holder.connect();
+    try {
+      const dir = migrationsDir({
+        '0001_table': { phase: 'expand', up: raw('create table lt (id int)') },
+        '0002_alter': { phase: 'expand', up: raw('alter table lt add column v int') },
+      });
+      await migrateLatest(t.db, { migrationsDir: dir, to: '0001_table' });
+      await holder.query('begin');
+      await holder.query('lock table lt in access share mode');
+      const refused = await migrateLatest(t.db, { migrationsDir: dir, lockTimeout: '2s' });
+      expect(refused.error?.message).toMatch(/lock/);
+      expect(refused.results[0].notes.some((note) => /rolled back and retried/.test(note))).toBe(true);
+      // Released after 1.2 s: a later attempt gets the lock.
+      setTimeout(() => void holder.query('rollback'), 1200);
+      const run = await migrateLatest(t.db, { migrationsDir: dir, lockTimeout: '10s' });
+      expect(run.error).toBeUndefined();
+      expect(run.results[0].notes.filter((note) => /rolled back and retried/.test(note)).length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await holder.end();
+      await t.drop();
+    }
   });
 });

@@ -134,6 +134,9 @@ describeEachDatabase(
         backfills: [{ table: 'igny8_invoices' }, { table: 'igny8_invoices' }],
       });
       expect(JSON.parse((await runCli(['migrate', 'status', '--json'], { env: fx.t.env })).stdout).phase).toBe('expand pending');
+      const unknown = await runCli(['migrate', '--plan', '--to', '9999_nope'], { env: fx.t.env });
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/--to: no migration is named "9999_nope"/);
       const expand = await runCli(['migrate', '--phase', 'expand'], { env: { ...fx.t.env, ...env } });
       expect(expand.code).toBe(0);
       const human = await runCli(['migrate', 'status'], { env: fx.t.env });
