@@ -59,7 +59,7 @@ export async function grantSiteAccess(knex: Knex, input: SiteAccessInput): Promi
     const by = input.by === undefined ? undefined : await memberOf(trx, site, input.by, 'by');
     const inserted = await trx.raw(
       `insert into ${ACCESS} (account_id, user_id, site_id, granted_by_id) values (?, ?, ?, ?)
-       on conflict (user_id, site_id) do nothing returning id`,
+       on conflict do nothing returning id`,
       [site.account.id, user.id, site.id, by?.id ?? null],
     );
     return { site, user: { id: user.id, email: user.email, role: user.role }, changed: (inserted.rows as unknown[]).length > 0 };
