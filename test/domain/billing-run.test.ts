@@ -1,15 +1,14 @@
 // The billing run: renewals with their invoices, free monthly credits, overdue and
 // suspension, reactivation by payment; idempotent for one instant, also when two run at once.
 import type { Knex } from 'knex';
-import { beforeAll, expect, it } from 'vitest';
-import { connect, type Database } from '../../src/db/connect.js';
+import { expect, it } from 'vitest';
 import { runBilling } from '../../src/domain/billing-run.js';
 import { debitAccountCredits } from '../../src/domain/credit-operations.js';
 import { payInvoice } from '../../src/domain/payments.js';
 import { registerAccount, type Registration } from '../../src/domain/register.js';
-import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
+import { describeEachDatabase, describeOnServer } from '../helpers/databases.js';
 import { brokenLedgerRows, countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
-import { createMigratedDatabase } from '../helpers/templates.js';
+import { migratedServerPool } from '../helpers/templates.js';
 
 const DAY = 86_400_000;
 
@@ -144,33 +143,22 @@ describeEachDatabase(
 );
 
 describeOnServer('billing runs at once [postgres]', () => {
-  let t: TestDatabase;
-  let db: Database;
-
-  beforeAll(async () => {
-    t = await createMigratedDatabase('postgres');
-    await t.db.close();
-    db = await connect({ databaseUrl: t.url, poolMax: 6 });
-    return async () => {
-      await db.close();
-      await t.drop().catch(() => undefined);
-    };
-  });
+  const pool = migratedServerPool(6);
 
   it('four operators running it for one instant bill each period once', async () => {
-    const accounts = await Promise.all(Array.from({ length: 5 }, () => signUp(db.knex, 'starter')));
-    for (const r of accounts) await payInvoice(db.knex, { number: r.invoice!.number });
-    const free = await signUp(db.knex, 'free');
+    const accounts = await Promise.all(Array.from({ length: 5 }, () => signUp(pool.db.knex, 'starter')));
+    for (const r of accounts) await payInvoice(pool.db.knex, { number: r.invoice!.number });
+    const free = await signUp(pool.db.knex, 'free');
     const asOf = new Date(Date.now() + 35 * DAY);
-    const runs = await Promise.all(Array.from({ length: 4 }, () => runBilling(db.knex, { asOf, graceDays: 14 })));
+    const runs = await Promise.all(Array.from({ length: 4 }, () => runBilling(pool.db.knex, { asOf, graceDays: 14 })));
     expect(runs.reduce((sum, run) => sum + run.counts.renewalInvoices, 0)).toBe(5);
     expect(runs.reduce((sum, run) => sum + run.counts.monthlyCredits, 0)).toBe(1);
-    const perSubscription = await db.knex('igny8_invoices')
+    const perSubscription = await pool.db.knex('igny8_invoices')
       .whereRaw(`metadata->>'source' = 'renewal'`)
       .groupBy('subscription_id')
-      .select('subscription_id', db.knex.raw('count(*)::int as n'));
+      .select('subscription_id', pool.db.knex.raw('count(*)::int as n'));
     expect(perSubscription).toHaveLength(5);
     expect(perSubscription.every((row) => row.n === 1)).toBe(true);
-    expect(await brokenLedgerRows(db.knex, free.account.id)).toBe(0);
+    expect(await brokenLedgerRows(pool.db.knex, free.account.id)).toBe(0);
   });
 });

@@ -1,8 +1,7 @@
 // The account lifecycle's payment half: the status history, gating by status, paying and
 // voiding invoices (once, whatever the retries or races), debits.
 import type { Knex } from 'knex';
-import { beforeAll, expect, it } from 'vitest';
-import { connect, type Database } from '../../src/db/connect.js';
+import { expect, it } from 'vitest';
 import { debitAccountCredits, grantAccountCredits } from '../../src/domain/credit-operations.js';
 import { payInvoice, voidInvoice } from '../../src/domain/payments.js';
 import { registerAccount, type Registration } from '../../src/domain/register.js';
@@ -16,9 +15,9 @@ import { renderAccount } from '../../src/render/domain.js';
 import { runRepairs } from '../../src/repairs/run.js';
 import { findRule } from '../../src/rules/registry.js';
 import { repairOptions } from '../helpers/repair-fixtures.js';
-import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
+import { describeEachDatabase, describeOnServer } from '../helpers/databases.js';
 import { brokenLedgerRows, countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
-import { createMigratedDatabase } from '../helpers/templates.js';
+import { migratedServerPool } from '../helpers/templates.js';
 
 export async function signUp(knex: Knex, plan: string): Promise<Registration> {
   return registerAccount(
@@ -205,41 +204,30 @@ describeEachDatabase(
 );
 
 describeOnServer('invoice payments under concurrency [postgres]', () => {
-  let t: TestDatabase;
-  let db: Database;
-
-  beforeAll(async () => {
-    t = await createMigratedDatabase('postgres');
-    await t.db.close();
-    db = await connect({ databaseUrl: t.url, poolMax: 10 });
-    return async () => {
-      await db.close();
-      await t.drop().catch(() => undefined);
-    };
-  });
+  const pool = migratedServerPool(10);
 
   it('8 operators paying one invoice at once: one payment, one grant', async () => {
-    const r = await signUp(db.knex, 'growth');
-    const results = await Promise.all(Array.from({ length: 8 }, () => payInvoice(db.knex, { number: r.invoice!.number })));
+    const r = await signUp(pool.db.knex, 'growth');
+    const results = await Promise.all(Array.from({ length: 8 }, () => payInvoice(pool.db.knex, { number: r.invoice!.number })));
     expect(results.filter((result) => !result.replayed)).toHaveLength(1);
-    expect(await keyed(db.knex, r.account.id, r.invoice!.number)).toHaveLength(1);
-    const [plan] = await db.knex('igny8_plans').where('slug', 'growth').select('included_credits');
-    expect(await account(db.knex, r.account.id)).toEqual({ status: 'active', credits: plan.included_credits });
-    expect(await history(db.knex, r.account.id)).toHaveLength(2);
+    expect(await keyed(pool.db.knex, r.account.id, r.invoice!.number)).toHaveLength(1);
+    const [plan] = await pool.db.knex('igny8_plans').where('slug', 'growth').select('included_credits');
+    expect(await account(pool.db.knex, r.account.id)).toEqual({ status: 'active', credits: plan.included_credits });
+    expect(await history(pool.db.knex, r.account.id)).toHaveLength(2);
   });
 
   it('a payment racing a void: exactly one wins, and credits follow the winner', async () => {
     for (let round = 0; round < 4; round++) {
-      const r = await signUp(db.knex, 'starter');
+      const r = await signUp(pool.db.knex, 'starter');
       const outcomes = await Promise.allSettled([
-        payInvoice(db.knex, { number: r.invoice!.number }),
-        voidInvoice(db.knex, { number: r.invoice!.number }),
+        payInvoice(pool.db.knex, { number: r.invoice!.number }),
+        voidInvoice(pool.db.knex, { number: r.invoice!.number }),
       ]);
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
-      const [invoice] = await db.knex('igny8_invoices').where('invoice_number', r.invoice!.number).select('status');
-      const grants = await keyed(db.knex, r.account.id, r.invoice!.number);
+      const [invoice] = await pool.db.knex('igny8_invoices').where('invoice_number', r.invoice!.number).select('status');
+      const grants = await keyed(pool.db.knex, r.account.id, r.invoice!.number);
       expect(grants).toHaveLength(invoice.status === 'paid' ? 1 : 0);
-      expect((await account(db.knex, r.account.id)).status).toBe(invoice.status === 'paid' ? 'active' : 'pending_payment');
+      expect((await account(pool.db.knex, r.account.id)).status).toBe(invoice.status === 'paid' ? 'active' : 'pending_payment');
     }
   });
 });

@@ -1,17 +1,16 @@
 // Plan changes: prorated upgrades now, downgrades at period end, refusals over the smaller
 // plan's limits, free ↔ paid as signup does it, dry runs, and two operators at once.
 import type { Knex } from 'knex';
-import { beforeAll, expect, it } from 'vitest';
-import { connect, type Database } from '../../src/db/connect.js';
+import { expect, it } from 'vitest';
 import { runBilling } from '../../src/domain/billing-run.js';
 import { payInvoice } from '../../src/domain/payments.js';
 import { changePlan } from '../../src/domain/plan-change.js';
 import { registerAccount, type Registration } from '../../src/domain/register.js';
 import { createSite } from '../../src/domain/sites.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
-import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
+import { describeEachDatabase, describeOnServer } from '../helpers/databases.js';
 import { countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
-import { createMigratedDatabase } from '../helpers/templates.js';
+import { migratedServerPool } from '../helpers/templates.js';
 
 async function active(knex: Knex, plan: string): Promise<Registration> {
   const r = await registerAccount(
@@ -126,27 +125,16 @@ describeEachDatabase(
 );
 
 describeOnServer('change-plan at once [postgres]', () => {
-  let t: TestDatabase;
-  let db: Database;
-
-  beforeAll(async () => {
-    t = await createMigratedDatabase('postgres');
-    await t.db.close();
-    db = await connect({ databaseUrl: t.url, poolMax: 6 });
-    return async () => {
-      await db.close();
-      await t.drop().catch(() => undefined);
-    };
-  });
+  const pool = migratedServerPool(6);
 
   it('two operators upgrading one account: one upgrade, one prorated invoice, the other told it is done', async () => {
-    const r = await active(db.knex, 'starter');
-    const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => changePlan(db.knex, { account: r.account.slug, plan: 'growth' })));
+    const r = await active(pool.db.knex, 'starter');
+    const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => changePlan(pool.db.knex, { account: r.account.slug, plan: 'growth' })));
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     for (const o of outcomes.filter((o) => o.status === 'rejected')) {
       expect((o as PromiseRejectedResult).reason.message).toMatch(/is on plan "growth" already/);
     }
-    const invoices = await db.knex('igny8_invoices').where('account_id', r.account.id).whereRaw(`metadata->>'source' = 'proration'`);
+    const invoices = await pool.db.knex('igny8_invoices').where('account_id', r.account.id).whereRaw(`metadata->>'source' = 'proration'`);
     expect(invoices).toHaveLength(1);
   });
 });

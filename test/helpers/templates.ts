@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
-import { connect, type DatabaseKind } from '../../src/db/connect.js';
+import { beforeAll } from 'vitest';
+import { connect, type Database, type DatabaseKind } from '../../src/db/connect.js';
 import { listMigrationFiles } from '../../src/db/migrations.js';
 import {
   openEmbeddedTestDatabase,
@@ -87,4 +88,28 @@ export async function createMigratedDatabase(
     return openServerTestDatabase(name);
   }
   return openEmbeddedTestDatabase({ onDisk: options.onDisk, loadDataDir: await pgliteTemplate(key) });
+}
+
+/**
+ * For concurrency tests on the server: a migrated database and a pool of `poolMax` connections
+ * to it, opened before the suite's tests and dropped after them.
+ */
+export function migratedServerPool(poolMax: number): { readonly db: Database } {
+  let t: TestDatabase | undefined;
+  let db: Database | undefined;
+  beforeAll(async () => {
+    t = await createMigratedDatabase('postgres');
+    await t.db.close();
+    db = await connect({ databaseUrl: t.url, poolMax });
+    return async () => {
+      await db?.close();
+      await t?.drop().catch(() => undefined);
+    };
+  });
+  return {
+    get db() {
+      if (!db) throw new Error('migratedServerPool: used before its beforeAll ran');
+      return db;
+    },
+  };
 }
