@@ -4,7 +4,8 @@
 // Expand: the rename and the explicit 5 (the legacy application reads max_industries through its
 // view, where 5 means what NULL meant); NOT NULL waits for contract (0051).
 import type { Migration } from '../db/migrations.js';
-import { archiveLegacyValues, forgetLegacyValues, plural } from './support/ddl.js';
+import { plural } from './support/ddl.js';
+import { makeSectorLimitExplicit, restoreNullSectorLimits } from './support/sector-limit.js';
 
 const NAME = '0005_plans_max_sectors_per_site';
 
@@ -17,24 +18,11 @@ const migration: Migration = {
   ],
   async up({ trx, note }) {
     await trx.raw(`alter table igny8_plans rename column max_industries to max_sectors_per_site`);
-    const archived = await archiveLegacyValues(
-      trx,
-      NAME,
-      'igny8_plans',
-      `select id, jsonb_build_object('max_industries', null), 'NULL meant the default of 5 sectors per site'
-         from igny8_plans where max_sectors_per_site is null`,
-    );
-    await trx.raw(`update igny8_plans set max_sectors_per_site = 5 where max_sectors_per_site is null`);
+    const archived = await makeSectorLimitExplicit(trx, NAME);
     note(`max_industries renamed to max_sectors_per_site; ${plural(archived, 'plan')} with NULL set to the explicit 5`);
   },
   async down({ trx }) {
-    await trx.raw(
-      `update igny8_plans p set max_sectors_per_site = null
-         from igny8_legacy_values v
-        where v.migration = ? and v.table_name = 'igny8_plans' and v.row_id = p.id and p.max_sectors_per_site = 5`,
-      [NAME],
-    );
-    await forgetLegacyValues(trx, NAME);
+    await restoreNullSectorLimits(trx, NAME);
     await trx.raw(`alter table igny8_plans rename column max_sectors_per_site to max_industries`);
   },
 };
