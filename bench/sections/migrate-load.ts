@@ -7,7 +7,8 @@
 //  3. `migrate --phase contract` while 8 clients run the domain commands' statements
 //     (create site, create sector, grant credits; each client's account registered before) on
 //     the target names.
-// Per migration: the longest time a client transaction took while it ran ("waited": the
+// Before expand, the same legacy load runs alone for a while: its own latencies, with no
+// migration running, are the baseline. Per migration: the longest time a client transaction took while it ran ("waited": the
 // latency a client sees for one transaction) and how many failed. A transaction belongs to the
 // migration running when it started. The migrations run in this process (src/db/migrator.ts)
 // for their exact start and end times; each client has its own connection.
@@ -29,6 +30,7 @@ import {
 } from '../../test/helpers/legacy-app.js';
 
 const CLIENTS = 8;
+const BASELINE_MS = 15_000;
 
 interface Sample {
   started: number;
@@ -93,13 +95,13 @@ async function inTransaction(client: pg.Client, work: () => Promise<unknown>): P
 }
 
 /** The legacy application's writes, round-robin; each worker keeps the accounts and sites it made. */
-function legacyFlow(industry: { slug: string; sector: string }): Flow {
+function legacyFlow(industry: { slug: string; sector: string }, prefix: string): Flow {
   const state = new Map<number, { tenant?: number; paid?: number; site?: number }>();
   return async (client, worker, i) => {
     const sql = sqlOf(client);
     const mine = state.get(worker) ?? {};
     state.set(worker, mine);
-    const tag = `load-${worker}-${i}`;
+    const tag = `${prefix}-${worker}-${i}`;
     const step = mine.paid === undefined ? 1 : mine.site === undefined ? 2 : i % 7;
     await inTransaction(client, async () => {
       await client.query(`select set_config('search_path', $1, true)`, [LEGACY_SEARCH_PATH]);
@@ -276,7 +278,19 @@ export async function benchMigrateUnderLoad(ctx: BenchContext): Promise<void> {
         });
       }
     };
-    const expand = await run('expand', await startLoad(db.url, legacyFlow(industry)));
+    // The legacy application alone first: what its transactions take with no migration running
+    // is the latency the expand figures are read against.
+    ctx.log(`the legacy application alone for ${BASELINE_MS / 1000} s (${CLIENTS} clients)`);
+    const alone = await startLoad(db.url, legacyFlow(industry, 'alone'));
+    await new Promise((resolve) => setTimeout(resolve, BASELINE_MS));
+    const baseline = await alone.stop();
+    const longest = Math.round(Math.max(0, ...baseline.map((sample) => sample.ms)));
+    const median = Math.round([...baseline.map((sample) => sample.ms)].sort((a, b) => a - b)[Math.floor(baseline.length / 2)] ?? 0);
+    details.baseline = { transactions: baseline.length, longestMs: longest, medianMs: median, failed: baseline.filter((sample) => !sample.ok).length };
+    rec.measured('load.baseline', 'legacy application alone: longest client transaction', 'ms', longest, {
+      note: `median ${median} ms; ${baseline.filter((sample) => !sample.ok).length} of ${baseline.length} failed`,
+    });
+    const expand = await run('expand', await startLoad(db.url, legacyFlow(industry, 'load')));
     record('expand', expand, 1000);
     const args = ['--json', 'repair', '--all', '--yes', '--default-industry', industry.slug];
     ctx.log(`igny8 ${args.join(' ')}`);

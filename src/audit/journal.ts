@@ -95,6 +95,18 @@ export async function createJournal(trx: Knex.Transaction): Promise<void> {
 }
 
 /**
+ * The order in which the application's transactions write the tenant tables (a signup writes
+ * the user, the account and its status history, then the ledger, the subscription, the payment
+ * method and the invoice; sites come before their sectors, integrations and access rows).
+ * Tables not listed follow, by name.
+ */
+const WRITE_ORDER = [
+  'igny8_users', 'igny8_accounts', 'igny8_account_status_history', 'igny8_credit_transactions', 'igny8_subscriptions',
+  'igny8_account_payment_methods', 'igny8_invoices', 'igny8_sites', 'igny8_sectors', 'igny8_site_integrations',
+  'igny8_site_user_access',
+];
+
+/**
  * Puts the journal's triggers on every tenant table that names its account and on every
  * shared table, replacing any already there. A migration that adds a tenant table calls this
  * too; the distribution lint fails for a tenant table without them.
@@ -105,6 +117,12 @@ export async function attachJournal(trx: Knex.Transaction): Promise<string[]> {
     ...tenancy.tenant.filter((t) => t.accountColumn !== null).map((t) => ({ table: t.table, argument: t.accountColumn! })),
     ...tenancy.reference.map((table) => ({ table, argument: 'shared' as const })),
   ];
+  // Every table locked in one statement before the first trigger, in the order the running
+  // application writes them (see WRITE_ORDER): one table at a time, a migration holding some
+  // tables while an application transaction holding another waits for them never gets the rest.
+  const rank = (table: string) => (WRITE_ORDER.includes(table) ? WRITE_ORDER.indexOf(table) : WRITE_ORDER.length);
+  const tables = watched.map((w) => w.table).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  if (tables.length > 0) await trx.raw(`lock table ${tables.join(', ')} in share row exclusive mode`);
   for (const { table, argument } of watched) {
     for (const trigger of TRIGGERS) {
       await trx.raw(`drop trigger if exists ${trigger.name} on ${table}`);

@@ -109,6 +109,11 @@ export interface Migration {
   description: string;
   /** The rollout phase it belongs to; a migration that declares none is treated as contract. */
   phase?: MigrationPhase;
+  /**
+   * Needs no migration numbered after it, and none of them needs it: on a database migrated
+   * before it existed it is pending, not a gap (`migrate validate` passes; the next run applies it).
+   */
+  independent?: boolean;
   /** The locks its transaction takes on existing tables (`migrate --plan` shows them). */
   locks?: TableLock[];
   /**

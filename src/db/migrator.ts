@@ -172,7 +172,9 @@ export async function migrationStatus(
   const files = listMigrationFiles(migrationsDir);
   await refuseUnadoptedLegacy(db.knex);
   const applied = await appliedMigrations(db.knex);
-  const phases = await phasesOf(files);
+  const loaded = new Map<string, Migration>();
+  for (const file of files) loaded.set(file.name, await loadMigration(file));
+  const phases = new Map([...loaded].map(([name, migration]) => [name, phaseOf(migration)]));
   const unfinished = new Map<string, number>();
   if ((await db.knex.raw(`select to_regclass(?) is not null as present`, [PROGRESS_TABLE])).rows[0].present) {
     for (const row of (await db.knex(PROGRESS_TABLE).select('name', 'rows')) as Array<{ name: string; rows: string }>) {
@@ -197,7 +199,7 @@ export async function migrationStatus(
       changed: comparable && row.checksum.trim() !== file.checksum,
       olderChecksum: row !== undefined && !comparable,
       missingFile: false,
-      skipped: row === undefined && file.name < last[phase],
+      skipped: row === undefined && file.name < last[phase] && !loaded.get(file.name)!.independent,
       ...(unfinished.has(file.name) ? { progress: { rows: unfinished.get(file.name)! } } : {}),
     };
   });

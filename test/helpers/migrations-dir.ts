@@ -15,11 +15,12 @@ export interface MigrationBody {
   up: string;
   down?: string;
   phase?: 'expand' | 'contract';
+  independent?: boolean;
 }
 
 export function writeMigration(dir: string, name: string, body: MigrationBody): void {
   const down = body.down ? `,\n  async down({ trx }) { ${body.down} }` : '';
-  const phase = body.phase ? `\n  phase: '${body.phase}',` : '';
+  const phase = (body.phase ? `\n  phase: '${body.phase}',` : '') + (body.independent ? '\n  independent: true,' : '');
   writeFileSync(
     path.join(dir, `${name}.js`),
     `export default {\n  description: '${name}',${phase}\n  async up({ trx }) { ${body.up} }${down}\n};\n`,

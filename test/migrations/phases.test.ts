@@ -4,14 +4,14 @@
 // down reverts in the order migrations were applied.
 import { expect, it } from 'vitest';
 import { listMigrationFiles, loadMigration, phaseOf } from '../../src/db/migrations.js';
-import { databasePhase, migrateDown, migrateLatest, migrationStatus } from '../../src/db/migrator.js';
+import { databasePhase, invalidMigrations, migrateDown, migrateLatest, migrationStatus } from '../../src/db/migrator.js';
 import { DomainRefusal } from '../../src/errors.js';
 import { LEGACY_VIEWS_SCHEMA } from '../../src/schema/legacy-views.js';
 import { runCli } from '../helpers/cli.js';
 import pg from 'pg';
 import { createTestDatabase, describeEachDatabase, describeOnServer, SERVER_URL, withTestDatabase } from '../helpers/databases.js';
 import { createLegacySchema, insertLegacyFixture, TEST_SECRET_KEY } from '../helpers/legacy-fixture.js';
-import { migrationsDir, raw } from '../helpers/migrations-dir.js';
+import { migrationsDir, raw, writeMigration } from '../helpers/migrations-dir.js';
 
 const env = { IGNY8_SECRET_KEY: TEST_SECRET_KEY };
 
@@ -67,6 +67,26 @@ describeEachDatabase('migration phases (runner)', (fx) => {
     expect(names(await migrateDown(fx.db, { migrationsDir: dir, to: '0001_a' }))).toEqual(['0002_b reverted', '0003_c reverted']);
     await migrateDown(fx.db, { migrationsDir: dir, to: '0001_a' });
     await fx.db.knex.raw('drop table if exists ph_a, ph_b, ph_c, igny8_migrations');
+  });
+
+  it('a migration added below applied ones is a gap, unless it declares itself independent', async () => {
+    const gap = migrationsDir({
+      '0001_a': { phase: 'expand', up: raw('create table ph_a (id int)'), down: raw('drop table ph_a') },
+      '0003_c': { phase: 'expand', up: raw('create table ph_c (id int)'), down: raw('drop table ph_c') },
+    });
+    await migrateLatest(fx.db, { migrationsDir: gap });
+    writeMigration(gap, '0002_b', { phase: 'expand', up: raw('create table ph_b (id int)'), down: raw('drop table ph_b') });
+    writeMigration(gap, '0002_i', { phase: 'expand', independent: true, up: raw('create table ph_i (id int)'), down: raw('drop table ph_i') });
+    const status = await migrationStatus(fx.db, gap);
+    expect(status.map((row) => [row.name, row.state, row.skipped])).toEqual([
+      ['0001_a', 'applied', false],
+      ['0002_b', 'pending', true],
+      ['0002_i', 'pending', false],
+      ['0003_c', 'applied', false],
+    ]);
+    expect(invalidMigrations(status).map((row) => row.name)).toEqual(['0002_b']);
+    expect(names(await migrateLatest(fx.db, { migrationsDir: gap, phase: 'expand' }))).toEqual(['0002_b applied', '0002_i applied']);
+    await fx.db.knex.raw('drop table if exists ph_a, ph_b, ph_c, ph_i, igny8_migrations');
   });
 });
 
