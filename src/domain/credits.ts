@@ -298,6 +298,15 @@ export async function topUpCredits(trx: Knex.Transaction, request: TopUpRequest)
 }
 
 /**
+ * The top-up's arithmetic, written once for the credit service and the
+ * paid-invoice-credits-missing repair: the balance is raised to the target, never reduced, and
+ * the ledger row's amount is the rise (0 when the balance is there already).
+ */
+export function toppedUp(credits: string, target: string): { balance: string; amount: string } {
+  return { balance: `greatest(${credits}, ${target})`, amount: `greatest(${target} - ${credits}, 0)` };
+}
+
+/**
  * The top-up as CTEs over `due` (columns account_id, target, reason, metadata,
  * idempotency_key; at most one row per account): `locked` (the accounts and their balance
  * after), `moved` (those raised) and `entry` (the ledger rows written). Accounts whose key
@@ -307,9 +316,10 @@ export async function topUpCredits(trx: Knex.Transaction, request: TopUpRequest)
 function topUpStatement(due: string, onConflict = ''): string {
   // Only an account below its target is updated: at the target already, the period still
   // gets its (0-credit) ledger row, and the account row is left alone.
+  const top = toppedUp('a.credits', 'd.target');
   return `with due as (${due}),
        locked as (
-         select a.id, a.credits, greatest(a.credits, d.target) as balance, d.reason, d.metadata, d.idempotency_key
+         select a.id, a.credits, ${top.balance} as balance, ${top.amount} as amount, d.reason, d.metadata, d.idempotency_key
            from ${ACCOUNTS} a join due d on d.account_id = a.id
           where not exists (select 1 from ${LEDGER} l where l.account_id = a.id and l.idempotency_key = d.idempotency_key)
           order by a.id
@@ -320,7 +330,7 @@ function topUpStatement(due: string, onConflict = ''): string {
          returning a.id),
        entry as (
          insert into ${LEDGER} (account_id, transaction_type, amount, balance_after, description, metadata, idempotency_key)
-         select id, 'subscription', balance - credits, balance, left(reason, 255), metadata, idempotency_key from locked
+         select id, 'subscription', amount, balance, left(reason, 255), metadata, idempotency_key from locked
          ${onConflict}
          returning *)`;
 }

@@ -3,9 +3,11 @@
 // by `invoice pay` in the payment's transaction. An invoice marked paid some other way (by
 // hand, by the legacy application) lacks it.
 //
-// Repair: the keyed top-up `invoice pay` writes (src/domain/payments.ts): the balance brought
-// up to the plan's included credits, never reduced, one ledger row keyed by the invoice
-// number (amount 0 when the balance is there already), logged as repairs log.
+// Repair: the keyed top-up `invoice pay` writes (src/domain/payments.ts), with the credit
+// service's arithmetic (`toppedUp`, src/domain/credits.ts): the balance brought up to the
+// plan's included credits, never reduced, one ledger row keyed by the invoice number (amount 0
+// when the balance is there already), logged as repairs log.
+import { toppedUp } from '../domain/credits.js';
 import { PERIOD_INVOICE_SOURCES } from '../domain/payments.js';
 import { tally, updateLogged } from '../repairs/log.js';
 import { findingRows } from './finding.js';
@@ -31,7 +33,7 @@ function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
             left join igny8_plans mp on mp.slug = i.metadata->>'plan'
            where i.status = 'paid' and i.metadata->>'source' in (${sources})
              and not exists (select 1 from ${LEDGER} l
-                              where l.${schema.accountColumn(LEDGER)} = a.id and l.idempotency_key = i.invoice_number)${scopeTo(shape, 'a.id')}${batch.sql}`,
+                              where l.${schema.accountColumn(LEDGER)} = a.id and l.idempotency_key = i.invoice_number)${scopeTo(shape, 'a.id')}${scopeTo(shape, `i.${schema.accountColumn(INVOICES)}`)}${batch.sql}`,
     bindings: batch.bindings,
   };
 }
@@ -58,6 +60,7 @@ export const paidInvoiceCreditsMissing: Rule = {
       const { schema } = ctx.shape;
       const accounts = schema.accountsTable;
       const counts: TableCounts = {};
+      const top = toppedUp('a.credits', 'x.target');
       let rows = await findingRows(ctx.trx, findings(ctx.shape, keys), keys.length);
       // One invoice per account at a time: each top-up reads the balance the previous one left.
       while (rows.length > 0) {
@@ -74,8 +77,8 @@ export const paidInvoiceCreditsMissing: Rule = {
           LEDGER,
           await insertLedgerRows(
             ctx,
-            `select a.id as account_id, 'subscription' as transaction_type, greatest(x.target - a.credits, 0) as amount,
-                    greatest(a.credits, x.target) as balance_after, 'period credits: invoice ' || x.number as description,
+            `select a.id as account_id, 'subscription' as transaction_type, ${top.amount} as amount,
+                    ${top.balance} as balance_after, 'period credits: invoice ' || x.number as description,
                     jsonb_build_object('invoice', x.number, 'repair', '${MARKER}') as metadata, x.number as idempotency_key
                from ${due} join ${accounts} a on a.id = x.account_id`,
             [batch],
@@ -88,7 +91,7 @@ export const paidInvoiceCreditsMissing: Rule = {
             ctx,
             accounts,
             'credits = t.credits + src.missing, updated_at = now()',
-            `select a.id, x.target - a.credits as missing from ${due} join ${accounts} a on a.id = x.account_id where x.target > a.credits`,
+            `select a.id, ${top.amount} as missing from ${due} join ${accounts} a on a.id = x.account_id where ${top.amount} > 0`,
             [batch],
           ),
         );

@@ -62,6 +62,9 @@ async function saveTenant(sql: Sql, tenant: Row): Promise<void> {
 }
 
 /** RegisterSerializer.create(): free plan, or a paid plan with a subscription, a payment method and an invoice. */
+/** User.objects.filter(email__iexact=...).exists(): Django's case-insensitive lookup. */
+export const EMAIL_TAKEN = `select 1 from igny8_users where upper(email::text) = upper(?) limit 1`;
+
 export async function signup(
   sql: Sql,
   input: { email: string; slug: string; plan?: string; paymentMethod?: string; billingEmail?: string },
@@ -69,8 +72,7 @@ export async function signup(
   const plan = await one(sql, `select id, slug, price, included_credits, credits_per_month from igny8_plans where slug = ? and is_active`, [
     input.plan ?? 'free',
   ]);
-  // User.objects.filter(email__iexact=...).exists()
-  const taken = await sql(`select 1 from igny8_users where upper(email::text) = upper(?) limit 1`, [input.email]);
+  const taken = await sql(EMAIL_TAKEN, [input.email]);
   if (taken.length > 0) throw new Error(`email taken: ${input.email}`);
   const user = await one(
     sql,

@@ -28,7 +28,7 @@ describeEachDatabase('down migrations', (fx) => {
     expect(up.error).toBeUndefined();
     const down = await migrateDown(fx.db, { env, to: '0001_legacy_baseline' });
     expect(down.error).toBeUndefined();
-    expect(down.results.map((r) => r.status)).toEqual(Array(17).fill('reverted'));
+    expect(down.results.map((r) => r.status)).toEqual(Array(18).fill('reverted'));
     expect(legacyShapeDifferences(await inspectSchema(fx.db.knex))).toEqual([]);
     expect(await schemaSnapshot(fx.db.knex)).toEqual(legacySchema);
     for (const table of LEGACY_TABLES) {

@@ -11,7 +11,7 @@ import { runRepairs } from '../../src/repairs/run.js';
 import { REPAIRABLE_IDS } from '../../src/rules/registry.js';
 import { registerTestSecret } from '../helpers/cli.js';
 import { describeEachDatabase } from '../helpers/databases.js';
-import { legacyJourney, legacyKnex, type JourneyResult } from '../helpers/legacy-app.js';
+import { EMAIL_TAKEN, legacyJourney, legacyKnex, type JourneyResult } from '../helpers/legacy-app.js';
 import { createLegacySchema, insertLegacyFixture, TEST_SECRET_KEY, type LegacyFixture } from '../helpers/legacy-fixture.js';
 
 const env = { IGNY8_SECRET_KEY: TEST_SECRET_KEY };
@@ -51,6 +51,15 @@ describeEachDatabase('the legacy application across expand and contract', (fx) =
     expect(reads.paymentMethods.map((row) => [row.type, row.is_default])).toEqual([['bank_transfer', false], ['paypal', true]]);
     // The legacy application reads back what it wrote; the repair moves it (DECISIONS: never encrypted in the database).
     expect(reads.wordpress[0]).toMatchObject({ wp_app_password: SECRETS.appPassword, wp_api_key: SECRETS.apiKey });
+  });
+
+  it('after --phase expand the legacy email lookup reads its index, not every user', async () => {
+    const plan = await fx.db.knex.transaction(async (trx) => {
+      await trx.raw('set local enable_seqscan = off');
+      const explained = await legacyKnex(trx, (sql) => sql(`explain ${EMAIL_TAKEN}`, ['someone@example.com']));
+      return explained.map((row) => String(row['QUERY PLAN'])).join('\n');
+    });
+    expect(plan).toContain('igny8_users_email_upper_idx');
   });
 
   it('what the legacy application wrote is complete in the new structures', async () => {
