@@ -41,6 +41,7 @@ function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
 export const paidInvoiceCreditsMissing: Rule = {
   id: 'paid-invoice-credits-missing',
   severity: 'error',
+  scope: 'account',
   title: 'paid signup or renewal invoices whose credits were never granted',
   remedy: "igny8 repair paid-invoice-credits-missing: top the balance up to the plan's credits once, keyed by the invoice",
   verdict(shape) {
