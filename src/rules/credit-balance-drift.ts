@@ -2,15 +2,14 @@
 // balance must equal the sum of its ledger and the last row's balance_after.
 //
 // "The last row" is the one with the highest id: ledger order is id order (the credit
-// service writes rows in the order the balance moves; created_at can tie). The check took it
-// with max(array[id, balance_after]), the repair with array_agg(… order by id desc)[1]; both
-// name the same row, and the first is kept, since it comes out of the same pass as the sum
-// with no sort per account. The repair now reads the drift from this rule's finding SQL.
+// service writes rows in the order the balance moves; created_at can tie). It is taken by an
+// aggregate in the same pass as the sum, with no sort per account (`ledgerRowValue`); the
+// repair reads the drift from this rule's finding SQL.
 //
 // Repair: history is immutable, so each drifted account gets one new `adjustment` row that
 // makes the ledger add up to the balance, with balance_after = the balance; the balance is
 // not changed.
-import { insertLedgerRows, LEDGER, ledgerAccountKey } from './ledger.js';
+import { insertLedgerRows, LEDGER, ledgerAccountKey, ledgerRowValue } from './ledger.js';
 import { missingTables, scopeTo, withinIds } from './sql.js';
 import type { FindingSql, Rule, Shape, TargetKey } from './types.js';
 
@@ -20,16 +19,17 @@ function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
   // A repair batch reads only its accounts' ledger rows, through the account index.
   const inLedger = withinIds(accountColumn, within);
   const inAccounts = withinIds('a.id', within);
+  const last = ledgerRowValue(shape, 'max', 'balance_after');
   return {
     sql: `select 'account:' || a.id as key, a.id as target, a.slug as account, a.id as sort,
-                 a.credits, coalesce(l.total, 0) as ledger_sum, l.last[2] as last_balance_after
+                 a.credits, coalesce(l.total, 0) as ledger_sum, ${last.read('l.last')} as last_balance_after
             from ${schema.accountsTable} a
-            -- max(array[id, balance_after]) is the last row's balance_after, in the same pass as the sum
+            -- the last row's balance_after, in the same pass as the sum
             left join (select ${ledgerAccountKey(shape, accountColumn)} as account_id, sum(amount) as total,
-                              max(array[id, cast(balance_after as bigint)]) as last
+                              ${last.aggregate} as last
                          from ${LEDGER} where true${scopeTo(shape, accountColumn)}${inLedger.sql}
                         group by ${ledgerAccountKey(shape, accountColumn)}) l on l.account_id = a.id
-           where (a.credits <> coalesce(l.total, 0) or (l.last is not null and a.credits <> l.last[2]))
+           where (a.credits <> coalesce(l.total, 0) or (l.last is not null and a.credits <> ${last.read('l.last')}))
                  ${scopeTo(shape, 'a.id')}${inAccounts.sql}`,
     bindings: [...inLedger.bindings, ...inAccounts.bindings],
   };

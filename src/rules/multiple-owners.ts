@@ -6,7 +6,7 @@
 // become admins. The one who stays is part of the finding row, so the plan names them.
 import { updateLogged } from '../repairs/log.js';
 import { findingRows } from './finding.js';
-import { GROUP_IN_ORDER, missingTables, scopeTo, withinIds } from './sql.js';
+import { groupInOrder, missingTables, scopeTo, withinIds } from './sql.js';
 import type { FindingSql, Rule, Shape, TargetKey } from './types.js';
 
 const USERS = 'igny8_users';
@@ -33,7 +33,7 @@ function findingSql(shape: Shape, within?: readonly TargetKey[]): FindingSql {
                                  order by ${named ? '(u.id = a.owner_id) desc, ' : ''}u.date_joined, u.id limit 1) k
            where true${scopeTo(shape, 'o.account_id')}`,
     bindings: batch.bindings,
-    settings: GROUP_IN_ORDER,
+    settings: groupInOrder(shape, USERS, accountColumn),
   };
 }
 

@@ -6,26 +6,39 @@ import { loadConstraints } from './constraints.js';
 import { LEDGER } from './ledger.js';
 import type { Shape } from './types.js';
 
-/** How closely a ledger in account order must follow its account column (pg_stats correlation). */
-const ACCOUNT_ORDER = 0.95;
+/** How closely a heap must follow a column to count as in its order (pg_stats correlation). */
+const IN_ORDER = 0.95;
 
-/** Whether the ledger's heap follows its account column, from the statistics ANALYZE keeps. */
-async function ledgerInAccountOrder(knex: Knex | Knex.Transaction, column: string): Promise<boolean> {
+/** The `table.column`s of igny8's tables whose heap follows the column, from the statistics ANALYZE keeps. */
+async function heapFollows(knex: Knex | Knex.Transaction): Promise<string[]> {
   const result = await knex.raw(
-    `select correlation from pg_stats where schemaname = current_schema() and tablename = ? and attname = ?`,
-    [LEDGER, column],
+    `select tablename || '.' || attname as name from pg_stats
+      where schemaname = current_schema() and tablename like 'igny8\\_%' and correlation >= ?
+      order by 1`,
+    [IN_ORDER],
   );
-  const correlation = result.rows[0]?.correlation;
-  return correlation !== null && correlation !== undefined && Number(correlation) >= ACCOUNT_ORDER;
+  return (result.rows as Array<{ name: string }>).map((row) => row.name);
+}
+
+/** Whether every ledger id and account id is below 2^31 (two index lookups). */
+async function ledgerIdsPack(knex: Knex | Knex.Transaction, accounts: string): Promise<boolean> {
+  const result = await knex.raw(
+    `select coalesce((select max(id) from ${LEDGER}), 0) < 2147483648 and coalesce((select max(id) from ${accounts}), 0) < 2147483648 as fits`,
+  );
+  return result.rows[0].fits === true;
 }
 
 export async function readShape(knex: Knex | Knex.Transaction, accountId?: number, credentialKey?: Buffer): Promise<Shape> {
   const [schema, constraints] = await Promise.all([inspectSchema(knex), loadConstraints(knex)]);
-  const ordered = schema.hasTable(LEDGER) && (await ledgerInAccountOrder(knex, schema.accountColumn(LEDGER)));
+  const follows = await heapFollows(knex);
+  const ordered = schema.hasTable(LEDGER) && follows.includes(`${LEDGER}.${schema.accountColumn(LEDGER)}`);
+  const packed = schema.hasTable(LEDGER) && schema.hasTable(schema.accountsTable) && (await ledgerIdsPack(knex, schema.accountsTable));
   return {
     schema,
     constraints,
     ...(ordered ? { ledgerInAccountOrder: true } : {}),
+    ...(follows.length > 0 ? { heapFollows: follows } : {}),
+    ...(packed ? { ledgerIdsPack: true } : {}),
     ...(accountId === undefined ? {} : { accountId }),
     ...(credentialKey === undefined ? {} : { credentialKey }),
   };

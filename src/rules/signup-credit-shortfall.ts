@@ -2,10 +2,8 @@
 // 1,000. An account's signup credits are its first grant plus any shortfall correction; a
 // correction is this repair's ledger row, recognised by its marker (SHORTFALL_MARKER).
 //
-// The check took the first grant's amount with min(array[id, amount]), the repair with
-// min(id) and a second join back to the ledger for its amount; both name the same row, and
-// the first is kept, since it comes out of the same pass as the corrections. The repair now
-// reads the shortfall from this rule's finding SQL.
+// The first grant's amount is taken by an aggregate in the same pass as the corrections
+// (`ledgerRowValue`); the repair reads the shortfall from this rule's finding SQL.
 //
 // Repair: each account gets the difference once, as the credit service grants: the balance
 // and the ledger row (with balance_after) together, marked so that it is recognised on every
@@ -14,7 +12,7 @@
 import { catalogPlan } from '../domain/catalog.js';
 import { tally, updateLogged } from '../repairs/log.js';
 import type { SchemaInfo } from '../schema/inspect.js';
-import { insertLedgerRows, LEDGER, ledgerAccountKey } from './ledger.js';
+import { insertLedgerRows, LEDGER, ledgerAccountKey, ledgerRowValue } from './ledger.js';
 import { missingTables, scopeTo, withinIds } from './sql.js';
 import type { FindingSql, Rule, Shape, TableCounts, TargetKey } from './types.js';
 
@@ -67,21 +65,22 @@ function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
   const keyUsed = schema.hasColumn(LEDGER, 'idempotency_key')
     ? `exists (select 1 from ${LEDGER} k where k.${accountColumn} = a.id and k.idempotency_key = ${idempotencyKeySql('a.id')})`
     : 'false';
+  const first = ledgerRowValue(shape, 'min', 'amount');
   return {
     sql: `select 'account:' || a.id as key, a.id as target, a.slug as account, a.id as sort,
-                 coalesce(l.first[2], 0) as first_grant, coalesce(l.corrections, 0) as corrections,
+                 coalesce(${first.read('l.first')}, 0) as first_grant, coalesce(l.corrections, 0) as corrections,
                  ${expected} as catalog_credits, ${keyUsed} as _correction_undone
             from ${schema.accountsTable} a
             join igny8_plans p on p.id = a.plan_id and p.slug = 'free'
-            -- min(array[id, amount]) is the first grant's amount, in the same pass as the corrections
+            -- the first grant's amount, in the same pass as the corrections
             left join (select ${ledgerAccountKey(shape, accountColumn)} as account_id,
-                              min(array[id, cast(amount as bigint)]) filter (where amount > 0 and not ${correction}) as first,
+                              ${first.aggregate} filter (where amount > 0 and not ${correction}) as first,
                               sum(amount) filter (where ${correction}) as corrections
                          -- every account's rows: restricting them to free accounts first costs
                          -- more (a semi-join over the whole ledger) than grouping them all
                          from ${LEDGER} where true${scopeTo(shape, accountColumn)}${inLedger.sql}
                         group by ${ledgerAccountKey(shape, accountColumn)}) l on l.account_id = a.id
-           where coalesce(l.first[2], 0) + coalesce(l.corrections, 0) < ${expected}${scopeTo(shape, 'a.id')}${inAccounts.sql}`,
+           where coalesce(${first.read('l.first')}, 0) + coalesce(l.corrections, 0) < ${expected}${scopeTo(shape, 'a.id')}${inAccounts.sql}`,
     bindings: [...inLedger.bindings, ...inAccounts.bindings],
   };
 }

@@ -25,6 +25,17 @@ export interface Shape {
    * account index then reads it sequentially. Unknown or false for a live, append-only ledger.
    */
   ledgerInAccountOrder?: boolean;
+  /**
+   * The columns (`table.column`) whose order the table's heap follows, from the same
+   * statistics: a database seeded or restored table by table, not one written over time.
+   */
+  heapFollows?: readonly string[];
+  /**
+   * Every ledger id and every account id is below 2^31, so an id and a 32-bit value (or an
+   * account and a ledger id) fit together in one bigint: ./ledger.ts then aggregates and sorts
+   * one bigint per row instead of an array or two keys.
+   */
+  ledgerIdsPack?: boolean;
 }
 
 /** Why a rule does not run on this database: its schema guarantees it, or the rule does not apply. */
