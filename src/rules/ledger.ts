@@ -2,7 +2,7 @@
 // corrects a balance or grants credits adds rows, written as the credit service writes
 // them (the account, type, signed amount, balance_after, description, metadata and, where
 // the shape has the column, the idempotency key), each logged in the repair log.
-import { insertLogged } from '../repairs/log.js';
+import { insertLogged, updateLogged } from '../repairs/log.js';
 import type { RepairContext, Shape } from './types.js';
 
 export const LEDGER = 'igny8_credit_transactions';
@@ -58,6 +58,15 @@ export function ledgerWalk(shape: Shape, accountColumn: string): { window: strin
     window: `partition by ${ledgerAccountKey(shape, accountColumn)} order by id`,
     previous: (column) => `coalesce(lag(${column}) over w, 0)`,
   };
+}
+
+/**
+ * Raises account balances as a grant does, logged: `source` selects `id` (the account) and
+ * `missing` (the credits added). The other half of a grant is its ledger row
+ * (insertLedgerRows). Returns how many accounts changed.
+ */
+export function raiseBalances(ctx: RepairContext, source: string, bindings: readonly unknown[] = []): Promise<number> {
+  return updateLogged(ctx, ctx.shape.schema.accountsTable, 'credits = t.credits + src.missing, updated_at = now()', source, bindings);
 }
 
 /**

@@ -9,9 +9,9 @@
 // when the balance is there already), logged as repairs log.
 import { toppedUp } from '../domain/credits.js';
 import { PERIOD_INVOICE_SOURCES } from '../domain/payments.js';
-import { tally, updateLogged } from '../repairs/log.js';
+import { tally } from '../repairs/log.js';
 import { findingRows } from './finding.js';
-import { insertLedgerRows, LEDGER } from './ledger.js';
+import { insertLedgerRows, LEDGER, raiseBalances } from './ledger.js';
 import { missingTables, scopeTo, withinIds } from './sql.js';
 import type { FindingSql, Rule, Shape, TableCounts, TargetKey } from './types.js';
 
@@ -88,10 +88,8 @@ export const paidInvoiceCreditsMissing: Rule = {
         tally(
           counts,
           accounts,
-          await updateLogged(
+          await raiseBalances(
             ctx,
-            accounts,
-            'credits = t.credits + src.missing, updated_at = now()',
             `select a.id, ${top.amount} as missing from ${due} join ${accounts} a on a.id = x.account_id where ${top.amount} > 0`,
             [batch],
           ),

@@ -10,9 +10,9 @@
 // shape (metadata.repair and metadata.idempotency_key, and the idempotency_key column where
 // it exists), which makes a second run a no-op.
 import { catalogPlan } from '../domain/catalog.js';
-import { tally, updateLogged } from '../repairs/log.js';
+import { tally } from '../repairs/log.js';
 import type { SchemaInfo } from '../schema/inspect.js';
-import { insertLedgerRows, LEDGER, ledgerAccountKey, ledgerRowValue } from './ledger.js';
+import { insertLedgerRows, LEDGER, ledgerAccountKey, ledgerRowValue, raiseBalances } from './ledger.js';
 import { missingTables, scopeTo, withinIds } from './sql.js';
 import type { FindingSql, Rule, Shape, TableCounts, TargetKey } from './types.js';
 
@@ -115,13 +115,7 @@ export const signupCreditShortfall: Rule = {
       tally(
         counts,
         accounts,
-        await updateLogged(
-          ctx,
-          accounts,
-          'credits = t.credits + src.missing, updated_at = now()',
-          `select f.target as id, ${MISSING} as missing from (${shortfall.sql}) f`,
-          shortfall.bindings,
-        ),
+        await raiseBalances(ctx, `select f.target as id, ${MISSING} as missing from (${shortfall.sql}) f`, shortfall.bindings),
       );
       tally(
         counts,
