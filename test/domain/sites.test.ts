@@ -1,13 +1,12 @@
 import type { Knex } from 'knex';
-import { beforeAll, expect, it } from 'vitest';
-import { connect, type Database } from '../../src/db/connect.js';
+import { expect, it } from 'vitest';
 import { payInvoice } from '../../src/domain/payments.js';
 import { registerAccount } from '../../src/domain/register.js';
 import { createSector } from '../../src/domain/sectors.js';
 import { createSite } from '../../src/domain/sites.js';
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
-import { createTestDatabase, describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
-import { createMigratedDatabase } from '../helpers/templates.js';
+import { createTestDatabase, describeEachDatabase, describeOnServer } from '../helpers/databases.js';
+import { migratedServerPool } from '../helpers/templates.js';
 import { countRows, FAST_SCRYPT, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
 
 async function newAccount(knex: Knex, plan: string) {
@@ -166,23 +165,13 @@ describeEachDatabase('sites and sectors', (fx) => {
 }, { migrated: true });
 
 describeOnServer('sites and sectors under concurrency [postgres]', () => {
-  let t: TestDatabase;
-  let db: Database;
-
-  beforeAll(async () => {
-    t = await createMigratedDatabase('postgres');
-    db = await connect({ databaseUrl: t.url, poolMax: 12 });
-    return async () => {
-      await db.close();
-      await t.drop();
-    };
-  });
+  const server = migratedServerPool(12);
 
   it('concurrent create-site at the plan limit: exactly one succeeds', async () => {
-    const account = await newAccount(db.knex, 'free'); // max_sites 1
+    const account = await newAccount(server.db.knex, 'free'); // max_sites 1
     const results = await Promise.allSettled(
       Array.from({ length: 10 }, (_, i) =>
-        createSite(db.knex, { account: account.slug, name: 'Same Name', domain: `s${i}.example.com`, industry: 'technology' }),
+        createSite(server.db.knex, { account: account.slug, name: 'Same Name', domain: `s${i}.example.com`, industry: 'technology' }),
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -190,15 +179,15 @@ describeOnServer('sites and sectors under concurrency [postgres]', () => {
       expect(r.reason).toBeInstanceOf(DomainRefusal);
       expect(r.reason.message).toMatch(/site limit reached/);
     }
-    const [{ count }] = await db.knex('igny8_sites').where('account_id', account.id).count({ count: '*' });
+    const [{ count }] = await server.db.knex('igny8_sites').where('account_id', account.id).count({ count: '*' });
     expect(count).toBe(1);
   });
 
   it('concurrent create-site below a larger limit: slugs stay unique', async () => {
-    const account = await newAccount(db.knex, 'scale'); // max_sites 5
+    const account = await newAccount(server.db.knex, 'scale'); // max_sites 5
     const results = await Promise.allSettled(
       Array.from({ length: 8 }, (_, i) =>
-        createSite(db.knex, { account: account.slug, name: 'Same Name', domain: `s${i}.example.com`, industry: 'technology' }),
+        createSite(server.db.knex, { account: account.slug, name: 'Same Name', domain: `s${i}.example.com`, industry: 'technology' }),
       ),
     );
     const created = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ slug: string }>).value.slug);
@@ -208,12 +197,12 @@ describeOnServer('sites and sectors under concurrency [postgres]', () => {
   });
 
   it('concurrent create-sector at the limit: the count never passes it', async () => {
-    const account = await newAccount(db.knex, 'starter'); // 3 per site
-    const site = await createSite(db.knex, { account: account.slug, name: 'Race', domain: 'race.example.com', industry: 'healthcare' });
+    const account = await newAccount(server.db.knex, 'starter'); // 3 per site
+    const site = await createSite(server.db.knex, { account: account.slug, name: 'Race', domain: 'race.example.com', industry: 'healthcare' });
     const sectors = ['hospitals-clinics', 'dental', 'mental-health', 'pharmacy', 'telemedicine'];
-    const results = await Promise.allSettled(sectors.map((slug) => createSector(db.knex, { site: String(site.id), industrySector: slug })));
+    const results = await Promise.allSettled(sectors.map((slug) => createSector(server.db.knex, { site: String(site.id), industrySector: slug })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
-    const [{ count }] = await db.knex('igny8_sectors').where('site_id', site.id).count({ count: '*' });
+    const [{ count }] = await server.db.knex('igny8_sectors').where('site_id', site.id).count({ count: '*' });
     expect(count).toBe(3);
   });
 });

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
-import { beforeAll, expect, it } from 'vitest';
-import { connect, type Database } from '../../src/db/connect.js';
+import { expect, it } from 'vitest';
 import { registerAccount } from '../../src/domain/register.js';
 import { createSite } from '../../src/domain/sites.js';
 import { grantSiteAccess, listSiteAccess, revokeSiteAccess } from '../../src/domain/site-access.js';
@@ -8,8 +7,8 @@ import { addUser, changeEmail, deactivateUser, transferOwnership } from '../../s
 import { DomainRefusal, ValidationError } from '../../src/errors.js';
 import { verifyPassword } from '../../src/domain/passwords.js';
 import * as api from '../../src/index.js';
-import { describeEachDatabase, describeOnServer, type TestDatabase } from '../helpers/databases.js';
-import { createMigratedDatabase } from '../helpers/templates.js';
+import { describeEachDatabase, describeOnServer } from '../helpers/databases.js';
+import { migratedServerPool } from '../helpers/templates.js';
 import { countRows, FAST_SCRYPT, registerActive, uniqueEmail, uniqueName } from '../helpers/domain-fixtures.js';
 
 /** An active account on `plan`: a paid plan's signup invoice is paid (`unpaid` leaves it pending). */
@@ -199,72 +198,62 @@ describeEachDatabase(
 );
 
 describeOnServer('users and ownership under concurrency [postgres]', () => {
-  let t: TestDatabase;
-  let db: Database;
-
-  beforeAll(async () => {
-    t = await createMigratedDatabase('postgres');
-    db = await connect({ databaseUrl: t.url, poolMax: 12 });
-    return async () => {
-      await db.close();
-      await t.drop();
-    };
-  });
+  const server = migratedServerPool(12);
 
   it('concurrent user add for the last seats: max_users holds', async () => {
-    const account = await newAccount(db.knex, 'growth'); // 3 users: 2 seats left
+    const account = await newAccount(server.db.knex, 'growth'); // 3 users: 2 seats left
     const results = await Promise.allSettled(
-      Array.from({ length: 8 }, () => addUser(db.knex, { account: account.slug, email: uniqueEmail('seat'), role: 'viewer' })),
+      Array.from({ length: 8 }, () => addUser(server.db.knex, { account: account.slug, email: uniqueEmail('seat'), role: 'viewer' })),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
     for (const r of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
       expect(r.reason.message).toMatch(/user limit reached/);
     }
-    const [{ count }] = await db.knex('igny8_users').where('account_id', account.id).count({ count: '*' });
+    const [{ count }] = await server.db.knex('igny8_users').where('account_id', account.id).count({ count: '*' });
     expect(Number(count)).toBe(3);
   });
 
   it('concurrent transfers to different members: exactly one owner at every step and after', async () => {
-    const account = await newAccount(db.knex, 'scale'); // 5 users
+    const account = await newAccount(server.db.knex, 'scale'); // 5 users
     const members = [];
-    for (let i = 0; i < 4; i++) members.push(await addUser(db.knex, { account: account.slug, email: uniqueEmail('heir'), role: 'admin' }));
+    for (let i = 0; i < 4; i++) members.push(await addUser(server.db.knex, { account: account.slug, email: uniqueEmail('heir'), role: 'admin' }));
     const results = await Promise.allSettled(
-      [...members, ...members].map((m) => transferOwnership(db.knex, { account: account.slug, to: m.user.email })),
+      [...members, ...members].map((m) => transferOwnership(server.db.knex, { account: account.slug, to: m.user.email })),
     );
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
-    const after = await owners(db.knex, account.id);
+    const after = await owners(server.db.knex, account.id);
     expect(after).toHaveLength(1);
-    const roles = await db.knex('igny8_users').where('account_id', account.id).select('role');
+    const roles = await server.db.knex('igny8_users').where('account_id', account.id).select('role');
     expect(roles.filter((r) => r.role === 'owner')).toHaveLength(1);
     expect(roles.filter((r) => r.role === 'admin')).toHaveLength(4);
   });
 
   it('a transfer racing the deactivation of its heir: never an inactive owner, never no owner', async () => {
     for (let round = 0; round < 5; round++) {
-      const account = await newAccount(db.knex, 'growth');
-      const heir = await addUser(db.knex, { account: account.slug, email: uniqueEmail('race'), role: 'admin' });
+      const account = await newAccount(server.db.knex, 'growth');
+      const heir = await addUser(server.db.knex, { account: account.slug, email: uniqueEmail('race'), role: 'admin' });
       await Promise.allSettled([
-        transferOwnership(db.knex, { account: account.slug, to: heir.user.email }),
-        deactivateUser(db.knex, { email: heir.user.email }),
+        transferOwnership(server.db.knex, { account: account.slug, to: heir.user.email }),
+        deactivateUser(server.db.knex, { email: heir.user.email }),
       ]);
-      const rows = await db.knex('igny8_users').where({ account_id: account.id, role: 'owner' }).select('is_active');
+      const rows = await server.db.knex('igny8_users').where({ account_id: account.id, role: 'owner' }).select('is_active');
       expect(rows).toEqual([{ is_active: true }]);
     }
   });
 
   it('a revoke racing a transfer to the same member: the new owner always keeps access to every site', async () => {
     for (let round = 0; round < 5; round++) {
-      const account = await newAccount(db.knex, 'growth');
-      const site = await createSite(db.knex, { account: account.slug, name: 'Race', domain: 'race.example.com', industry: 'technology' });
-      const heir = await addUser(db.knex, { account: account.slug, email: uniqueEmail('heir'), role: 'editor' });
-      await grantSiteAccess(db.knex, { site: String(site.id), email: heir.user.email });
+      const account = await newAccount(server.db.knex, 'growth');
+      const site = await createSite(server.db.knex, { account: account.slug, name: 'Race', domain: 'race.example.com', industry: 'technology' });
+      const heir = await addUser(server.db.knex, { account: account.slug, email: uniqueEmail('heir'), role: 'editor' });
+      await grantSiteAccess(server.db.knex, { site: String(site.id), email: heir.user.email });
       const results = await Promise.allSettled([
-        revokeSiteAccess(db.knex, { site: String(site.id), email: heir.user.email }),
-        transferOwnership(db.knex, { account: account.slug, to: heir.user.email }),
+        revokeSiteAccess(server.db.knex, { site: String(site.id), email: heir.user.email }),
+        transferOwnership(server.db.knex, { account: account.slug, to: heir.user.email }),
       ]);
       expect(results[1].status).toBe('fulfilled');
-      expect(await owners(db.knex, account.id)).toEqual([heir.user.email]);
-      expect(await db.knex('igny8_site_user_access').where({ site_id: site.id, user_id: heir.user.id })).toHaveLength(1);
+      expect(await owners(server.db.knex, account.id)).toEqual([heir.user.email]);
+      expect(await server.db.knex('igny8_site_user_access').where({ site_id: site.id, user_id: heir.user.id })).toHaveLength(1);
     }
   });
 });
