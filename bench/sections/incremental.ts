@@ -3,8 +3,10 @@
 //     with the last migrations), `audit --record` (the mark);
 //  2. 1,000 accounts changed through the credit service (one grant each, from 4 clients);
 //  3. `audit --incremental` (not recorded, so every run sees the same 1,000): its check time;
-//  4. grant-credits throughput (8 clients on one account, as the grants section) with the
-//     journal's triggers and without them, alternating, on this database of full size.
+//  4. grant-credits throughput with the journal's triggers and without them, alternating, on
+//     this database of full size: 8 clients on one account (as the grants section: the worst
+//     case, every grant waiting for one row lock), and 8 clients each on an account of its own
+//     (grants to many accounts, as an application makes them).
 import type { BenchContext } from '../context.js';
 import type { BenchDatabase } from '../postgres.js';
 import { failureText, runIgny8 } from '../process.js';
@@ -32,6 +34,24 @@ async function changeAccounts(db: BenchDatabase, service: Service, count: number
     await Promise.all(clients.map((client) => client.close()));
   }
   return ids.length;
+}
+
+/** Grants per second from `clients` clients, each granting `perClient` times to an account of its own. */
+async function spreadRun(db: BenchDatabase, service: Service, accountIds: readonly number[], perClient: number): Promise<number> {
+  const clients = await Promise.all(accountIds.map(() => service.open(db.url)));
+  try {
+    // A first grant per client opens its connection outside the timed part.
+    await Promise.all(clients.map((client, c) => service.now(client.knex, accountIds[c]!, 1, undefined)));
+    const started = performance.now();
+    await Promise.all(
+      clients.map(async (client, c) => {
+        for (let i = 0; i < perClient; i++) await service.now(client.knex, accountIds[c]!, 1, undefined);
+      }),
+    );
+    return ((accountIds.length * perClient) / (performance.now() - started)) * 1000;
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
 }
 
 async function setJournal(db: BenchDatabase, enabled: boolean): Promise<void> {
@@ -132,6 +152,11 @@ export async function benchIncremental(ctx: BenchContext): Promise<void> {
     const without: number[] = [];
     const statementWith: number[] = [];
     const statementWithout: number[] = [];
+    const spreadWith: number[] = [];
+    const spreadWithout: number[] = [];
+    const spreadAccounts = (
+      await db.query<{ id: string }>('select id from igny8_accounts order by id desc limit $1', [options.grantClients])
+    ).map((row) => Number(row.id));
     const repeats = Math.max(3, options.runs);
     try {
       for (let r = 0; r < repeats; r++) {
@@ -145,6 +170,8 @@ export async function benchIncremental(ctx: BenchContext): Promise<void> {
           }
           (enabled ? withJournal : without).push(run.perSecond);
           (enabled ? statementWith : statementWithout).push(await statementMicros(db));
+          ctx.log(`grant-credits ${enabled ? 'with' : 'without'} the journal, an account per client (${r + 1}/${repeats})`);
+          (enabled ? spreadWith : spreadWithout).push(await spreadRun(db, service, spreadAccounts, options.grantsPerClient));
         }
       }
     } finally {
@@ -158,6 +185,16 @@ export async function benchIncremental(ctx: BenchContext): Promise<void> {
     rec.measured('incremental.journal-cost', '  throughput without / with the journal (median of the pairs)', '×', ratios, {
       target: TARGETS.journalCost,
     });
+    const spread = `${options.grantClients} clients, an account each`;
+    rec.measured('incremental.spread-with', `grant-credits with the journal, ${spread}`, 'grants/s', spreadWith);
+    rec.measured('incremental.spread-without', `grant-credits without the journal's triggers, ${spread}`, 'grants/s', spreadWithout);
+    rec.measured(
+      'incremental.spread-cost',
+      '  throughput without / with the journal (median of the pairs)',
+      '×',
+      spreadWith.map((rate, r) => spreadWithout[r]! / rate),
+      { target: TARGETS.journalCost },
+    );
     rec.measured('incremental.statement-with', '  one grant (update balance + insert ledger row) in a server-side loop, with the journal', 'ms', statementWith.map((us) => us / 1000));
     rec.measured('incremental.statement-without', '  the same without the journal', 'ms', statementWithout.map((us) => us / 1000));
     rec.detail('incremental', { database: db.name, changed, full: fullReport, incremental: last });

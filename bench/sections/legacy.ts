@@ -1,5 +1,7 @@
 // The ops journey at size, on throwaway databases:
-//  1. `seed legacy` with every defect kind → the seed figure, then the audit against its floor;
+//  1. `seed legacy` with every defect kind → the seed figure, then the audit against its floor,
+//     the naive baseline, and the audit again after `migrate --phase expand` (the first step of
+//     a rollout: the schema a production database lives on until contract);
 //  2. a second seed with only repairable defects (the others block migrations until a person
 //     decides) → `repair --all --yes`, the whole migration chain (`igny8 migrate`), and the
 //     audit again on the target shape.
@@ -24,6 +26,7 @@ interface LegacySections {
   seed: boolean;
   audit: boolean;
   naive: boolean;
+  expand: boolean;
   jobs: boolean;
   journey: boolean;
 }
@@ -36,6 +39,7 @@ interface LegacySections {
 async function benchShape(ctx: BenchContext, shape: string, sections: LegacySections): Promise<void> {
   const { rec, options } = ctx;
   const checksMs: Partial<Record<string, number>> = {};
+  const expandedMs: Partial<Record<string, number>> = {};
   for (const layout of options.layouts) {
     const tag = `${shape}.${layout}`;
     const label = `legacy, ${shape}, ${layout}`;
@@ -65,6 +69,10 @@ async function benchShape(ctx: BenchContext, shape: string, sections: LegacySect
         }
       }
       if (sections.jobs && shape === options.shapes[0] && layout === options.layouts[0]) await benchJobs(ctx, seeded.db, label);
+      if (sections.expand) {
+        const checks = await benchExpanded(ctx, seeded.db, tag, label);
+        if (checks !== undefined) expandedMs[layout] = checks;
+      }
     } finally {
       await dropUnlessKept(ctx, seeded.db);
     }
@@ -74,6 +82,35 @@ async function benchShape(ctx: BenchContext, shape: string, sections: LegacySect
       target: ARRIVAL_VS_ORDERED,
     });
   }
+  if (expandedMs.arrival !== undefined && expandedMs.ordered !== undefined) {
+    rec.measured(
+      `audit.${shape}.expanded.arrival-vs-ordered`,
+      `audit checks after expand, arrival / ordered layout (${shape})`,
+      '×',
+      expandedMs.arrival / expandedMs.ordered,
+      { target: ARRIVAL_VS_ORDERED },
+    );
+  }
+}
+
+/**
+ * `igny8 migrate --phase expand` on the seeded database (no gate waits for a repair in expand),
+ * then the audit again: the schema the database lives on from the first step of a rollout,
+ * with the ledger's walk index. Returns the audit's checks time (median).
+ */
+async function benchExpanded(ctx: BenchContext, db: BenchDatabase, tag: string, label: string): Promise<number | undefined> {
+  const { rec } = ctx;
+  ctx.log(`igny8 migrate --phase expand on the ${label} database`);
+  const expand = await runIgny8(['--json', 'migrate', '--phase', 'expand'], { env: { DATABASE_URL: db.url, IGNY8_SECRET_KEY: ctx.secretKey } });
+  if (expand.code !== 0) {
+    rec.missing(`expand.${tag}`, `migrate --phase expand (${label})`, 's', 'failed', failureText(expand));
+    return undefined;
+  }
+  rec.measured(`expand.${tag}`, `migrate --phase expand (${label})`, 's', expand.ms / 1000);
+  await db.query('vacuum (analyze)');
+  const audit = await benchAuditAt(ctx, db, `audit.${tag}.expanded`, `${label}, after expand`);
+  const inProcess = audit.reports.map((report) => report.totalMs).filter((ms): ms is number => ms !== undefined);
+  return inProcess.length > 0 ? median(inProcess) : undefined;
 }
 
 function rowsNote(rows: Record<string, number>, accounts: number): string {

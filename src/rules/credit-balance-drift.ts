@@ -9,7 +9,7 @@
 // Repair: history is immutable, so each drifted account gets one new `adjustment` row that
 // makes the ledger add up to the balance, with balance_after = the balance; the balance is
 // not changed.
-import { insertLedgerRows, LEDGER, ledgerAccountKey, ledgerRowValue } from './ledger.js';
+import { insertLedgerRows, LEDGER, ledgerAccountKey, ledgerGroupSettings, ledgerRowValue } from './ledger.js';
 import { missingTables, scopeTo, withinIds } from './sql.js';
 import type { FindingSql, Rule, Shape, TargetKey } from './types.js';
 
@@ -25,13 +25,14 @@ function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
                  a.credits, coalesce(l.total, 0) as ledger_sum, ${last.read('l.last')} as last_balance_after
             from ${schema.accountsTable} a
             -- the last row's balance_after, in the same pass as the sum
-            left join (select ${ledgerAccountKey(shape, accountColumn)} as account_id, sum(amount) as total,
+            left join (select ${ledgerAccountKey(shape, accountColumn, 'walk-columns')} as account_id, sum(amount) as total,
                               ${last.aggregate} as last
                          from ${LEDGER} where true${scopeTo(shape, accountColumn)}${inLedger.sql}
-                        group by ${ledgerAccountKey(shape, accountColumn)}) l on l.account_id = a.id
+                        group by ${ledgerAccountKey(shape, accountColumn, 'walk-columns')}) l on l.account_id = a.id
            where (a.credits <> coalesce(l.total, 0) or (l.last is not null and a.credits <> ${last.read('l.last')}))
                  ${scopeTo(shape, 'a.id')}${inAccounts.sql}`,
     bindings: [...inLedger.bindings, ...inAccounts.bindings],
+    settings: ledgerGroupSettings(shape),
   };
 }
 

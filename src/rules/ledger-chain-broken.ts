@@ -17,7 +17,7 @@ export const ledgerChainBroken: Rule = {
   findings(shape) {
     const { schema } = shape;
     const accountColumn = schema.accountColumn(LEDGER);
-    const walk = ledgerWalk(shape, accountColumn);
+    const walk = ledgerWalk(shape, accountColumn, 'walk-columns');
     // The walk sorts only what the chain needs (the type is looked up for the rows found), so
     // the sort of the whole ledger stays narrow.
     return {

@@ -8,17 +8,46 @@ import type { RepairContext, Shape } from './types.js';
 export const LEDGER = 'igny8_credit_transactions';
 
 /**
+ * The columns besides the account and the id that an index must carry for a walk over the
+ * ledger to be read from the index alone (shape.ledgerWalkIndex; migration 0073).
+ */
+export const LEDGER_WALK_COLUMNS: readonly string[] = ['amount', 'balance_after'];
+
+/**
+ * How a walk over the WHOLE ledger in account order reads it: `reads` says whether the walk
+ * needs only the walk index's columns (LEDGER_WALK_COLUMNS) or other columns of the rows too.
+ */
+export type LedgerReads = 'walk-columns' | 'rows';
+
+/** Whether the ledger can be read in account order without a sort or a random heap read per row. */
+function walkable(shape: Shape, reads: LedgerReads): boolean {
+  return shape.ledgerInAccountOrder === true || (reads === 'walk-columns' && shape.ledgerWalkIndex === true);
+}
+
+/**
  * The account of a ledger row as a grouping or partition key for a walk over the WHOLE ledger.
  * A live ledger is in arrival order, every account's rows scattered over the heap, and the
  * planner still walks it through the account index: one random heap read per row
  * (bench/RESULTS.md, "Production-shaped data"). Written as an expression, no index can supply
- * the order, and the ledger is read once, sequentially, then hashed or sorted. Only where the
- * statistics say the heap follows the account column is the walk sequential and cheaper than
- * the sort; there the column is left to the planner. Row filters (a repair batch, --account)
- * always use the index: they name the column itself.
+ * the order, and the ledger is read once, sequentially, then hashed or sorted. Where the
+ * statistics say the heap follows the account column, or where the walk index carries every
+ * column the walk reads, the walk in account order is cheaper than the sort or the hash; there
+ * the column is left to the planner. Row filters (a repair batch, --account) always use the
+ * index: they name the column itself.
  */
-export function ledgerAccountKey(shape: Shape, column: string): string {
-  return shape.ledgerInAccountOrder ? column : `(${column} + 0)`;
+export function ledgerAccountKey(shape: Shape, column: string, reads: LedgerReads): string {
+  return walkable(shape, reads) ? column : `(${column} + 0)`;
+}
+
+/**
+ * Planner settings for a statement that groups the whole ledger by account from the walk
+ * index: in order. The planner estimates far fewer accounts than the ledger has (its
+ * n_distinct is a sample's) and so prefers a hash aggregate, which on a ledger in arrival order
+ * is a random memory access per row into a table of every account, three times slower
+ * (bench/RESULTS.md, "The ledger's walk index").
+ */
+export function ledgerGroupSettings(shape: Shape): Readonly<Record<string, string>> | undefined {
+  return shape.ledgerWalkIndex ? { enable_hashagg: 'off' } : undefined;
 }
 
 /**
@@ -29,33 +58,39 @@ export function ledgerAccountKey(shape: Shape, column: string): string {
  * min/max of `array[id, value]` build and compare an array for every row (the same rows, a
  * third less time over a 12 M-row ledger: bench/RESULTS.md). `read` gives null for no row.
  */
-export function ledgerRowValue(shape: Shape, fn: 'min' | 'max', value: string): { aggregate: string; read: (result: string) => string } {
+export function ledgerRowValue(
+  shape: Shape,
+  fn: 'min' | 'max',
+  value: string,
+): { aggregate: string; read: (result: string) => string; readId: (result: string) => string } {
   if (shape.ledgerIdsPack) {
     return {
       aggregate: `${fn}((id << 32) | (cast(${value} as bigint) & 4294967295))`,
       // A bigint cast to bit(32) keeps its rightmost 32 bits; back to integer, with their sign.
       read: (result) => `cast(cast(${result} as bit(32)) as integer)`,
+      readId: (result) => `(${result} >> 32)`,
     };
   }
-  return { aggregate: `${fn}(array[id, cast(${value} as bigint)])`, read: (result) => `${result}[2]` };
+  return { aggregate: `${fn}(array[id, cast(${value} as bigint)])`, read: (result) => `${result}[2]`, readId: (result) => `${result}[1]` };
 }
 
 /**
  * The order of a walk over the whole ledger by account, then id, and the expression that is
- * the previous row's `column` within the same account (0 for an account's first row). Packed
- * into one bigint key where ids pack: a sort on one bigint is about a quarter faster than on two
- * keys over a 12 M-row ledger in arrival order. Where the ledger is in account order, the
- * column itself, so the planner can walk the account index instead of sorting.
+ * the previous row's `column` within the same account (0 for an account's first row). Where
+ * the walk can read the ledger in account order (`ledgerAccountKey`), the column itself, so the
+ * planner walks the index instead of sorting. Otherwise packed into one bigint key where ids
+ * pack: a sort on one bigint is about a quarter faster than on two keys over a 12 M-row ledger
+ * in arrival order.
  */
-export function ledgerWalk(shape: Shape, accountColumn: string): { window: string; previous: (column: string) => string } {
-  if (shape.ledgerIdsPack && !shape.ledgerInAccountOrder) {
+export function ledgerWalk(shape: Shape, accountColumn: string, reads: LedgerReads): { window: string; previous: (column: string) => string } {
+  if (shape.ledgerIdsPack && !walkable(shape, reads)) {
     return {
       window: `order by (${accountColumn} << 32) | id`,
       previous: (column) => `case when lag(${accountColumn}) over w = ${accountColumn} then lag(${column}) over w else 0 end`,
     };
   }
   return {
-    window: `partition by ${ledgerAccountKey(shape, accountColumn)} order by id`,
+    window: `partition by ${ledgerAccountKey(shape, accountColumn, reads)} order by id`,
     previous: (column) => `coalesce(lag(${column}) over w, 0)`,
   };
 }

@@ -2,8 +2,9 @@
 // 1,000. An account's signup credits are its first grant plus any shortfall correction; a
 // correction is this repair's ledger row, recognised by its marker (SHORTFALL_MARKER).
 //
-// The first grant's amount is taken by an aggregate in the same pass as the corrections
-// (`ledgerRowValue`); the repair reads the shortfall from this rule's finding SQL.
+// The first grant's amount is taken by an aggregate (`ledgerRowValue`): in the same pass as the
+// corrections, or, where the walk index exists, from the index (`grants`); the repair reads the
+// shortfall from this rule's finding SQL.
 //
 // Repair: each account gets the difference once, as the credit service grants: the balance
 // and the ledger row (with balance_after) together, marked so that it is recognised on every
@@ -12,7 +13,7 @@
 import { catalogPlan } from '../domain/catalog.js';
 import { tally } from '../repairs/log.js';
 import type { SchemaInfo } from '../schema/inspect.js';
-import { insertLedgerRows, LEDGER, ledgerAccountKey, ledgerRowValue, raiseBalances } from './ledger.js';
+import { insertLedgerRows, LEDGER, ledgerAccountKey, ledgerGroupSettings, ledgerRowValue, raiseBalances } from './ledger.js';
 import { missingTables, scopeTo, withinIds } from './sql.js';
 import type { FindingSql, Rule, Shape, TableCounts, TargetKey } from './types.js';
 
@@ -53,35 +54,80 @@ function catalogFreeCredits(): number {
   return catalogPlan('free')?.included_credits ?? 0;
 }
 
+/**
+ * Per account of the ledger: `first`, the aggregate of its first grant (read with
+ * ledgerRowValue's `read`), and `corrections`, the sum of its shortfall corrections.
+ */
+function grants(shape: Shape, within: readonly TargetKey[] | undefined): FindingSql {
+  const accountColumn = shape.schema.accountColumn(LEDGER);
+  const correction = shortfallCorrectionSql(shape.schema);
+  const scope = () => {
+    const inLedger = withinIds(accountColumn, within);
+    return { sql: `${scopeTo(shape, accountColumn)}${inLedger.sql}`, bindings: inLedger.bindings };
+  };
+  const first = ledgerRowValue(shape, 'min', 'amount');
+  if (!shape.ledgerWalkIndex || shape.ledgerInAccountOrder) {
+    // One pass over the rows: the first grant and the corrections together (in account order
+    // where the heap lies so). Every account's rows: restricting them to free accounts first
+    // costs more (a semi-join over the whole ledger) than grouping them all.
+    const rows = scope();
+    const key = ledgerAccountKey(shape, accountColumn, 'rows');
+    return {
+      sql: `select ${key} as account_id,
+                   ${first.aggregate} filter (where amount > 0 and not ${correction}) as first,
+                   sum(amount) filter (where ${correction}) as corrections
+              from ${LEDGER} where true${rows.sql}
+             group by ${key}`,
+      bindings: rows.bindings,
+    };
+  }
+  // With the walk index and a heap in arrival order, the first positive row of each account
+  // comes from the index alone, in account order; the corrections (rare) from one sequential
+  // read of the rows, the only read that needs their metadata. Where an account's first positive row is itself a correction,
+  // its first grant is looked up among that account's rows (bench/RESULTS.md, "The ledger's
+  // walk index").
+  const walked = scope();
+  const corrections = scope();
+  const rowsKey = ledgerAccountKey(shape, accountColumn, 'rows');
+  return {
+    sql: `select w.account_id,
+                 case when ${first.readId('w.first')} = any(c.ids)
+                      then (select ${first.aggregate} from ${LEDGER}
+                             where ${accountColumn} = w.account_id and amount > 0 and not ${correction})
+                      else w.first end as first,
+                 c.corrections
+            from (select ${accountColumn} as account_id, ${first.aggregate} filter (where amount > 0) as first
+                    from ${LEDGER} where true${walked.sql}
+                   group by ${accountColumn}) w
+            left join (select ${rowsKey} as account_id, sum(amount) as corrections, array_agg(id) as ids
+                         from ${LEDGER} where ${correction}${corrections.sql}
+                        group by ${rowsKey}) c on c.account_id = w.account_id`,
+    bindings: [...walked.bindings, ...corrections.bindings],
+    settings: ledgerGroupSettings(shape),
+  };
+}
+
 function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
   const { schema } = shape;
   const accountColumn = schema.accountColumn(LEDGER);
   const expected = catalogFreeCredits();
-  const correction = shortfallCorrectionSql(schema);
-  // A repair batch reads only its accounts' ledger rows, through the account index.
-  const inLedger = withinIds(accountColumn, within);
   const inAccounts = withinIds('a.id', within);
   // A correction `repair undo` took back keeps its key: the key cannot grant again.
   const keyUsed = schema.hasColumn(LEDGER, 'idempotency_key')
     ? `exists (select 1 from ${LEDGER} k where k.${accountColumn} = a.id and k.idempotency_key = ${idempotencyKeySql('a.id')})`
     : 'false';
   const first = ledgerRowValue(shape, 'min', 'amount');
+  const l = grants(shape, within);
   return {
     sql: `select 'account:' || a.id as key, a.id as target, a.slug as account, a.id as sort,
                  coalesce(${first.read('l.first')}, 0) as first_grant, coalesce(l.corrections, 0) as corrections,
                  ${expected} as catalog_credits, ${keyUsed} as _correction_undone
             from ${schema.accountsTable} a
             join igny8_plans p on p.id = a.plan_id and p.slug = 'free'
-            -- the first grant's amount, in the same pass as the corrections
-            left join (select ${ledgerAccountKey(shape, accountColumn)} as account_id,
-                              ${first.aggregate} filter (where amount > 0 and not ${correction}) as first,
-                              sum(amount) filter (where ${correction}) as corrections
-                         -- every account's rows: restricting them to free accounts first costs
-                         -- more (a semi-join over the whole ledger) than grouping them all
-                         from ${LEDGER} where true${scopeTo(shape, accountColumn)}${inLedger.sql}
-                        group by ${ledgerAccountKey(shape, accountColumn)}) l on l.account_id = a.id
+            left join (${l.sql}) l on l.account_id = a.id
            where coalesce(${first.read('l.first')}, 0) + coalesce(l.corrections, 0) < ${expected}${scopeTo(shape, 'a.id')}${inAccounts.sql}`,
-    bindings: [...inLedger.bindings, ...inAccounts.bindings],
+    bindings: [...(l.bindings ?? []), ...inAccounts.bindings],
+    ...(l.settings ? { settings: l.settings } : {}),
   };
 }
 

@@ -26,6 +26,12 @@ export interface Shape {
    */
   ledgerInAccountOrder?: boolean;
   /**
+   * A valid btree index on the ledger leads with (account, id) and carries every column of
+   * LEDGER_WALK_COLUMNS (migration 0073): a walk that reads only those columns gets the rows in
+   * account order from the index alone, whatever order the heap is in.
+   */
+  ledgerWalkIndex?: boolean;
+  /**
    * The columns (`table.column`) whose order the table's heap follows, from the same
    * statistics: a database seeded or restored table by table, not one written over time.
    */
