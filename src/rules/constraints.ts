@@ -9,8 +9,12 @@ export interface IndexInfo {
   table: string;
   name: string;
   unique: boolean;
-  /** Plain columns in index order; an expression appears as null. */
+  /** Plain columns in index order, then its INCLUDE columns; an expression appears as null. */
   columns: Array<string | null>;
+  /** How many of `columns` are keys (the rest are carried, not ordered). */
+  keyColumns: number;
+  /** The access method: btree, hash, gin, brin, … */
+  method: string;
   definition: string;
   /** The WHERE of a partial index, as Postgres prints it. */
   predicate: string | null;
@@ -42,9 +46,14 @@ export class SchemaConstraints {
     return this.checks.find((check) => check.table === table && check.name === name);
   }
 
+  /** A valid index on `table` that satisfies `test`. */
+  index(table: string, test: (index: IndexInfo) => boolean): IndexInfo | undefined {
+    return this.indexes.find((index) => index.table === table && test(index));
+  }
+
   /** A valid unique index on `table` that satisfies `test`. */
   uniqueIndex(table: string, test: (index: IndexInfo) => boolean): IndexInfo | undefined {
-    return this.indexes.find((index) => index.table === table && index.unique && test(index));
+    return this.index(table, (index) => index.unique && test(index));
   }
 
   /** A validated foreign key from exactly `columns` (any order) of `table` to `referencedTable`. */
@@ -61,6 +70,7 @@ export class SchemaConstraints {
 export async function loadConstraints(knex: Knex | Knex.Transaction): Promise<SchemaConstraints> {
   const indexes = await knex.raw(`
     select t.relname as "table", i.relname as name, x.indisunique as "unique",
+           x.indnkeyatts as "keyColumns", am.amname as method,
            array_to_json(array(
              select a.attname from unnest(cast(x.indkey as int2[])) with ordinality k(attnum, ord)
                left join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.attnum
@@ -69,6 +79,7 @@ export async function loadConstraints(knex: Knex | Knex.Transaction): Promise<Sc
            pg_get_expr(x.indpred, x.indrelid) as predicate
       from pg_index x
       join pg_class i on i.oid = x.indexrelid
+      join pg_am am on am.oid = i.relam
       join pg_class t on t.oid = x.indrelid
       join pg_namespace n on n.oid = t.relnamespace
      where n.nspname = current_schema() and x.indisvalid`);
@@ -93,7 +104,7 @@ export async function loadConstraints(knex: Knex | Knex.Transaction): Promise<Sc
       join pg_namespace n on n.oid = t.relnamespace
      where c.contype = 'c' and c.convalidated and n.nspname = current_schema()`);
   return new SchemaConstraints(
-    (indexes.rows as IndexInfo[]).map((row) => ({ ...row, columns: parseJson(row.columns) })),
+    (indexes.rows as IndexInfo[]).map((row) => ({ ...row, keyColumns: Number(row.keyColumns), columns: parseJson(row.columns) })),
     (keys.rows as ForeignKeyInfo[]).map((row) => ({
       ...row,
       columns: parseJson(row.columns),

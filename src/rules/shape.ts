@@ -2,7 +2,7 @@
 // schema guarantees, and the account scope.
 import type { Knex } from 'knex';
 import { inspectSchema } from '../schema/inspect.js';
-import { loadConstraints } from './constraints.js';
+import { loadConstraints, type SchemaConstraints } from './constraints.js';
 import { LEDGER, LEDGER_WALK_COLUMNS } from './ledger.js';
 import type { Shape } from './types.js';
 
@@ -21,25 +21,21 @@ async function heapFollows(knex: Knex | Knex.Transaction): Promise<string[]> {
 }
 
 /**
- * Whether a valid, plain btree index on the ledger leads with (account, id) and carries every
- * column of LEDGER_WALK_COLUMNS, as key or included column.
+ * Whether a valid, non-partial btree index on the ledger has the account and the id as its
+ * first two keys and carries every column of LEDGER_WALK_COLUMNS, as key or included column.
  */
-async function ledgerWalkIndex(knex: Knex | Knex.Transaction, accountColumn: string): Promise<boolean> {
-  const result = await knex.raw(
-    `select exists (
-       select 1 from pg_index i
-         join pg_class c on c.oid = i.indexrelid
-         join pg_am am on am.oid = c.relam
-        where i.indrelid = to_regclass(?) and i.indisvalid and am.amname = 'btree'
-          and i.indpred is null and i.indexprs is null
-          and i.indkey[0] = (select attnum from pg_attribute where attrelid = i.indrelid and attname = ?)
-          and i.indkey[1] = (select attnum from pg_attribute where attrelid = i.indrelid and attname = 'id')
-          and (select count(*) from pg_attribute a
-                where a.attrelid = i.indrelid and a.attname = any(?) and a.attnum = any(i.indkey::int2[])) = ?
-     ) as present`,
-    [LEDGER, accountColumn, LEDGER_WALK_COLUMNS as string[], LEDGER_WALK_COLUMNS.length],
+function ledgerWalkIndex(constraints: SchemaConstraints, accountColumn: string): boolean {
+  const walk = constraints.index(
+    LEDGER,
+    (index) =>
+      index.method === 'btree' &&
+      index.predicate === null &&
+      index.keyColumns >= 2 &&
+      index.columns[0] === accountColumn &&
+      index.columns[1] === 'id' &&
+      LEDGER_WALK_COLUMNS.every((column) => index.columns.includes(column)),
   );
-  return result.rows[0].present === true;
+  return walk !== undefined;
 }
 
 /** Whether every ledger id and account id is below 2^31 (two index lookups). */
@@ -55,7 +51,7 @@ export async function readShape(knex: Knex | Knex.Transaction, accountId?: numbe
   const follows = await heapFollows(knex);
   const ordered = schema.hasTable(LEDGER) && follows.includes(`${LEDGER}.${schema.accountColumn(LEDGER)}`);
   const packed = schema.hasTable(LEDGER) && schema.hasTable(schema.accountsTable) && (await ledgerIdsPack(knex, schema.accountsTable));
-  const walkIndex = schema.hasTable(LEDGER) && (await ledgerWalkIndex(knex, schema.accountColumn(LEDGER)));
+  const walkIndex = schema.hasTable(LEDGER) && ledgerWalkIndex(constraints, schema.accountColumn(LEDGER));
   return {
     schema,
     constraints,

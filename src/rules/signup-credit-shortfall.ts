@@ -124,7 +124,7 @@ function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
             left join (${l.sql}) l on l.account_id = a.id
            where coalesce(${first.read('l.first')}, 0) + coalesce(l.corrections, 0) < ${expected}${scopeTo(shape, 'a.id')}${inAccounts.sql}`,
     bindings: [...(l.bindings ?? []), ...inAccounts.bindings],
-    ...(l.settings ? { settings: l.settings } : {}),
+    settings: l.settings,
   };
 }
 
