@@ -36,14 +36,12 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string;
 
 describe.skipIf(!possible)('sslmode against a server with TLS (private cluster)', () => {
   let cluster: PrivateCluster;
-  let port: number;
   let certs: ReturnType<typeof makeCertificates>;
   const home = mkdtempSync(path.join(tmpdir(), 'igny8-home-'));
 
   beforeAll(async () => {
     certs = makeCertificates(mkdtempSync(path.join(tmpdir(), 'igny8-certs-')));
-    port = 55500 + Math.floor(Math.random() * 400);
-    cluster = startPrivateCluster(port, { tls: { cert: certs.cert, key: certs.key } });
+    cluster = startPrivateCluster({ tls: { cert: certs.cert, key: certs.key } });
     const client = new pg.Client({ connectionString: cluster.url });
     await client.connect();
     await client.end();
@@ -51,11 +49,11 @@ describe.skipIf(!possible)('sslmode against a server with TLS (private cluster)'
   afterAll(() => cluster?.stop());
 
   /** `migrate status` over a key=value string (HOME elsewhere: no ~/.postgresql certificates). */
-  const status = (dsn: string) => runCli(['migrate', 'status'], { env: { HOME: home, DATABASE_URL: `${dsn} port=${port} user=postgres dbname=postgres` } });
+  const status = (dsn: string) => runCli(['migrate', 'status'], { env: { HOME: home, DATABASE_URL: `${dsn} port=${cluster.port} user=postgres dbname=postgres` } });
 
   /** Whether igny8's connection under `dsn` is encrypted, as the server sees it. */
   async function encrypted(dsn: string): Promise<boolean> {
-    const db = await connect({ databaseUrl: `${dsn} port=${port} user=postgres dbname=postgres`, env: { HOME: home } });
+    const db = await connect({ databaseUrl: `${dsn} port=${cluster.port} user=postgres dbname=postgres`, env: { HOME: home } });
     try {
       return (await db.knex.raw('select ssl from pg_stat_ssl where pid = pg_backend_pid()')).rows[0].ssl === true;
     } finally {

@@ -16,7 +16,7 @@ describe.skipIf(!canRunPrivateCluster())('a server restart (private cluster)', (
   let cluster: PrivateCluster;
   let env: Record<string, string>;
   beforeAll(() => {
-    cluster = startPrivateCluster(55000 + Math.floor(Math.random() * 400));
+    cluster = startPrivateCluster();
     env = { DATABASE_URL: cluster.url };
   });
   afterAll(() => cluster?.stop());
