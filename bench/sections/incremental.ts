@@ -7,6 +7,7 @@
 //     this database of full size: 8 clients on one account (as the grants section: the worst
 //     case, every grant waiting for one row lock), and 8 clients each on an account of its own
 //     (grants to many accounts, as an application makes them).
+import { JOURNAL_TRIGGER_NAMES, LEDGERED_STATEMENT } from '../../src/audit/journal.js';
 import type { BenchContext } from '../context.js';
 import type { BenchDatabase } from '../postgres.js';
 import { failureText, runIgny8 } from '../process.js';
@@ -16,7 +17,6 @@ import { loadService, serviceRun, type Service } from './grants.js';
 import { seedLegacy } from './seed.js';
 
 const CHANGED = 1_000;
-const JOURNAL_TRIGGERS = ['igny8_journal_insert', 'igny8_journal_update', 'igny8_journal_delete', 'igny8_journal_truncate'];
 /** The tables a grant writes. */
 const GRANT_TABLES = ['igny8_accounts', 'igny8_credit_transactions'];
 
@@ -54,15 +54,20 @@ async function spreadRun(db: BenchDatabase, service: Service, accountIds: readon
   }
 }
 
+/** The journal's triggers on the tables a grant writes, on or off (the ledger has no insert trigger since 0074). */
 async function setJournal(db: BenchDatabase, enabled: boolean): Promise<void> {
-  for (const table of GRANT_TABLES) {
-    for (const trigger of JOURNAL_TRIGGERS) await db.query(`alter table ${table} ${enabled ? 'enable' : 'disable'} trigger ${trigger}`);
-  }
+  const triggers = await db.query<{ table: string; name: string }>(
+    `select c.relname as table, t.tgname as name from pg_trigger t join pg_class c on c.oid = t.tgrelid
+      where c.relname = any($1) and t.tgname = any($2)`,
+    [GRANT_TABLES, [...JOURNAL_TRIGGER_NAMES]],
+  );
+  for (const { table, name } of triggers) await db.query(`alter table ${table} ${enabled ? 'enable' : 'disable'} trigger ${name}`);
 }
 
 /**
  * Microseconds per grant-shaped write (the balance update and the ledger insert a grant makes)
- * in a loop inside the server: the triggers' own cost, without round trips or commits.
+ * in a loop inside the server, as the credit service writes it: the journal's own cost, without
+ * round trips or commits.
  */
 async function statementMicros(db: BenchDatabase): Promise<number> {
   const [row] = await db.query<{ us: number }>(
@@ -76,7 +81,7 @@ const GRANT_LOOP = `create or replace function bench_grant_loop(n integer) retur
   declare target bigint := (select min(id) from igny8_accounts);
   begin
     for i in 1..n loop
-      with moved as (update igny8_accounts set credits = credits + 1 where id = target returning id, credits)
+      with moved as (update igny8_accounts set credits = credits + 1 from (${LEDGERED_STATEMENT}) as ledgered where id = target returning id, credits)
       insert into igny8_credit_transactions (account_id, transaction_type, amount, balance_after, description)
       select id, 'adjustment', 1, credits, 'bench loop' from moved;
     end loop;

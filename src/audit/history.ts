@@ -2,7 +2,7 @@
 // one, so drift can be followed over time. The tables come with `igny8 migrate`.
 import type { Knex } from 'knex';
 import { withTransaction } from '../db/transaction.js';
-import { MARK_COLUMN, pruneJournal } from './journal.js';
+import { LEDGER_MARK_COLUMN, MARK_COLUMN, pruneJournal, type MarkToRecord } from './journal.js';
 import type { AuditReport } from './run.js';
 
 export const RUNS_TABLE = 'igny8_audit_runs';
@@ -18,10 +18,11 @@ export async function historyTablesPresent(knex: Knex | Knex.Transaction): Promi
 
 /**
  * Appends the run and one findings row per check, in one transaction. With `mark` (the
- * snapshot a run of every check over every account read), the run becomes the one
- * `audit --incremental` counts changes from, and journal rows older than it are dropped.
+ * snapshot a run of every check over every account read, and its ledger bound), the run
+ * becomes the one `audit --incremental` counts changes from, and journal rows older than it
+ * are dropped.
  */
-export async function recordAudit(knex: Knex, report: AuditReport, mark?: string): Promise<void> {
+export async function recordAudit(knex: Knex, report: AuditReport, mark?: MarkToRecord): Promise<void> {
   if (!report.runId) throw new Error('a recorded audit needs a run id');
   const runId = report.runId;
   await withTransaction(knex, async (trx) => {
@@ -35,9 +36,10 @@ export async function recordAudit(knex: Knex, report: AuditReport, mark?: string
       fail_on: report.failOn,
       exit_code: report.exitCode,
       totals: JSON.stringify(report.totals),
-      ...(mark === undefined ? {} : { [MARK_COLUMN]: mark }),
+      ...(mark === undefined ? {} : { [MARK_COLUMN]: mark.snapshot }),
+      ...(mark?.ledger == null ? {} : { [LEDGER_MARK_COLUMN]: mark.ledger }),
     });
-    if (mark !== undefined) await pruneJournal(trx, mark);
+    if (mark !== undefined) await pruneJournal(trx, mark.snapshot);
     await trx(FINDINGS_TABLE).insert(
       report.checks.map((check) => ({
         run_id: runId,

@@ -12,7 +12,7 @@ import { classifyError, DatabaseUnavailable, DomainRefusal, ExitCode, sqlState, 
 import { inspectSchema, type SchemaInfo } from '../schema/inspect.js';
 import { isActive, suppressionsFor, type CheckTuning, type Suppression } from './config.js';
 import { historyTablesPresent, recordAudit } from './history.js';
-import { changedSince, currentMark, journalPresent, lastMark } from './journal.js';
+import { changedSince, currentMark, lastMark, readJournal, settleLedger, type Journal, type MarkToRecord } from './journal.js';
 import { plural } from '../render/text.js';
 import { failsGate } from './gate.js';
 
@@ -113,7 +113,15 @@ export interface AuditOptions {
    * or an incremental one), for the checks scoped by account; the others run in full.
    */
   incremental?: boolean;
+  /**
+   * How long a run that may move the mark waits for the transactions writing the ledger when
+   * it starts (journal.ts, settleLedger); past it, the run is recorded and the mark stays.
+   */
+  ledgerWaitMs?: number;
 }
+
+/** Long enough for any grant or billing run, short enough that a forgotten session cannot hold a gate. */
+const LEDGER_WAIT_MS = 30_000;
 
 async function schemaVersion(knex: Knex, schema: SchemaInfo): Promise<string | null> {
   if (!schema.hasTable('igny8_migrations')) return null;
@@ -289,16 +297,16 @@ async function shapesFor(
   options: AuditOptions,
   now: Date,
   accountId: number | undefined,
-  journal: boolean,
+  journal: Journal | undefined,
   snapshot: Snapshot,
 ): Promise<(check: Rule) => Shape> {
   const whole = await readShape(trx, accountId, options.credentialKey);
   if (journal) snapshot.mark ??= await currentMark(trx);
-  if (!options.incremental) return () => whole;
+  if (!options.incremental || !journal) return () => whole;
   // Read in the snapshot itself: a run recorded meanwhile cannot shift what this one covers.
-  const since = await lastMark(trx);
+  const since = await lastMark(trx, journal);
   if (!since) throw noMarkRefusal();
-  const changed = await changedSince(trx, since.mark);
+  const changed = await changedSince(trx, since);
   const sinceDate = new Date(since.startedAt);
   const inFull = (check: Rule) =>
     check.scope !== 'account' ||
@@ -331,7 +339,7 @@ async function runChecks(
   options: AuditOptions & { sample: number },
   now: Date,
   accountId: number | undefined,
-  journal: boolean,
+  journal: Journal | undefined,
 ): Promise<{ results: CheckResult[]; snapshot: Snapshot }> {
   const results: CheckResult[] = new Array(checks.length);
   const snapshot: Snapshot = {};
@@ -407,12 +415,26 @@ export async function runAudit(knex: Knex, options: AuditOptions = {}): Promise<
       '--record: the audit history tables (igny8_audit_runs, igny8_audit_findings) do not exist yet; `igny8 migrate` adds them',
     );
   }
-  const journal = (await historyTablesPresent(knex)) && (await journalPresent(knex));
+  const journal = (await historyTablesPresent(knex)) ? await readJournal(knex) : undefined;
   if (options.incremental) await requireIncremental(knex, schema, journal);
   const accountId = options.accountSlug === undefined ? undefined : await resolveAccount(knex, schema, options.accountSlug);
   const checks = options.checks ?? RULES;
   const failOn = options.failOn ?? 'error';
   const version = await schemaVersion(knex, schema);
+  // Only a run that judges every account with every check may move the mark; where the ledger
+  // is read by id, it settles the ledger before its snapshot is taken.
+  const mayMoveMark = options.record === true && journal !== undefined && accountId === undefined && RULES.every((rule) => checks.includes(rule));
+  let ledgerBound: number | null = null;
+  let ledgerSettled = true;
+  if (mayMoveMark && journal.ledgerBound) {
+    ledgerBound = (await settleLedger(knex, options.ledgerWaitMs ?? LEDGER_WAIT_MS)) ?? null;
+    ledgerSettled = ledgerBound !== null;
+    if (!ledgerSettled) {
+      options.onNotice?.(
+        'a transaction writing the ledger stayed open while this run started: it is recorded, but `audit --incremental` still counts from the previous mark',
+      );
+    }
+  }
   const { results, snapshot } = await runChecks(knex, checks, { ...options, sample: options.sample ?? 3 }, now, accountId, journal);
   const { exitCode, failure } = verdict(results, failOn);
   const finishedAt = new Date();
@@ -435,9 +457,8 @@ export async function runAudit(knex: Knex, options: AuditOptions = {}): Promise<
     report.runId = randomUUID();
     // Only a run that judged every account the journal says changed, with every check, may
     // move the mark: one limited to an account or some checks leaves it where it was.
-    const complete =
-      accountId === undefined && RULES.every((rule) => checks.includes(rule)) && results.every((result) => result.status !== 'error');
-    const mark = complete ? snapshot.mark : undefined;
+    const complete = mayMoveMark && ledgerSettled && results.every((result) => result.status !== 'error');
+    const mark: MarkToRecord | undefined = complete && snapshot.mark !== undefined ? { snapshot: snapshot.mark, ledger: ledgerBound } : undefined;
     report.movedMark = mark !== undefined;
     await recordAudit(knex, report, mark);
   }
@@ -445,7 +466,7 @@ export async function runAudit(knex: Knex, options: AuditOptions = {}): Promise<
 }
 
 /** `--incremental` refuses (exit 3) where it cannot tell what changed. */
-async function requireIncremental(knex: Knex, schema: SchemaInfo, journal: boolean): Promise<void> {
+async function requireIncremental(knex: Knex, schema: SchemaInfo, journal: Journal | undefined): Promise<void> {
   if (!journal || schema.accountsTable !== 'igny8_accounts') {
     throw new DomainRefusal('--incremental needs the change journal of the migrated schema; this database has none', {
       code: 'no-change-journal',
@@ -456,5 +477,5 @@ async function requireIncremental(knex: Knex, schema: SchemaInfo, journal: boole
       ],
     });
   }
-  if (!(await lastMark(knex))) throw noMarkRefusal();
+  if (!(await lastMark(knex, journal))) throw noMarkRefusal();
 }

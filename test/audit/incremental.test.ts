@@ -3,15 +3,18 @@
 // test over random changes), while the checks that span accounts run in full and agree with
 // the full audit entirely. A recorded run moves the mark; a limited one does not.
 import type { Knex } from 'knex';
-import { beforeAll, expect, it } from 'vitest';
-import { changedSince, journaledTables, lastMark } from '../../src/audit/journal.js';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { changedSince, journaledTables, lastMark as lastMarkOf, readJournal } from '../../src/audit/journal.js';
 import { runAudit, type AuditReport } from '../../src/audit/run.js';
 import { findRule, RULES } from '../../src/rules/registry.js';
+import { grantCredits, grantCreditsNow } from '../../src/domain/credits.js';
 import { DomainRefusal } from '../../src/errors.js';
 import { readTenancy } from '../../src/schema/tenancy.js';
 import { makeAccount, TEST_CREDENTIAL_KEY, type Fixture, type Plan } from '../helpers/check-fixtures.js';
 import { runCli } from '../helpers/cli.js';
-import { describeEachDatabase, withTestDatabase } from '../helpers/databases.js';
+import { describeEachDatabase, describeOnServer, withTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { createMigratedDatabase } from '../helpers/templates.js';
 
 /** A small deterministic generator: the same seed, the same changes, on both databases. */
 function random(seed: number): () => number {
@@ -20,6 +23,11 @@ function random(seed: number): () => number {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     return state / 2 ** 32;
   };
+}
+
+/** The mark `audit --incremental` would count from. */
+async function lastMark(knex: Knex) {
+  return lastMarkOf(knex, (await readJournal(knex))!);
 }
 
 /** Rows written: a statement that writes none journals nothing. */
@@ -51,6 +59,15 @@ const MUTATIONS: Record<string, Mutation> = {
   'snapshot emptied': (trx, a) => trx('igny8_invoices').where({ id: a.invoiceId ?? 0 }).update({ billing_snapshot: JSON.stringify({}) }),
   'renamed (harmless)': (trx, a) => trx('igny8_accounts').where({ id: a.id }).update({ name: `Renamed ${a.slug}` }),
   'owner restored': (trx, a) => trx('igny8_users').where({ id: a.ownerId }).update({ role: 'owner' }),
+  // The credit service's statement journals nothing itself: its ledger row names the account.
+  'credits granted': async (trx, a) => {
+    await grantCredits(trx, { accountId: a.id, amount: 3, reason: 'granted in the differential test' });
+    return 1;
+  },
+  'credits granted, then the balance moved by hand': async (trx, a) => {
+    await grantCredits(trx, { accountId: a.id, amount: 2, reason: 'granted before a hand edit' });
+    return trx('igny8_accounts').where({ id: a.id }).increment('credits', 4);
+  },
   'user added': async (trx, a) => {
     await trx('igny8_users').insert({ email: `${a.slug}-x${uniq()}@mail.test`, password: 'pbkdf2_sha256$1$s$h', role: 'editor', account_id: a.id });
     return 1;
@@ -147,7 +164,7 @@ describeEachDatabase(
         });
         // The journal names exactly the accounts written since the mark.
         const mark = (await lastMark(fx.db.knex))!;
-        const changed = await changedSince(fx.db.knex, mark.mark);
+        const changed = await changedSince(fx.db.knex, mark);
         expect(changed).toEqual({ all: false, accountIds: [...touched].sort((a, b) => a - b) });
 
         const incremental = await audit(fx.db.knex, { incremental: true, record: true });
@@ -177,9 +194,9 @@ describeEachDatabase(
       const previous = (await lastMark(fx.db.knex))!.mark;
       await fx.db.knex('igny8_accounts').where({ id: accounts[2]!.id }).update({ name: 'Renamed again' });
       await audit(fx.db.knex, { record: true });
-      const mark = (await lastMark(fx.db.knex))!.mark;
-      expect(mark).not.toBe(previous);
-      expect(await before(mark)).toBe(0);
+      const mark = (await lastMark(fx.db.knex))!;
+      expect(mark.mark).not.toBe(previous);
+      expect(await before(mark.mark)).toBe(0);
       expect(await changedSince(fx.db.knex, mark)).toEqual({ all: false, accountIds: [] });
       if (fx.kind === 'pglite') expect(Number((await fx.db.knex('igny8_account_changes').count({ n: '*' }))[0]!.n)).toBe(0);
     });
@@ -209,6 +226,26 @@ describeEachDatabase(
       expect(old.checks.find((c) => c.id === 'credit-balance-drift')!.samples.map((sample) => sample.key)).not.toContain(key);
     });
 
+    it('a grant by the credit service adds no journal row: its ledger row names the account', async () => {
+      await audit(fx.db.knex, { record: true });
+      const mark = (await lastMark(fx.db.knex))!;
+      expect(mark.ledger).not.toBeNull();
+      const journalRows = async () => Number((await fx.db.knex('igny8_account_changes').count({ n: '*' }))[0]!.n);
+      const rowsBefore = await journalRows();
+      await grantCreditsNow(fx.db.knex, { accountId: accounts[4]!.id, amount: 5, reason: 'a grant between audits' });
+      expect(await journalRows()).toBe(rowsBefore);
+      expect(await changedSince(fx.db.knex, mark)).toEqual({ all: false, accountIds: [accounts[4]!.id] });
+      // A later statement of the same transaction is journaled as any other write.
+      await fx.db.knex.transaction(async (trx) => {
+        await grantCredits(trx, { accountId: accounts[5]!.id, amount: 1, reason: 'a grant, then a hand edit' });
+        await trx('igny8_accounts').where({ id: accounts[6]!.id }).increment('credits', 9);
+      });
+      expect(await journalRows()).toBe(rowsBefore + 1);
+      expect(await changedSince(fx.db.knex, mark)).toEqual({ all: false, accountIds: [4, 5, 6].map((i) => accounts[i]!.id) });
+      const drift = (await audit(fx.db.knex, { incremental: true })).checks.find((check) => check.id === 'credit-balance-drift')!;
+      expect(drift.samples.map((sample) => sample.account)).toContain(accounts[6]!.slug);
+    });
+
     it('a change to a shared table (plans) makes every account changed', async () => {
       await audit(fx.db.knex, { record: true });
       await fx.db.knex('igny8_plans').where({ slug: 'scale' }).update({ name: fx.db.knex.raw('name') });
@@ -220,7 +257,7 @@ describeEachDatabase(
     it('a TRUNCATE of a tenant table makes every account changed (it names no rows)', async () => {
       await audit(fx.db.knex, { record: true });
       await fx.db.knex.raw('truncate igny8_site_integrations');
-      expect((await changedSince(fx.db.knex, (await lastMark(fx.db.knex))!.mark)).all).toBe(true);
+      expect((await changedSince(fx.db.knex, (await lastMark(fx.db.knex))!)).all).toBe(true);
     });
   },
   { migrated: true },
@@ -263,3 +300,66 @@ describeEachDatabase(
   },
   { migrated: true, onDisk: true },
 );
+
+describeOnServer('audit --record and the transactions writing the ledger', () => {
+  let t: TestDatabase;
+  let account: Fixture;
+  let other: Fixture;
+  beforeAll(async () => {
+    t = await createMigratedDatabase('postgres');
+    account = await t.db.knex.transaction((trx) => makeAccount(trx));
+    other = await t.db.knex.transaction((trx) => makeAccount(trx));
+  }, 60_000);
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  /** A second connection that has written a ledger row (a broken chain) and not committed yet. */
+  async function openWriter(): Promise<pg.Client> {
+    const writer = new pg.Client({ connectionString: t.url });
+    await writer.connect();
+    await writer.query('begin');
+    await writer.query(
+      `insert into igny8_credit_transactions (account_id, transaction_type, amount, balance_after, description) values ($1, 'adjustment', 5, 1, 'open')`,
+      [account.id],
+    );
+    return writer;
+  }
+
+  it('waits for a ledger writer that started before it, so that writer\'s row is in its snapshot', async () => {
+    const writer = await openWriter();
+    // A later row, committed: the bound is above the open writer's row.
+    await grantCreditsNow(t.db.knex, { accountId: other.id, amount: 1, reason: 'committed after the open row' });
+    let finished = false;
+    const running = audit(t.db.knex, { record: true }).then((report) => {
+      finished = true;
+      return report;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(finished).toBe(false);
+    await writer.query('commit');
+    await writer.end();
+    const report = await running;
+    expect(report.movedMark).toBe(true);
+    const chain = report.checks.find((check) => check.id === 'ledger-chain-broken')!;
+    expect(chain.samples.map((sample) => sample.account)).toContain(account.slug);
+    // The row is below the bound, and it was in the snapshot: nothing changed since.
+    expect(await changedSince(t.db.knex, (await lastMark(t.db.knex))!)).toEqual({ all: false, accountIds: [] });
+  });
+
+  it('a writer that stays open: the run is recorded, the mark stays, and its row counts as a change later', async () => {
+    const before = (await lastMark(t.db.knex))!;
+    const writer = await openWriter();
+    const notices: string[] = [];
+    try {
+      const report = await runAudit(t.db.knex, { record: true, failOn: 'never', ledgerWaitMs: 300, onNotice: (notice) => notices.push(notice) });
+      expect(report.movedMark).toBe(false);
+      expect(notices.join('\n')).toMatch(/writing the ledger stayed open/);
+      expect((await lastMark(t.db.knex))!.runId).toBe(before.runId);
+    } finally {
+      await writer.query('commit');
+      await writer.end();
+    }
+    expect((await changedSince(t.db.knex, (await lastMark(t.db.knex))!)).accountIds).toEqual([account.id]);
+  });
+});
