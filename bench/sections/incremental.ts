@@ -81,7 +81,7 @@ const GRANT_LOOP = `create or replace function bench_grant_loop(n integer) retur
   declare target bigint := (select min(id) from igny8_accounts);
   begin
     for i in 1..n loop
-      with moved as (update igny8_accounts set credits = credits + 1 from (${LEDGERED_STATEMENT}) as ledgered where id = target returning id, credits)
+      with moved as (update igny8_accounts set credits = credits + 1 where id = target and ${LEDGERED_STATEMENT} returning id, credits)
       insert into igny8_credit_transactions (account_id, transaction_type, amount, balance_after, description)
       select id, 'adjustment', 1, credits, 'bench loop' from moved;
     end loop;

@@ -185,8 +185,7 @@ async function changeAndRecord(
     const result = await runner.raw(
       `with moved as (
          update ${ACCOUNTS} set credits = credits + ?, updated_at = now()
-           from (${LEDGERED_STATEMENT}) as ledgered
-          where id = ? and credits + ? >= 0
+          where id = ? and credits + ? >= 0 and ${LEDGERED_STATEMENT}
          returning id, credits),
        entry as (
          insert into ${LEDGER} (account_id, transaction_type, amount, balance_after, description, metadata, idempotency_key)
