@@ -19,10 +19,8 @@
 // append-only (its own triggers refuse UPDATE, DELETE and TRUNCATE), so its inserts need no
 // journal row: the ledger rows after a recorded run's ledger bound name their accounts
 // themselves. A recorded run first waits for the transactions then writing the ledger, so
-// every row at or below the bound is settled before its snapshot is taken. The credit
-// service's statement, which moves an account's balance and writes that account's ledger row
-// together, marks itself (LEDGERED_STATEMENT), and the update trigger leaves it to the ledger:
-// a grant then costs the journal no row at all (bench/RESULTS.md).
+// every row at or below the bound is settled before its snapshot is taken. A grant then
+// costs the journal one trigger call instead of two (bench/RESULTS.md).
 import type { Knex } from 'knex';
 import { readTenancy } from '../schema/tenancy.js';
 
@@ -34,18 +32,6 @@ export const LEDGER_MARK_COLUMN = 'journal_ledger_mark';
 
 /** The append-only table whose inserts are read from the table itself, by id. */
 export const LEDGER_TABLE = 'igny8_credit_transactions';
-
-/**
- * A statement that moves balances and writes, in itself, a ledger row for every account whose
- * row it updates may say so: this condition, in its UPDATE's WHERE, sets a transaction-local
- * setting to the statement's start time (and is true), and the update trigger journals
- * nothing for that statement; the ledger rows name its accounts. The next statement starts at
- * another time (each is its own message from the client), so the mark applies to no other.
- * Statements sent together in one simple-query message share a start time: a statement that
- * marks itself is sent alone, as knex sends every query. (In the WHERE rather than joined as
- * a subquery: by instruction count, half the cost.)
- */
-export const LEDGERED_STATEMENT = `set_config('igny8.ledgered_statement', statement_timestamp()::text, true) is not null`;
 
 type Argument = 'id' | 'account_id' | 'shared';
 
@@ -85,15 +71,10 @@ function functionSql(schema: string, trigger: (typeof TRIGGERS)[number]): string
   const journal = `${schema}.${JOURNAL_TABLE}`;
   const from = (argument: Argument, column: string) =>
     trigger.rows(argument).map((transition) => `select ${column} from ${transition}`).join(' union ');
-  const ledgered =
-    trigger.event === 'update'
-      ? `if current_setting('igny8.ledgered_statement', true) = statement_timestamp()::text then return null; end if;`
-      : '';
   const body =
     trigger.event === 'truncate'
       ? `insert into ${journal} (account_id) values (null);`
-      : `${ledgered}
-         if TG_ARGV[0] = 'id' then
+      : `if TG_ARGV[0] = 'id' then
            insert into ${journal} (account_id) select distinct x.id from (${from('id', 'id')}) x;
          elsif TG_ARGV[0] = 'account_id' then
            insert into ${journal} (account_id) select distinct x.account_id from (${from('account_id', 'account_id')}) x where x.account_id is not null;
@@ -115,18 +96,13 @@ async function currentSchema(knex: Querier): Promise<string> {
 
 /** The journal table and its trigger functions; idempotent. */
 export async function createJournal(trx: Knex.Transaction): Promise<void> {
+  const schema = await currentSchema(trx);
   await trx.raw(`create table if not exists ${JOURNAL_TABLE} (
     xid xid8 not null default pg_current_xact_id(),
     account_id bigint null
   )`);
   // Changes since a mark are read as a range from the mark's oldest running transaction.
   await trx.raw(`create index if not exists ${JOURNAL_TABLE}_xid_idx on ${JOURNAL_TABLE} (xid)`);
-  await replaceJournalFunctions(trx);
-}
-
-/** The trigger functions as this version writes them (CREATE OR REPLACE: no table is locked). */
-export async function replaceJournalFunctions(trx: Knex.Transaction): Promise<void> {
-  const schema = await currentSchema(trx);
   for (const trigger of TRIGGERS) await trx.raw(functionSql(schema, trigger));
 }
 
