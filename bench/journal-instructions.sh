@@ -35,6 +35,9 @@ node bin/igny8 --quiet --json seed legacy --accounts 2000 --defect-rate 0 -d "$u
 node bin/igny8 --quiet migrate -d "$url" >/dev/null
 as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
 
+# The credit service's mark (src/audit/journal.ts), as the built igny8 has it.
+marked="and $(node --input-type=module -e "console.log((await import('./dist/audit/journal.js')).LEDGERED_STATEMENT)")"
+
 # setup: the journal's triggers on the two tables a grant writes, as each state has them.
 off="alter table igny8_accounts disable trigger igny8_journal_update;
 drop trigger if exists igny8_journal_insert on igny8_credit_transactions;"
@@ -45,9 +48,9 @@ create trigger igny8_journal_insert after insert on igny8_credit_transactions re
 now="alter table igny8_accounts enable trigger igny8_journal_update;
 drop trigger if exists igny8_journal_insert on igny8_credit_transactions;"
 
-statement() { # the credit service's statement (src/domain/credits.ts) for account $1
+statement() { # the credit service's statement (src/domain/credits.ts) for account $1, with $where
   echo "with moved as (update igny8_accounts set credits = credits + 1, updated_at = now()
-        where id = $1 and credits + 1 >= 0 returning id, credits),
+        where id = $1 and credits + 1 >= 0 $where returning id, credits),
       entry as (insert into igny8_credit_transactions (account_id, transaction_type, amount, balance_after, description, metadata)
         select id, 'adjustment', 1, credits, 'journal cost', '{}'::jsonb from moved returning *)
       select (select credits from moved) into b from (select 1) as one left join entry on true"
@@ -76,15 +79,18 @@ per_grant() { # $1 setup, $2 form
 }
 
 printf '%-58s %12s %6s %12s %6s\n' 'instructions per grant' 'planned' '' 'prepared' ''
+where=''
 base_planned=$(per_grant "$off" planned)
 base_prepared=$(per_grant "$off" prepared)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
-row() { # $1 label, $2 setup
+row() { # $1 label, $2 setup, $3 the statement's mark (or nothing)
   local planned prepared
+  where=${3:-}
   planned=$(per_grant "$2" planned)
   prepared=$(per_grant "$2" prepared)
   printf '%-58s %12s %6s %12s %6s\n' "$1" "$planned" "$(ratio "$planned" "$base_planned")" "$prepared" "$(ratio "$prepared" "$base_prepared")"
 }
 printf '%-58s %12s %6s %12s %6s\n' 'no journal (its triggers off)' "$base_planned" '1.00x' "$base_prepared" '1.00x'
 row "0070's journal (the ledger's and the accounts' triggers)" "$before"
-row "0074's journal (the accounts' trigger; the ledger by id)" "$now"
+row "0074's journal, a statement not marked (a grant by hand)" "$now"
+row "0074's journal, the credit service's statement (marked)" "$now" "$marked"

@@ -7,7 +7,7 @@
 //     this database of full size: 8 clients on one account (as the grants section: the worst
 //     case, every grant waiting for one row lock), and 8 clients each on an account of its own
 //     (grants to many accounts, as an application makes them).
-import { JOURNAL_TRIGGER_NAMES } from '../../src/audit/journal.js';
+import { JOURNAL_TRIGGER_NAMES, LEDGERED_STATEMENT } from '../../src/audit/journal.js';
 import type { BenchContext } from '../context.js';
 import type { BenchDatabase } from '../postgres.js';
 import { failureText, runIgny8 } from '../process.js';
@@ -66,7 +66,8 @@ async function setJournal(db: BenchDatabase, enabled: boolean): Promise<void> {
 
 /**
  * Microseconds per grant-shaped write (the balance update and the ledger insert a grant makes)
- * in a loop inside the server: the journal's own cost, without round trips or commits.
+ * in a loop inside the server, marked as the credit service's: the journal's own cost, without
+ * round trips or commits.
  */
 async function statementMicros(db: BenchDatabase): Promise<number> {
   const [row] = await db.query<{ us: number }>(
@@ -80,7 +81,7 @@ const GRANT_LOOP = `create or replace function bench_grant_loop(n integer) retur
   declare target bigint := (select min(id) from igny8_accounts);
   begin
     for i in 1..n loop
-      with moved as (update igny8_accounts set credits = credits + 1 where id = target returning id, credits)
+      with moved as (update igny8_accounts set credits = credits + 1 where id = target and ${LEDGERED_STATEMENT} returning id, credits)
       insert into igny8_credit_transactions (account_id, transaction_type, amount, balance_after, description)
       select id, 'adjustment', 1, credits, 'bench loop' from moved;
     end loop;
@@ -161,7 +162,9 @@ export async function benchIncremental(ctx: BenchContext): Promise<void> {
     const spreadAccounts = (
       await db.query<{ id: string }>('select id from igny8_accounts order by id desc limit $1', [options.grantClients])
     ).map((row) => Number(row.id));
-    const repeats = Math.max(3, options.runs);
+    // Eleven pairs, not the section's runs: on a shared two-core host one pair's ratio swings
+    // from 0.85 to 1.7, and only the median of many tells a cost of 5-10% (bench/RESULTS.md).
+    const repeats = Math.max(11, options.runs);
     try {
       for (let r = 0; r < repeats; r++) {
         for (const enabled of r % 2 === 0 ? [true, false] : [false, true]) {

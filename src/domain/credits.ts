@@ -14,6 +14,7 @@
 //   grantCreditsNow/debitCreditsNow, where the change is ONE autocommit statement: the row
 //   lock is held only while the server runs and commits it, nothing waits on Node.
 import type { Knex } from 'knex';
+import { LEDGERED_STATEMENT } from '../audit/journal.js';
 import { DomainRefusal, sqlState, ValidationError } from '../errors.js';
 import { isUniqueViolationOn } from './slugs.js';
 
@@ -168,7 +169,9 @@ type ChangeRow = { moved_balance: number | null } & { [K in keyof LedgerRow]: Le
 /**
  * The balance moves and its ledger row is written in ONE statement, so the account's row
  * lock (which serialises concurrent changes to one account) is held for a single round trip
- * plus the commit. A debit's balance check is in the UPDATE's WHERE.
+ * plus the commit. A debit's balance check is in the UPDATE's WHERE. The statement writes a
+ * ledger row for the one account it updates, and says so (LEDGERED_STATEMENT): the change
+ * journal then leaves the account to that row, and writes nothing while the lock is held.
  */
 async function changeAndRecord(
   runner: Knex | Knex.Transaction,
@@ -182,7 +185,7 @@ async function changeAndRecord(
     const result = await runner.raw(
       `with moved as (
          update ${ACCOUNTS} set credits = credits + ?, updated_at = now()
-          where id = ? and credits + ? >= 0
+          where id = ? and credits + ? >= 0 and ${LEDGERED_STATEMENT}
          returning id, credits),
        entry as (
          insert into ${LEDGER} (account_id, transaction_type, amount, balance_after, description, metadata, idempotency_key)

@@ -59,7 +59,7 @@ const MUTATIONS: Record<string, Mutation> = {
   'snapshot emptied': (trx, a) => trx('igny8_invoices').where({ id: a.invoiceId ?? 0 }).update({ billing_snapshot: JSON.stringify({}) }),
   'renamed (harmless)': (trx, a) => trx('igny8_accounts').where({ id: a.id }).update({ name: `Renamed ${a.slug}` }),
   'owner restored': (trx, a) => trx('igny8_users').where({ id: a.ownerId }).update({ role: 'owner' }),
-  // A grant: one journal row (the account's update); its ledger row needs none.
+  // The credit service's statement journals nothing itself: its ledger row names the account.
   'credits granted': async (trx, a) => {
     await grantCredits(trx, { accountId: a.id, amount: 3, reason: 'granted in the differential test' });
     return 1;
@@ -226,7 +226,7 @@ describeEachDatabase(
       expect(old.checks.find((c) => c.id === 'credit-balance-drift')!.samples.map((sample) => sample.key)).not.toContain(key);
     });
 
-    it('the ledger journals no inserts: its rows above the mark\'s bound name their accounts', async () => {
+    it('the ledger and the credit service journal nothing: the ledger rows above the mark\'s bound name their accounts', async () => {
       await audit(fx.db.knex, { record: true });
       const mark = (await lastMark(fx.db.knex))!;
       expect(mark.ledger).not.toBeNull();
@@ -238,13 +238,22 @@ describeEachDatabase(
       });
       expect(await journalRows()).toBe(rowsBefore);
       expect(await changedSince(fx.db.knex, mark)).toEqual({ all: false, accountIds: [accounts[4]!.id] });
-      // A grant writes one journal row, for its balance update.
+      // The credit service's grant marks itself: no journal row either.
       await grantCreditsNow(fx.db.knex, { accountId: accounts[5]!.id, amount: 5, reason: 'a grant between audits' });
-      expect(await journalRows()).toBe(rowsBefore + 1);
+      expect(await journalRows()).toBe(rowsBefore);
       expect(await changedSince(fx.db.knex, mark)).toEqual({ all: false, accountIds: [4, 5].map((i) => accounts[i]!.id) });
+      // The statement after it in the same transaction is journaled as any other write.
+      await fx.db.knex.transaction(async (trx) => {
+        await grantCredits(trx, { accountId: accounts[6]!.id, amount: 1, reason: 'a grant, then a hand edit' });
+        await trx('igny8_accounts').where({ id: accounts[7]!.id }).increment('credits', 9);
+      });
+      expect(await journalRows()).toBe(rowsBefore + 1);
+      expect(await changedSince(fx.db.knex, mark)).toEqual({ all: false, accountIds: [4, 5, 6, 7].map((i) => accounts[i]!.id) });
       const report = await audit(fx.db.knex, { incremental: true });
       const chain = report.checks.find((check) => check.id === 'ledger-chain-broken')!;
       expect(chain.samples.map((sample) => sample.account)).toContain(accounts[4]!.slug);
+      const drift = report.checks.find((check) => check.id === 'credit-balance-drift')!;
+      expect(drift.samples.map((sample) => sample.account)).toContain(accounts[7]!.slug);
     });
 
     it('a change to a shared table (plans) makes every account changed', async () => {
