@@ -226,7 +226,7 @@ export async function journaledTables(knex: Querier): Promise<string[]> {
   const journal = (await readJournal(knex)) ?? { ledgerBound: false };
   return (result.rows as Array<{ name: string; triggers: string[] | string }>)
     .filter((row) => {
-      const present = typeof row.triggers === 'string' ? row.triggers.replace(/^\{|\}$/g, '').split(',') : row.triggers;
+      const present = typeof row.triggers === 'string' ? arrayItems(row.triggers) : row.triggers;
       return triggersOn(row.name, journal).every((trigger) => present.includes(trigger.name));
     })
     .map((row) => row.name);
@@ -327,13 +327,14 @@ export async function changedSince(trx: Querier, since: Mark): Promise<{ all: bo
     since.ledger === null ? [since.mark, since.mark] : [since.mark, since.mark, since.ledger],
   );
   const row = result.rows[0] as { all: boolean | null; ids: Array<string | number> | string };
-  const ids = typeof row.ids === 'string' ? parseArray(row.ids) : row.ids.map(Number);
+  const ids = (typeof row.ids === 'string' ? arrayItems(row.ids) : row.ids).map(Number);
   return { all: row.all === true, accountIds: ids.sort((a, b) => a - b) };
 }
 
-function parseArray(text: string): number[] {
+/** The items of an array of plain words or numbers as PostgreSQL prints it (`{a,b}`): knex-pglite returns some arrays as text. */
+function arrayItems(text: string): string[] {
   const inner = text.replace(/^\{|\}$/g, '');
-  return inner === '' ? [] : inner.split(',').map(Number);
+  return inner === '' ? [] : inner.split(',');
 }
 
 /**

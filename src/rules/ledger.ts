@@ -36,7 +36,12 @@ function walkable(shape: Shape, reads: LedgerReads): boolean {
  * index: they name the column itself.
  */
 export function ledgerAccountKey(shape: Shape, column: string, reads: LedgerReads): string {
-  return walkable(shape, reads) ? column : `(${column} + 0)`;
+  return walkable(shape, reads) ? column : sequentialAccountKey(column);
+}
+
+/** The account column as an expression no index supplies: the ledger is read sequentially. */
+export function sequentialAccountKey(column: string): string {
+  return `(${column} + 0)`;
 }
 
 /**

@@ -13,7 +13,7 @@
 import { catalogPlan } from '../domain/catalog.js';
 import { tally } from '../repairs/log.js';
 import type { SchemaInfo } from '../schema/inspect.js';
-import { insertLedgerRows, LEDGER, ledgerAccountKey, ledgerGroupSettings, ledgerRowValue, raiseBalances } from './ledger.js';
+import { insertLedgerRows, LEDGER, ledgerAccountKey, ledgerGroupSettings, ledgerRowValue, raiseBalances, sequentialAccountKey } from './ledger.js';
 import { missingTables, scopeTo, withinIds } from './sql.js';
 import type { FindingSql, Rule, Shape, TableCounts, TargetKey } from './types.js';
 
@@ -85,7 +85,7 @@ function grants(shape: Shape, within: readonly TargetKey[] | undefined): Finding
   // Where an account's first positive row is itself a correction, its first grant is looked up
   // among that account's rows. Faster than the one grouped pass on either heap order
   // (bench/RESULTS.md, "The ledger's walk index").
-  const sequential = `(${accountColumn} + 0)`;
+  const sequential = sequentialAccountKey(accountColumn);
   return {
     sql: `select w.account_id,
                  case when ${first.readId('w.first')} = any(c.ids)
