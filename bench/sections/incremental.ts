@@ -1,6 +1,7 @@
 // `audit --incremental` at size, and what its change journal costs the writers.
-//  1. `seed legacy` without defects, `igny8 migrate` to the target shape (the journal comes
-//     with the last migrations), `audit --record` (the mark);
+//  1. `seed legacy` without defects, production-shaped (the arrival layout, the first of the
+//     bench's shapes), `igny8 migrate` to the target shape (the journal comes with the last
+//     migrations), `audit --record` (the mark);
 //  2. 1,000 accounts changed through the credit service (one grant each, from 4 clients);
 //  3. `audit --incremental` (not recorded, so every run sees the same 1,000): its check time;
 //  4. grant-credits throughput with the journal's triggers and without them, alternating, on
@@ -96,7 +97,8 @@ export async function benchIncremental(ctx: BenchContext): Promise<void> {
     rec.missing('incremental.checks', label, 'ms', 'not-available', service, TARGETS.incremental);
     return;
   }
-  const outcome = await seedLegacy(ctx, 'incremental', ['--defect-rate', '0']);
+  const shape = options.shapes[0] ?? 'production';
+  const outcome = await seedLegacy(ctx, 'incremental', ['--defect-rate', '0', '--layout', 'arrival', '--shape', shape]);
   if (!outcome.ok) {
     rec.missing('incremental.checks', label, 'ms', 'failed', `seed: ${outcome.error}`, TARGETS.incremental);
     return;
@@ -137,7 +139,7 @@ export async function benchIncremental(ctx: BenchContext): Promise<void> {
     const checkMs = (report: NonNullable<ReturnType<typeof parseAuditJson>>) => report.checks.reduce((sum, check) => sum + (check.ms ?? 0), 0);
     rec.measured('incremental.checks', label, 'ms', reports.map(checkMs), {
       target: TARGETS.incremental,
-      note: `${changed} accounts; the checks that span accounts run in full`,
+      note: `${changed} accounts of the ${shape} shape, arrival layout; the checks that span accounts run in full`,
     });
     rec.measured('incremental.in-process', '  audit --incremental, its own duration (schema read, journal, checks)', 'ms', reports.map((r) => r.totalMs ?? 0));
     rec.measured('incremental.total', '  audit --incremental, whole process', 'ms', runs.map((run) => run.ms));

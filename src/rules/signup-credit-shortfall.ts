@@ -54,6 +54,11 @@ function catalogFreeCredits(): number {
   return catalogPlan('free')?.included_credits ?? 0;
 }
 
+/** The accounts on the free plan, as `<accounts> <a> join igny8_plans <p>`: the only ones this rule can find. */
+function freeAccounts(shape: Shape, a: string, p: string): string {
+  return `${shape.schema.accountsTable} ${a} join igny8_plans ${p} on ${p}.id = ${a}.plan_id and ${p}.slug = 'free'`;
+}
+
 /**
  * Per account of the ledger: `first`, the aggregate of its first grant (read with
  * ledgerRowValue's `read`), and `corrections`, the sum of its shortfall corrections.
@@ -64,6 +69,19 @@ function grants(shape: Shape, within: readonly TargetKey[] | undefined): Finding
   // A repair batch reads only its accounts' ledger rows, through the account index.
   const inLedger = withinIds(accountColumn, within);
   const rows = { sql: `${scopeTo(shape, accountColumn)}${inLedger.sql}`, bindings: inLedger.bindings };
+  // Rows that need their heap read (for metadata), where the rows are scoped (--account,
+  // --incremental, a repair batch): through the account index, a random page per row, so only
+  // the free accounts' rows are read, the others cannot be findings. Unscoped, the ledger is read
+  // once, sequentially, and a semi-join over all of it would cost more than it saves.
+  const inFree = withinIds('fa.id', within);
+  const freeRows =
+    rows.sql === ''
+      ? rows
+      : {
+          // As an array, so that the index is probed for these accounts alone.
+          sql: ` and ${accountColumn} = any(array(select fa.id from ${freeAccounts(shape, 'fa', 'fp')} where true${scopeTo(shape, 'fa.id')}${inFree.sql}))`,
+          bindings: inFree.bindings,
+        };
   const first = ledgerRowValue(shape, 'min', 'amount');
   if (!shape.ledgerWalkIndex) {
     // One pass over the rows: the first grant and the corrections together (in account order
@@ -74,9 +92,9 @@ function grants(shape: Shape, within: readonly TargetKey[] | undefined): Finding
       sql: `select ${key} as account_id,
                    ${first.aggregate} filter (where amount > 0 and not ${correction}) as first,
                    sum(amount) filter (where ${correction}) as corrections
-              from ${LEDGER} where true${rows.sql}
+              from ${LEDGER} where true${freeRows.sql}
              group by ${key}`,
-      bindings: rows.bindings,
+      bindings: freeRows.bindings,
     };
   }
   // With the walk index, the first positive row of each account comes from the index alone, in
@@ -97,9 +115,9 @@ function grants(shape: Shape, within: readonly TargetKey[] | undefined): Finding
                     from ${LEDGER} where true${rows.sql}
                    group by ${accountColumn}) w
             left join (select ${sequential} as account_id, sum(amount) as corrections, array_agg(id) as ids
-                         from ${LEDGER} where ${correction}${rows.sql}
+                         from ${LEDGER} where ${correction}${freeRows.sql}
                         group by ${sequential}) c on c.account_id = w.account_id`,
-    bindings: [...rows.bindings, ...rows.bindings],
+    bindings: [...rows.bindings, ...freeRows.bindings],
     settings: ledgerGroupSettings(shape),
   };
 }
@@ -119,8 +137,7 @@ function findings(shape: Shape, within?: readonly TargetKey[]): FindingSql {
     sql: `select 'account:' || a.id as key, a.id as target, a.slug as account, a.id as sort,
                  coalesce(${first.read('l.first')}, 0) as first_grant, coalesce(l.corrections, 0) as corrections,
                  ${expected} as catalog_credits, ${keyUsed} as _correction_undone
-            from ${schema.accountsTable} a
-            join igny8_plans p on p.id = a.plan_id and p.slug = 'free'
+            from ${freeAccounts(shape, 'a', 'p')}
             left join (${l.sql}) l on l.account_id = a.id
            where coalesce(${first.read('l.first')}, 0) + coalesce(l.corrections, 0) < ${expected}${scopeTo(shape, 'a.id')}${inAccounts.sql}`,
     bindings: [...(l.bindings ?? []), ...inAccounts.bindings],
