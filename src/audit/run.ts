@@ -6,6 +6,8 @@ import type { Knex } from 'knex';
 import { RULES } from '../rules/registry.js';
 import type { Sample } from '../rules/finding.js';
 import { judgeRule } from '../rules/judge.js';
+import { ledgerWalkAdvice } from '../rules/ledger.js';
+import { scopedAccounts } from '../rules/sql.js';
 import { readShape } from '../rules/shape.js';
 import type { Rule, Severity, Shape } from '../rules/types.js';
 import { classifyError, DatabaseUnavailable, DomainRefusal, ExitCode, sqlState, ValidationError } from '../errors.js';
@@ -118,6 +120,8 @@ export interface AuditOptions {
    * it starts (journal.ts, settleLedger); past it, the run is recorded and the mark stays.
    */
   ledgerWaitMs?: number;
+  /** From how many ledger rows (the statistics' estimate) the run advises the walk index; default WALK_ADVICE_ROWS. */
+  walkAdviceRows?: number;
 }
 
 /** Long enough for any grant or billing run, short enough that a forgotten session cannot hold a gate. */
@@ -284,6 +288,8 @@ interface Snapshot {
   /** The snapshot the checks read, when the journal exists: the mark a recorded run keeps. */
   mark?: string;
   incremental?: IncrementalScope;
+  /** The run's advice about the ledger's walk index, once judged ('' for none). */
+  advice?: string;
 }
 
 /**
@@ -348,6 +354,12 @@ async function runChecks(
   const work = async (trx: Knex.Transaction) => {
     await tune(trx);
     const shapeOf = await shapesFor(trx, checks, options, now, accountId, journal, snapshot);
+    if (snapshot.advice === undefined) {
+      // Judged by the first connection to read the shape, for the checks that run over every account.
+      const unscoped = checks.filter((check) => scopedAccounts(shapeOf(check)) === undefined);
+      snapshot.advice = unscoped.length > 0 ? (ledgerWalkAdvice(shapeOf(unscoped[0]!), unscoped, options.walkAdviceRows) ?? '') : '';
+      if (snapshot.advice !== '') options.onNotice?.(snapshot.advice);
+    }
     while (next < checks.length) {
       const index = next++;
       const check = checks[index];

@@ -45,6 +45,7 @@ export const creditBalanceDrift: Rule = {
   id: 'credit-balance-drift',
   severity: 'error',
   scope: 'account',
+  walksLedger: true,
   title: 'credit balances differing from the ledger sum or the last balance_after',
   remedy: 'igny8 repair credit-balance-drift: an adjustment ledger row that reconciles, the balance untouched',
   verdict(shape) {

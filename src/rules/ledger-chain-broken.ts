@@ -9,6 +9,7 @@ export const ledgerChainBroken: Rule = {
   id: 'ledger-chain-broken',
   severity: 'error',
   scope: 'account',
+  walksLedger: true,
   title: 'ledger rows whose balance_after is not the previous balance_after plus the amount',
   remedy: 'no repair: ledger history is immutable; a person reviews it (credit-balance-drift reconciles the balance)',
   verdict(shape) {

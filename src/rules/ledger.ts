@@ -3,7 +3,7 @@
 // them (the account, type, signed amount, balance_after, description, metadata and, where
 // the shape has the column, the idempotency key), each logged in the repair log.
 import { insertLogged, updateLogged } from '../repairs/log.js';
-import type { RepairContext, Shape } from './types.js';
+import type { RepairContext, Rule, Shape } from './types.js';
 
 export const LEDGER = 'igny8_credit_transactions';
 
@@ -12,6 +12,42 @@ export const LEDGER = 'igny8_credit_transactions';
  * ledger to be read from the index alone (shape.ledgerWalkIndex; migration 0073).
  */
 export const LEDGER_WALK_COLUMNS: readonly string[] = ['amount', 'balance_after'];
+
+/**
+ * The walk index's name, as migration 0073 builds it. A DBA who builds the index by hand on a
+ * legacy database under this name (ledgerWalkIndexSql) spares the rollout building it again:
+ * the migration finds it built.
+ */
+export const LEDGER_WALK_INDEX = 'igny8_credit_transactions_account_walk_idx';
+
+/** The statement that builds the walk index on this database's ledger while writes go on. */
+export function ledgerWalkIndexSql(shape: Shape): string {
+  const account = shape.schema.accountColumn(LEDGER);
+  return `create index concurrently ${LEDGER_WALK_INDEX} on ${LEDGER} (${account}, id) include (${LEDGER_WALK_COLUMNS.join(', ')})`;
+}
+
+/** From how many ledger rows a run of the rules that walk the ledger is told about the walk index. */
+export const WALK_ADVICE_ROWS = 1_000_000;
+
+/**
+ * Advice for a run of `rules` (the rules that walk the ledger among them, run over every
+ * account) on a ledger of at least `minRows` rows that neither lies in account order nor has
+ * the walk index: each of those rules then hashes or sorts every row, two to three times
+ * slower than with the index (bench/RESULTS.md). Undefined where there is nothing to advise.
+ */
+export function ledgerWalkAdvice(shape: Shape, rules: readonly Rule[], minRows: number = WALK_ADVICE_ROWS): string | undefined {
+  if (shape.ledgerWalkIndex || shape.ledgerInAccountOrder || (shape.ledgerRows ?? 0) < minRows) return undefined;
+  const walking = rules.filter((rule) => rule.walksLedger && rule.verdict(shape) === undefined).map((rule) => rule.id);
+  if (walking.length === 0) return undefined;
+  const rows = Math.round(shape.ledgerRows!).toLocaleString('en-US');
+  const named = walking.length === 1 ? walking[0] : `${walking.slice(0, -1).join(', ')} and ${walking[walking.length - 1]}`;
+  return (
+    `the ledger holds about ${rows} rows in arrival order, and no index reads it by account: ${named} ` +
+    `${walking.length === 1 ? 'hashes or sorts' : 'hash or sort'} all of it. This index makes ${walking.length === 1 ? 'it' : 'them'} ` +
+    `two to three times faster; it is built while writes go on, and the migrations keep it (docs/audit.md, "On a large database"):\n` +
+    `  ${ledgerWalkIndexSql(shape)}`
+  );
+}
 
 /**
  * How a walk over the WHOLE ledger in account order reads it: `reads` says whether the walk

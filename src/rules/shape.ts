@@ -38,6 +38,13 @@ function ledgerWalkIndex(constraints: SchemaConstraints, accountColumn: string):
   return walk !== undefined;
 }
 
+/** The ledger's estimated rows, from the statistics; undefined where it was never analysed. */
+async function ledgerRows(knex: Knex | Knex.Transaction): Promise<number | undefined> {
+  const result = await knex.raw(`select reltuples from pg_class where oid = to_regclass(?)`, [LEDGER]);
+  const rows = Number(result.rows[0]?.reltuples ?? -1);
+  return rows >= 0 ? rows : undefined;
+}
+
 /** Whether every ledger id and account id is below 2^31 (two index lookups). */
 async function ledgerIdsPack(knex: Knex | Knex.Transaction, accounts: string): Promise<boolean> {
   const result = await knex.raw(
@@ -52,6 +59,7 @@ export async function readShape(knex: Knex | Knex.Transaction, accountId?: numbe
   const ordered = schema.hasTable(LEDGER) && follows.includes(`${LEDGER}.${schema.accountColumn(LEDGER)}`);
   const packed = schema.hasTable(LEDGER) && schema.hasTable(schema.accountsTable) && (await ledgerIdsPack(knex, schema.accountsTable));
   const walkIndex = schema.hasTable(LEDGER) && ledgerWalkIndex(constraints, schema.accountColumn(LEDGER));
+  const rows = schema.hasTable(LEDGER) ? await ledgerRows(knex) : undefined;
   return {
     schema,
     constraints,
@@ -59,6 +67,7 @@ export async function readShape(knex: Knex | Knex.Transaction, accountId?: numbe
     ...(follows.length > 0 ? { heapFollows: follows } : {}),
     ...(packed ? { ledgerIdsPack: true } : {}),
     ...(walkIndex ? { ledgerWalkIndex: true } : {}),
+    ...(rows === undefined ? {} : { ledgerRows: rows }),
     ...(accountId === undefined ? {} : { accountId }),
     ...(credentialKey === undefined ? {} : { credentialKey }),
   };

@@ -152,6 +152,7 @@ export const signupCreditShortfall: Rule = {
   id: 'signup-credit-shortfall',
   severity: 'warning',
   scope: 'account',
+  walksLedger: true,
   title: "free accounts whose signup credits are below the catalog's free credits",
   remedy: 'igny8 repair signup-credit-shortfall: grant the difference once, with an idempotency key',
   verdict(shape) {

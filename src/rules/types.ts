@@ -42,6 +42,8 @@ export interface Shape {
    * one bigint per row instead of an array or two keys.
    */
   ledgerIdsPack?: boolean;
+  /** The ledger's rows as its statistics estimate them (pg_class.reltuples); unknown before its first ANALYZE. */
+  ledgerRows?: number;
 }
 
 /** Why a rule does not run on this database: its schema guarantees it, or the rule does not apply. */
@@ -85,6 +87,11 @@ export interface Rule {
   id: string;
   /** How the rule narrows to changed accounts (absent: 'database', run in full). */
   scope?: RuleScope;
+  /**
+   * Run over every account, the rule reads every ledger row in account order: on a large ledger
+   * in arrival order it wants the walk index (ledger.ts, ledgerWalkAdvice).
+   */
+  walksLedger?: boolean;
   severity: Severity;
   /** One line: what the rule finds. */
   title: string;
