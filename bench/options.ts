@@ -33,7 +33,7 @@ export interface BenchOptions {
   quiet: boolean;
 }
 
-export const SECTIONS = ['startup', 'seed', 'audit', 'naive', 'expand', 'jobs', 'repair', 'migrate', 'grants', 'incremental', 'billing', 'migrate-load'] as const;
+export const SECTIONS = ['startup', 'seed', 'audit', 'naive', 'walk', 'expand', 'jobs', 'repair', 'migrate', 'grants', 'incremental', 'billing', 'migrate-load'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export const USAGE = `npm run bench -- [options]
@@ -48,8 +48,10 @@ export const USAGE = `npm run bench -- [options]
   --layouts LIST        layouts each shape is seeded in (default arrival,ordered: side by side)
   --jobs LIST           audit --jobs values for the jobs section (default 1,2,4)
   --only LIST           comma-separated sections: ${SECTIONS.join(',')}
-                        (naive: the hand-written baseline beside each audit; expand: the audit
-                        again after igny8 migrate --phase expand; jobs: audit --jobs N)
+                        (naive: the hand-written baseline beside each audit; walk: the audit
+                        again with the ledger's walk index built by hand, as the audit advises;
+                        expand: the audit again after igny8 migrate --phase expand; jobs: audit
+                        --jobs N)
   --results-dir DIR     where the JSON result is written (default bench/results)
   --update-results FILE rewrite the generated block of FILE (e.g. bench/RESULTS.md)
   --keep                keep the throwaway databases instead of dropping them

@@ -36,11 +36,12 @@ export async function runBench(options: BenchOptions): Promise<{ result: BenchRe
   ctx.log(`igny8 bench: ${options.accounts.toLocaleString('en-US')} accounts, ${BIN}`);
   try {
     if (wants('startup')) await benchStartup(ctx);
-    if (['seed', 'audit', 'naive', 'expand', 'jobs', 'repair', 'migrate'].some((section) => wants(section as SectionName))) {
+    if (['seed', 'audit', 'naive', 'walk', 'expand', 'jobs', 'repair', 'migrate'].some((section) => wants(section as SectionName))) {
       await benchLegacy(ctx, {
         seed: wants('seed'),
         audit: wants('audit'),
         naive: wants('naive'),
+        walk: wants('walk'),
         expand: wants('expand'),
         jobs: wants('jobs'),
         journey: wants('repair') || wants('migrate'),

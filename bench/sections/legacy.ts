@@ -1,10 +1,13 @@
 // The ops journey at size, on throwaway databases:
 //  1. `seed legacy` with every defect kind → the seed figure, then the audit against its floor,
-//     the naive baseline, and the audit again after `migrate --phase expand` (the first step of
-//     a rollout: the schema a production database lives on until contract);
+//     the naive baseline, the audit again with the ledger's walk index built by hand (as the
+//     audit advises on a large ledger in arrival order), and the audit again after `migrate
+//     --phase expand` (the first step of a rollout: the schema a production database lives on
+//     until contract);
 //  2. a second seed with only repairable defects (the others block migrations until a person
 //     decides) → `repair --all --yes`, the whole migration chain (`igny8 migrate`), and the
 //     audit again on the target shape.
+import { LEDGER, LEDGER_WALK_INDEX, ledgerWalkIndexSql } from '../../src/rules/ledger.js';
 import { notAvailable, type BenchContext } from '../context.js';
 import type { BenchDatabase } from '../postgres.js';
 import { failureText, runIgny8, type ChildRun } from '../process.js';
@@ -26,6 +29,7 @@ interface LegacySections {
   seed: boolean;
   audit: boolean;
   naive: boolean;
+  walk: boolean;
   expand: boolean;
   jobs: boolean;
   journey: boolean;
@@ -40,6 +44,7 @@ async function benchShape(ctx: BenchContext, shape: string, sections: LegacySect
   const { rec, options } = ctx;
   const checksMs: Partial<Record<string, number>> = {};
   const expandedMs: Partial<Record<string, number>> = {};
+  const walkMs: Partial<Record<string, number>> = {};
   for (const layout of options.layouts) {
     const tag = `${shape}.${layout}`;
     const label = `legacy, ${shape}, ${layout}`;
@@ -69,6 +74,10 @@ async function benchShape(ctx: BenchContext, shape: string, sections: LegacySect
         }
       }
       if (sections.jobs && shape === options.shapes[0] && layout === options.layouts[0]) await benchJobs(ctx, seeded.db, label);
+      if (sections.walk) {
+        const checks = await benchWalkIndex(ctx, seeded.db, tag, label);
+        if (checks !== undefined) walkMs[layout] = checks;
+      }
       if (sections.expand) {
         const checks = await benchExpanded(ctx, seeded.db, tag, label);
         if (checks !== undefined) expandedMs[layout] = checks;
@@ -82,6 +91,15 @@ async function benchShape(ctx: BenchContext, shape: string, sections: LegacySect
       target: ARRIVAL_VS_ORDERED,
     });
   }
+  if (walkMs.arrival !== undefined && walkMs.ordered !== undefined) {
+    rec.measured(
+      `audit.${shape}.walk.arrival-vs-ordered`,
+      `audit checks with the walk index built by hand, arrival / ordered layout (${shape})`,
+      '×',
+      walkMs.arrival / walkMs.ordered,
+      { target: ARRIVAL_VS_ORDERED },
+    );
+  }
   if (expandedMs.arrival !== undefined && expandedMs.ordered !== undefined) {
     rec.measured(
       `audit.${shape}.expanded.arrival-vs-ordered`,
@@ -90,6 +108,27 @@ async function benchShape(ctx: BenchContext, shape: string, sections: LegacySect
       expandedMs.arrival / expandedMs.ordered,
       { target: ARRIVAL_VS_ORDERED },
     );
+  }
+}
+
+/**
+ * The ledger's walk index built on the legacy schema with the statement the audit advises, then
+ * the audit again; dropped afterwards, so that expand builds it as a rollout does. Returns the
+ * audit's checks time (median).
+ */
+async function benchWalkIndex(ctx: BenchContext, db: BenchDatabase, tag: string, label: string): Promise<number | undefined> {
+  const { rec } = ctx;
+  ctx.log(`the ledger's walk index, built by hand on the ${label} database`);
+  const started = performance.now();
+  await db.query(ledgerWalkIndexSql('tenant_id'));
+  rec.measured(`walk.${tag}`, `  create index concurrently ${LEDGER_WALK_INDEX} (${label})`, 's', (performance.now() - started) / 1000);
+  try {
+    await db.query(`analyze ${LEDGER}`);
+    const audit = await benchAuditAt(ctx, db, `audit.${tag}.walk`, `${label}, walk index built by hand`);
+    const inProcess = audit.reports.map((report) => report.totalMs).filter((ms): ms is number => ms !== undefined);
+    return inProcess.length > 0 ? median(inProcess) : undefined;
+  } finally {
+    await db.query(`drop index ${LEDGER_WALK_INDEX}`);
   }
 }
 

@@ -20,10 +20,9 @@ export const LEDGER_WALK_COLUMNS: readonly string[] = ['amount', 'balance_after'
  */
 export const LEDGER_WALK_INDEX = 'igny8_credit_transactions_account_walk_idx';
 
-/** The statement that builds the walk index on this database's ledger while writes go on. */
-export function ledgerWalkIndexSql(shape: Shape): string {
-  const account = shape.schema.accountColumn(LEDGER);
-  return `create index concurrently ${LEDGER_WALK_INDEX} on ${LEDGER} (${account}, id) include (${LEDGER_WALK_COLUMNS.join(', ')})`;
+/** The statement that builds the walk index on a ledger whose account column is `accountColumn`, while writes go on. */
+export function ledgerWalkIndexSql(accountColumn: string): string {
+  return `create index concurrently ${LEDGER_WALK_INDEX} on ${LEDGER} (${accountColumn}, id) include (${LEDGER_WALK_COLUMNS.join(', ')})`;
 }
 
 /** From how many ledger rows a run of the rules that walk the ledger is told about the walk index. */
@@ -45,7 +44,7 @@ export function ledgerWalkAdvice(shape: Shape, rules: readonly Rule[], minRows: 
     `the ledger holds about ${rows} rows in arrival order, and no index reads it by account: ${named} ` +
     `${walking.length === 1 ? 'hashes or sorts' : 'hash or sort'} all of it. This index makes ${walking.length === 1 ? 'it' : 'them'} ` +
     `two to three times faster; it is built while writes go on, and the migrations keep it (docs/audit.md, "On a large database"):\n` +
-    `  ${ledgerWalkIndexSql(shape)}`
+    `  ${ledgerWalkIndexSql(shape.schema.accountColumn(LEDGER))}`
   );
 }
 
