@@ -52,7 +52,7 @@ export function enforcedByNotNull(shape: Shape, table: string, column: string): 
 }
 
 /**
- * For a query that groups about one row per account or site of `table` by `column` to keep
+ * For a query that groups about one row per account of `table` by `column` to keep
  * very few groups: the planner picks a hash aggregate over every key (spilling past work_mem)
  * because it cannot know how few groups the HAVING keeps. Where the heap follows the column,
  * grouping in order, from the index, is the faster plan at scale (bench/RESULTS.md, "Audit
