@@ -63,8 +63,7 @@ async function benchShape(ctx: BenchContext, shape: string, sections: LegacySect
     try {
       if (sections.audit || sections.naive) {
         const audit = await benchAuditAt(ctx, seeded.db, `audit.${tag}`, label);
-        const inProcess = audit.reports.map((report) => report.totalMs).filter((ms): ms is number => ms !== undefined);
-        if (inProcess.length > 0) checksMs[layout] = median(inProcess);
+        checksMs[layout] = medianChecksMs(audit.reports);
         if (sections.naive && audit.ok) {
           const naiveMs = await benchNaive(ctx, seeded.db, `naive.${tag}`, label, audit.reports[audit.reports.length - 1]);
           const checks = checksMs[layout];
@@ -125,8 +124,7 @@ async function benchWalkIndex(ctx: BenchContext, db: BenchDatabase, tag: string,
   try {
     await db.query(`analyze ${LEDGER}`);
     const audit = await benchAuditAt(ctx, db, `audit.${tag}.walk`, `${label}, walk index built by hand`);
-    const inProcess = audit.reports.map((report) => report.totalMs).filter((ms): ms is number => ms !== undefined);
-    return inProcess.length > 0 ? median(inProcess) : undefined;
+    return medianChecksMs(audit.reports);
   } finally {
     await db.query(`drop index ${LEDGER_WALK_INDEX}`);
   }
@@ -148,7 +146,12 @@ async function benchExpanded(ctx: BenchContext, db: BenchDatabase, tag: string, 
   rec.measured(`expand.${tag}`, `migrate --phase expand (${label})`, 's', expand.ms / 1000);
   await db.query('vacuum (analyze)');
   const audit = await benchAuditAt(ctx, db, `audit.${tag}.expanded`, `${label}, after expand`);
-  const inProcess = audit.reports.map((report) => report.totalMs).filter((ms): ms is number => ms !== undefined);
+  return medianChecksMs(audit.reports);
+}
+
+/** The median of the audits' own durations (their checks), undefined where none reported one. */
+function medianChecksMs(reports: ReadonlyArray<{ totalMs?: number }>): number | undefined {
+  const inProcess = reports.map((report) => report.totalMs).filter((ms): ms is number => ms !== undefined);
   return inProcess.length > 0 ? median(inProcess) : undefined;
 }
 

@@ -24,6 +24,7 @@
 // together, marks itself (LEDGERED_STATEMENT), and the update trigger leaves it to the ledger:
 // a grant writes no journal row at all (bench/RESULTS.md).
 import type { Knex } from 'knex';
+import { LEDGER } from '../rules/ledger.js';
 import { readTenancy } from '../schema/tenancy.js';
 
 export const JOURNAL_TABLE = 'igny8_account_changes';
@@ -32,8 +33,8 @@ export const MARK_COLUMN = 'journal_mark';
 /** The column of igny8_audit_runs holding a recorded run's ledger bound. */
 export const LEDGER_MARK_COLUMN = 'journal_ledger_mark';
 
-/** The append-only table whose inserts are read from the table itself, by id. */
-export const LEDGER_TABLE = 'igny8_credit_transactions';
+/** The append-only table whose inserts are read from the table itself, by id: the ledger. */
+export const LEDGER_TABLE = LEDGER;
 
 const LEDGERED_SETTING = 'igny8.ledgered_statement';
 

@@ -38,36 +38,36 @@ function ledgerWalkIndex(constraints: SchemaConstraints, accountColumn: string):
   return walk !== undefined;
 }
 
-/** The ledger's estimated rows, from the statistics; undefined where it was never analysed. */
-async function ledgerRows(knex: Knex | Knex.Transaction): Promise<number | undefined> {
-  const result = await knex.raw(`select reltuples from pg_class where oid = to_regclass(?)`, [LEDGER]);
-  const rows = Number(result.rows[0]?.reltuples ?? -1);
-  return rows >= 0 ? rows : undefined;
-}
-
-/** Whether every ledger id and account id is below 2^31 (two index lookups). */
-async function ledgerIdsPack(knex: Knex | Knex.Transaction, accounts: string): Promise<boolean> {
+/**
+ * What one query tells of the ledger: whether every ledger id and account id is below 2^31
+ * (two index lookups), and its rows as the statistics estimate them (undefined where it was
+ * never analysed).
+ */
+async function ledgerFacts(knex: Knex | Knex.Transaction, accounts: string): Promise<{ idsPack: boolean; rows: number | undefined }> {
   const result = await knex.raw(
-    `select coalesce((select max(id) from ${LEDGER}), 0) < 2147483648 and coalesce((select max(id) from ${accounts}), 0) < 2147483648 as fits`,
+    `select coalesce((select max(id) from ${LEDGER}), 0) < 2147483648 and coalesce((select max(id) from ${accounts}), 0) < 2147483648 as fits,
+            (select reltuples from pg_class where oid = to_regclass(?)) as rows`,
+    [LEDGER],
   );
-  return result.rows[0].fits === true;
+  const row = result.rows[0] as { fits: boolean; rows: number | string | null };
+  const rows = Number(row.rows ?? -1);
+  return { idsPack: row.fits === true, rows: rows >= 0 ? rows : undefined };
 }
 
 export async function readShape(knex: Knex | Knex.Transaction, accountId?: number, credentialKey?: Buffer): Promise<Shape> {
   const [schema, constraints] = await Promise.all([inspectSchema(knex), loadConstraints(knex)]);
   const follows = await heapFollows(knex);
   const ordered = schema.hasTable(LEDGER) && follows.includes(`${LEDGER}.${schema.accountColumn(LEDGER)}`);
-  const packed = schema.hasTable(LEDGER) && schema.hasTable(schema.accountsTable) && (await ledgerIdsPack(knex, schema.accountsTable));
+  const ledger = schema.hasTable(LEDGER) && schema.hasTable(schema.accountsTable) ? await ledgerFacts(knex, schema.accountsTable) : undefined;
   const walkIndex = schema.hasTable(LEDGER) && ledgerWalkIndex(constraints, schema.accountColumn(LEDGER));
-  const rows = schema.hasTable(LEDGER) ? await ledgerRows(knex) : undefined;
   return {
     schema,
     constraints,
     ...(ordered ? { ledgerInAccountOrder: true } : {}),
     ...(follows.length > 0 ? { heapFollows: follows } : {}),
-    ...(packed ? { ledgerIdsPack: true } : {}),
+    ...(ledger?.idsPack ? { ledgerIdsPack: true } : {}),
     ...(walkIndex ? { ledgerWalkIndex: true } : {}),
-    ...(rows === undefined ? {} : { ledgerRows: rows }),
+    ...(ledger?.rows === undefined ? {} : { ledgerRows: ledger.rows }),
     ...(accountId === undefined ? {} : { accountId }),
     ...(credentialKey === undefined ? {} : { credentialKey }),
   };
